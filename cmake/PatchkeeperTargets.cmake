@@ -1,0 +1,44 @@
+# Helpers that give every component the same shape: one library per folder
+# under src/, and one GoogleTest binary per component in its tests/ folder.
+
+# pk_add_component(NAME SOURCES ... [DEPS ...])
+# Builds the static library pk_<NAME> with the alias pk::<NAME>. Headers are
+# included as "<component>/<file>.h" from src/.
+function(pk_add_component name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(pk_${name} STATIC ${ARG_SOURCES})
+  add_library(pk::${name} ALIAS pk_${name})
+  target_include_directories(pk_${name} PUBLIC "${PROJECT_SOURCE_DIR}/src")
+  target_link_libraries(pk_${name} PUBLIC ${ARG_DEPS} PRIVATE pk::options)
+endfunction()
+
+# pk_add_test(NAME SOURCES ... [DEPS ...] [LABELS ...])
+# Builds one GoogleTest binary and registers each of its tests with CTest.
+# Tests carry the label "unit" unless LABELS names others (for example
+# "differential", "slow", "postgres"), so `ctest -L unit` stays fast.
+function(pk_add_test name)
+  if(NOT PK_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main
+                                        pk::options)
+  target_compile_definitions(${name} PRIVATE
+    PK_SHARED_DATA_DIR="${PK_SHARED_DATA_DIR}")
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# pk_add_fuzzer(NAME SOURCES ... [DEPS ...])
+function(pk_add_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} pk::options)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set_property(GLOBAL APPEND PROPERTY PK_FUZZERS ${name})
+endfunction()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that patchkeeper needs to build, test,
+# fuzz and benchmark. Safe to run again; apt-get skips what is present.
+set -euo pipefail
+
+packages=(
+  # Toolchain
+  build-essential cmake ninja-build ccache clang clang-format clang-tidy
+  libclang-rt-14-dev pkg-config git
+  # Libraries
+  libexpected-dev nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev
+  libcli11-dev libtomlplusplus-dev libzip-dev zlib1g-dev liblzma-dev libarchive-dev
+  libssl-dev libsodium-dev libsqlite3-dev
+  # Reference implementations used by differential tests and benchmarks
+  libdpkg-dev libapt-pkg-dev librpm-dev rpm dpkg-dev
+  # Tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"

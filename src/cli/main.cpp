@@ -1,0 +1,25 @@
+// The patchkeeper command: offline tools and, later, administration through
+// the server's API.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/exit_codes.h"
+#include "cli/version_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"patchkeeper: find, evaluate, deploy and confirm security patches"};
+  app.require_subcommand(1);
+
+  int exit_status = pk::cli::kExitOk;
+  pk::cli::VersionCompareOptions version_options;
+  pk::cli::addVersionCommand(app, version_options, exit_status);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int status = app.exit(error);
+    // Usage errors share the invalid-input status; --help stays 0.
+    return status == 0 ? pk::cli::kExitOk : pk::cli::kExitInvalidInput;
+  }
+  return exit_status;
+}
