@@ -4,6 +4,7 @@
 // record (an OSV id, a DSA, an ALSA, a CVE...) with the packages it affects
 // per ecosystem, the versions that fix them, and its severity.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,10 @@ struct Advisory {
   std::string modified;
   std::vector<AffectedPackage> affected;
 };
+
+// Receives each advisory a reader produces, so that large feeds stream
+// through without being held in memory twice.
+using AdvisorySink = std::function<void(Advisory&&)>;
 
 // A record the reader could not use, reported and skipped; the rest of the
 // feed still loads.
