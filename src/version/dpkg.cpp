@@ -1,5 +1,6 @@
 #include "version/dpkg.h"
 
+#include <array>
 #include <climits>
 
 #include <fmt/format.h>
@@ -85,7 +86,7 @@ EpochStatus readEpoch(std::string_view text, std::int64_t& epoch) {
 
 // dpkg's character weight: '~' lowest (below the end of the string), then
 // the end and digits, then letters, then everything else.
-int order(char c) {
+constexpr int order(char c) {
   if (isDigit(c)) return 0;
   if (isAlpha(c)) return static_cast<unsigned char>(c);
   if (c == '~') return -1;
@@ -93,8 +94,21 @@ int order(char c) {
   return 0;
 }
 
-char charAt(std::string_view text, std::size_t index) {
-  return index < text.size() ? text[index] : '\0';
+// order() for every byte, because the comparison loop is hot.
+constexpr std::array<int, 256> kWeights = [] {
+  std::array<int, 256> weights{};
+  for (std::size_t byte = 0; byte < weights.size(); ++byte) {
+    weights[byte] = order(static_cast<char>(byte));
+  }
+  return weights;
+}();
+
+int weightAt(const char* position, const char* end) {
+  return position != end ? kWeights[static_cast<unsigned char>(*position)] : 0;
+}
+
+bool digitAt(const char* position, const char* end) {
+  return position != end && isDigit(*position);
 }
 
 Error malformed(std::string_view version, std::string_view rule) {
@@ -158,35 +172,42 @@ Result<Parts> parse(std::string_view version) {
 }
 
 std::weak_ordering compareFragment(std::string_view a, std::string_view b) {
-  std::size_t i = 0;
-  std::size_t j = 0;
-  while (i < a.size() || j < b.size()) {
-    // Non-digit prefixes, character by character in dpkg's weights.
-    while ((i < a.size() && !isDigit(a[i])) || (j < b.size() && !isDigit(b[j]))) {
-      int weight_a = order(charAt(a, i));
-      int weight_b = order(charAt(b, j));
+  const char* i = a.data();
+  const char* j = b.data();
+  const char* end_a = i + a.size();
+  const char* end_b = j + b.size();
+  while (i != end_a || j != end_b) {
+    // Non-digit prefixes, character by character in dpkg's weights. A NUL
+    // byte weighs as much as the end, so one side may already be at its end.
+    while ((i != end_a && !isDigit(*i)) || (j != end_b && !isDigit(*j))) {
+      int weight_a = weightAt(i, end_a);
+      int weight_b = weightAt(j, end_b);
       if (weight_a != weight_b) return detail::fromSign(weight_a - weight_b);
-      ++i;
-      ++j;
+      if (i != end_a) ++i;
+      if (j != end_b) ++j;
     }
 
     // Digit runs, by value: leading zeros do not count.
-    while (charAt(a, i) == '0') ++i;
-    while (charAt(b, j) == '0') ++j;
+    while (i != end_a && *i == '0') ++i;
+    while (j != end_b && *j == '0') ++j;
     int first_difference = 0;
-    while (isDigit(charAt(a, i)) && isDigit(charAt(b, j))) {
-      if (first_difference == 0) first_difference = a[i] - b[j];
+    while (digitAt(i, end_a) && digitAt(j, end_b)) {
+      if (first_difference == 0) first_difference = *i - *j;
       ++i;
       ++j;
     }
-    if (isDigit(charAt(a, i))) return std::weak_ordering::greater;
-    if (isDigit(charAt(b, j))) return std::weak_ordering::less;
+    if (digitAt(i, end_a)) return std::weak_ordering::greater;
+    if (digitAt(j, end_b)) return std::weak_ordering::less;
     if (first_difference != 0) return detail::fromSign(first_difference);
   }
   return std::weak_ordering::equivalent;
 }
 
 std::weak_ordering compare(std::string_view a, std::string_view b) {
+  // Equal bytes are the same version. Matching often compares an installed
+  // version with an identical fixed version.
+  if (a == b) return std::weak_ordering::equivalent;
+
   RawParts parts_a = splitRaw(trimBlanks(detail::untilNul(a)));
   RawParts parts_b = splitRaw(trimBlanks(detail::untilNul(b)));
 

@@ -128,11 +128,15 @@ std::weak_ordering compareSegments(std::string_view a, std::string_view b) {
     // The next segment is all digits or all letters, as the first side's
     // first character decides.
     bool numeric = isDigit(a[i]);
-    auto in_segment = numeric ? isDigit : isAlpha;
     std::size_t end_a = i;
     std::size_t end_b = j;
-    while (end_a < a.size() && in_segment(a[end_a])) ++end_a;
-    while (end_b < b.size() && in_segment(b[end_b])) ++end_b;
+    if (numeric) {
+      while (end_a < a.size() && isDigit(a[end_a])) ++end_a;
+      while (end_b < b.size() && isDigit(b[end_b])) ++end_b;
+    } else {
+      while (end_a < a.size() && isAlpha(a[end_a])) ++end_a;
+      while (end_b < b.size() && isAlpha(b[end_b])) ++end_b;
+    }
 
     // Segments of different kinds: the numeric one is newer.
     if (end_b == j) return numeric ? std::weak_ordering::greater : std::weak_ordering::less;
@@ -153,6 +157,9 @@ std::weak_ordering compareSegments(std::string_view a, std::string_view b) {
 }
 
 std::weak_ordering compare(std::string_view a, std::string_view b) {
+  // Equal bytes are the same version, as in rpmvercmp().
+  if (a == b) return std::weak_ordering::equivalent;
+
   Evr evr_a = split(detail::untilNul(a));
   Evr evr_b = split(detail::untilNul(b));
 
