@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "advisory/advisory.h"
+#include "advisory/enrichment.h"
 
 namespace pk::matching {
 
@@ -29,6 +30,11 @@ struct Finding {
   std::string kev_due_date;      // YYYY-MM-DD when known_exploited
   std::optional<double> epss;    // highest EPSS probability among the ids
 };
+
+// Sets known_exploited, kev_due_date and epss from `enrichment`, looking up
+// the advisory id and every alias (KEV and EPSS are keyed by CVE id). The
+// earliest KEV due date and the highest EPSS probability win.
+void enrich(Finding& finding, const advisory::Enrichment& enrichment);
 
 // Orders findings most urgent first: severity, then known exploitation,
 // then EPSS, then package and advisory id so the order is stable.

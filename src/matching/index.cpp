@@ -81,21 +81,7 @@ Finding AdvisoryIndex::makeFinding(const Entry& entry, const inventory::Package&
   finding.severity = affected.severity.value_or(record.severity);
   finding.cvss_score = record.cvss_score;
 
-  // KEV and EPSS are keyed by CVE id, which may be the advisory's own id or
-  // one of its aliases.
-  auto enrich = [&](const std::string& id) {
-    if (auto kev = enrichment_.kev.find(id); kev != enrichment_.kev.end()) {
-      if (!finding.known_exploited || kev->second.due_date < finding.kev_due_date) {
-        finding.kev_due_date = kev->second.due_date;
-      }
-      finding.known_exploited = true;
-    }
-    if (auto epss = enrichment_.epss.find(id); epss != enrichment_.epss.end()) {
-      finding.epss = std::max(finding.epss.value_or(0.0), epss->second.probability);
-    }
-  };
-  enrich(record.id);
-  for (const auto& alias : record.aliases) enrich(alias);
+  enrich(finding, enrichment_);
   return finding;
 }
 
@@ -195,6 +181,22 @@ std::vector<Finding> AdvisoryIndex::match(const inventory::HostInventory& host) 
 
   std::sort(findings.begin(), findings.end(), moreUrgent);
   return findings;
+}
+
+void enrich(Finding& finding, const advisory::Enrichment& enrichment) {
+  auto apply = [&](const std::string& id) {
+    if (auto kev = enrichment.kev.find(id); kev != enrichment.kev.end()) {
+      if (!finding.known_exploited || kev->second.due_date < finding.kev_due_date) {
+        finding.kev_due_date = kev->second.due_date;
+      }
+      finding.known_exploited = true;
+    }
+    if (auto epss = enrichment.epss.find(id); epss != enrichment.epss.end()) {
+      finding.epss = std::max(finding.epss.value_or(0.0), epss->second.probability);
+    }
+  };
+  apply(finding.advisory_id);
+  for (const auto& alias : finding.aliases) apply(alias);
 }
 
 bool moreUrgent(const Finding& a, const Finding& b) {
