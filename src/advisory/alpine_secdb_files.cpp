@@ -1,0 +1,119 @@
+#include "advisory/alpine_secdb_files.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "advisory/alpine_secdb.h"
+
+namespace pk::advisory {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<std::string> readWholeFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(ErrorCode::kIoError,
+                fmt::format("cannot open {}; check that it is readable", path.string()));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return fail(ErrorCode::kIoError, fmt::format("failed to read {}", path.string()));
+  }
+  return text.str();
+}
+
+Result<std::vector<fs::path>> listJsonFiles(const fs::path& folder) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  fs::recursive_directory_iterator it(folder, error);
+  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (it->is_regular_file(error) && it->path().extension() == ".json") {
+      files.push_back(it->path());
+    }
+  }
+  if (error) {
+    return fail(ErrorCode::kIoError,
+                fmt::format("cannot list {}: {}", folder.string(), error.message()));
+  }
+  // Sorted so that issues and merged aliases come out in the same order on
+  // every run.
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void mergeInto(Advisory& target, Advisory&& source) {
+  for (auto& alias : source.aliases) {
+    if (std::find(target.aliases.begin(), target.aliases.end(), alias) == target.aliases.end()) {
+      target.aliases.push_back(std::move(alias));
+    }
+  }
+  std::move(source.affected.begin(), source.affected.end(), std::back_inserter(target.affected));
+}
+
+}  // namespace
+
+Result<void> readAlpineSecdb(const fs::path& path, const AdvisorySink& sink, LoadReport& report) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (status.type() == fs::file_type::not_found) {
+    return fail(ErrorCode::kNotFound,
+                fmt::format("Alpine secdb path {} does not exist", path.string()));
+  }
+  if (error) {
+    return fail(ErrorCode::kIoError,
+                fmt::format("cannot access {}: {}", path.string(), error.message()));
+  }
+
+  std::vector<fs::path> files;
+  if (fs::is_directory(status)) {
+    auto listed = listJsonFiles(path);
+    if (!listed) return tl::unexpected(listed.error());
+    files = std::move(*listed);
+  } else {
+    files.push_back(path);
+  }
+
+  // Collect first: the same id comes back in every release that fixed it.
+  std::map<std::string, Advisory> merged;
+  const std::size_t loaded_before = report.records_loaded;
+  for (const auto& file : files) {
+    auto text = readWholeFile(file);
+    if (!text) return tl::unexpected(text.error());
+
+    const std::string origin = file.string();
+    auto parsed = parseAlpineSecdb(
+        *text, origin,
+        [&merged](Advisory&& advisory) {
+          auto [it, inserted] = merged.try_emplace(advisory.id);
+          if (inserted) {
+            it->second = std::move(advisory);
+          } else {
+            mergeInto(it->second, std::move(advisory));
+          }
+        },
+        report);
+    if (!parsed) report.addIssue(LoadIssue{origin, "", "", parsed.error().message});
+  }
+
+  // The parser counted one record per file and id; the caller receives the
+  // merged advisories.
+  report.records_loaded = loaded_before;
+  for (auto& [id, advisory] : merged) {
+    ++report.records_loaded;
+    sink(std::move(advisory));
+  }
+  return {};
+}
+
+}  // namespace pk::advisory
