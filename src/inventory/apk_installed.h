@@ -17,7 +17,8 @@ namespace pk::inventory {
 // version is the package's version, because apk builds every subpackage of
 // an origin at the origin's version. A record is skipped and listed when it
 // has no P: or V:, a version that pk::version::apk::validate rejects, or a
-// line without the "X:" form. Never fails as a whole.
+// line without the "X:" form. The return type has no error case: bad records
+// never stop the rest from loading.
 ParsedPackages parseApkInstalled(std::string_view text, std::string_view file_name);
 
 }  // namespace pk::inventory

@@ -22,11 +22,12 @@ namespace pk::inventory {
 // binary's version. For example `Source: lvm2 (2.03.16-2)` on dmsetup
 // 2:1.02.185-2 gives source lvm2 at 2.03.16-2.
 //
-// A paragraph is skipped and listed in `skipped` when it has no Package:,
-// no Version:, no Status: with three words, a version or source version
-// that pk::version::dpkg::parse rejects, a repeated field, or a line that is
-// neither a field nor a continuation. Field names match case-insensitively,
-// as in dpkg. Never fails as a whole.
+// A paragraph is skipped and listed in `skipped` when it breaks the format:
+// no Package:, no Version:, or no Status: with three words. It is also
+// skipped when pk::version::dpkg::parse rejects its version or source
+// version, when a field repeats, or when a line is neither a field nor a
+// continuation. Field names match case-insensitively, as in dpkg. The
+// return type has no error case: bad paragraphs never stop the rest.
 ParsedPackages parseDpkgStatus(std::string_view text, std::string_view file_name);
 
 }  // namespace pk::inventory

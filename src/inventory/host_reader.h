@@ -42,9 +42,9 @@ Result<OsRelease> readOsRelease(const std::filesystem::path& root);
 //   3. the restart state: restartFromRebootMarker on ROOT/run/reboot-required
 //      for dpkg and apk hosts, restartFromRpmKernels for rpm hosts.
 // Skipped records go to options.on_skipped_record and do not fail the read.
-// Fails with kNotFound, naming every path it looked for, when no database
-// exists; with kIoError when a file cannot be read; and with readRpmDatabase's
-// errors when rpm fails.
+// Fails with kNotFound when no database exists, and the message names every
+// path it looked for. Fails with kIoError when a file cannot be read, and
+// with readRpmDatabase's errors when rpm fails.
 Result<HostInventory> readHostInventory(const std::filesystem::path& root,
                                         const HostReadOptions& options = {});
 

@@ -39,7 +39,8 @@ Result<SourceRpm> parseSourceRpmName(std::string_view file_name);
 // silently. A line is skipped and listed when it does not have six fields,
 // has an empty name, an epoch, version or release that
 // pk::version::rpm::parse rejects, or a SOURCERPM that parseSourceRpmName
-// rejects. Never fails as a whole.
+// rejects. The return type has no error case: bad lines never stop the rest
+// from loading.
 ParsedPackages parseRpmQueryOutput(std::string_view output, std::string_view file_name);
 
 }  // namespace pk::inventory

@@ -22,12 +22,12 @@ namespace pk::test_support {
 // One paragraph of a dpkg status file. Fields left empty are not written,
 // so a test can produce a malformed paragraph on purpose.
 struct DpkgStanza {
-  std::string package;                          // Package:
-  std::string version;                          // Version:
+  std::string package{};                        // Package:
+  std::string version{};                        // Version:
   std::string architecture = "amd64";           // Architecture:
   std::string status = "install ok installed";  // Status: want flag state
-  std::string source;                           // Source: as written, "lvm2" or "lvm2 (2.03.16-2)"
-  std::string extra_lines;                      // appended verbatim; each line ends in '\n'
+  std::string source{};                         // Source: as written, "lvm2" or "lvm2 (2.03.16-2)"
+  std::string extra_lines{};                    // appended verbatim; each line ends in '\n'
 };
 
 // Returns the text of a status file with one paragraph per stanza, in order,

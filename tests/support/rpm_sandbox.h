@@ -33,13 +33,13 @@ namespace pk::test_support {
 // subpackage (`%package -n NAME`) with its own Epoch, Version and Release,
 // so the binary's version can differ from its source rpm's.
 struct RpmSpec {
-  std::string name;
-  std::optional<std::uint32_t> epoch;  // no Epoch: tag when unset
-  std::string version;
-  std::string release;
-  std::optional<std::string> source_name;
-  std::optional<std::string> source_version;  // defaults to `version`
-  std::optional<std::string> source_release;  // defaults to `release`
+  std::string name{};
+  std::optional<std::uint32_t> epoch{};  // no Epoch: tag when unset
+  std::string version{};
+  std::string release{};
+  std::optional<std::string> source_name{};
+  std::optional<std::string> source_version{};  // defaults to `version`
+  std::optional<std::string> source_release{};  // defaults to `release`
 };
 
 // Returns the text of the spec file that buildRpm builds for `spec`.
