@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/exit_codes.h"
+#include "cli/scan_command.h"
 #include "cli/version_command.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   int exit_status = pk::cli::kExitOk;
+  pk::cli::ScanOptions scan_options;
+  pk::cli::addScanCommand(app, scan_options, exit_status);
   pk::cli::VersionCompareOptions version_options;
   pk::cli::addVersionCommand(app, version_options, exit_status);
 

@@ -1,0 +1,201 @@
+#include "cli/scan_command.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "advisory/feed.h"
+#include "apt/security_updates.h"
+#include "cli/exit_codes.h"
+#include "inventory/host_reader.h"
+#include "matching/index.h"
+
+namespace pk::cli {
+namespace {
+
+// At most this many malformed feed records are listed on stderr; the rest
+// are only counted, so a broken feed cannot flood the terminal.
+constexpr std::size_t kMaxIssuesShown = 20;
+
+std::optional<OutputFormat> parseFormat(const std::string& name) {
+  if (name == "table") return OutputFormat::kTable;
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "csv") return OutputFormat::kCsv;
+  return std::nullopt;
+}
+
+int exitCodeFor(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kMalformedInput:
+    case ErrorCode::kUnsupported:
+      return kExitInvalidInput;
+    default:
+      return kExitError;
+  }
+}
+
+// Turns the host's pending security-archive updates into findings. The
+// advisory id names the archive and the source version that fixes them,
+// such as "oldstable-security/openssl_3.0.15-1~deb12u1".
+std::vector<matching::Finding> securityUpdateFindings(
+    const std::vector<apt::SecurityUpdate>& updates, const inventory::HostInventory& host,
+    const advisory::Enrichment& enrichment) {
+  std::vector<matching::Finding> findings;
+  for (const auto& update : updates) {
+    matching::Finding finding;
+    finding.package = update.package;
+    finding.source_package = update.source_package;
+    finding.installed_version = update.installed_version;
+    finding.compared_version = update.installed_version;
+    finding.fixed_version = update.security_version;
+    std::string archive = update.suite.empty() ? update.codename : update.suite;
+    finding.advisory_id =
+        fmt::format("{}/{}_{}", archive, update.source_package, update.security_source_version);
+    finding.advisory_source = "apt-security";
+    finding.aliases = update.cve_ids;
+    finding.ecosystem = host.os.ecosystem;
+    matching::enrich(finding, enrichment);
+    findings.push_back(std::move(finding));
+  }
+  return findings;
+}
+
+void printIssues(const advisory::LoadReport& report, std::ostream& err) {
+  std::size_t shown = 0;
+  for (const auto& issue : report.issues) {
+    if (shown++ == kMaxIssuesShown) break;
+    err << fmt::format("patchkeeper: skipped record {} in {} ({}): {}\n",
+                       issue.record_id.empty() ? "(no id)" : issue.record_id, issue.file,
+                       issue.field.empty() ? "-" : issue.field, issue.message);
+  }
+  if (report.issues.size() > kMaxIssuesShown) {
+    err << fmt::format("patchkeeper: {} more malformed records skipped\n",
+                       report.issues.size() - kMaxIssuesShown);
+  }
+}
+
+}  // namespace
+
+void addScanCommand(CLI::App& app, ScanOptions& options, int& exit_status) {
+  auto* scan = app.add_subcommand(
+      "scan",
+      "List the vulnerable packages of a host, most severe first.\n"
+      "Exit status: 0 nothing found, 1 findings, 2 invalid input, 3 a root or feed could not "
+      "be read.");
+  scan->add_option("--root", options.root, "root directory of the host to scan")
+      ->capture_default_str();
+  scan->add_option("--advisories", options.advisories,
+                   "advisory feed: OSV file, folder or zip; Debian tracker JSON; DSA/DLA list; "
+                   "Alpine secdb; CSAF file, folder or tar.xz; KEV or EPSS file (repeatable)");
+  scan->add_flag("--download", options.download,
+                 "fetch the security updates' packages through apt to read the CVE ids in their "
+                 "changelogs");
+  scan->add_flag("!--no-apt-security", options.apt_security,
+                 "do not check the host's own security archives (Debian and Ubuntu)");
+  scan->add_option("--format", options.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  scan->add_option("--running-kernel", options.running_kernel,
+                   "running kernel release of the scanned host, to tell whether a newer "
+                   "installed kernel needs a restart (default for root /: this machine's)");
+  scan->add_flag("-q,--quiet", options.quiet, "do not show progress on stderr");
+  scan->callback(
+      [&options, &exit_status] { exit_status = runScan(options, std::cout, std::cerr); });
+}
+
+int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
+  auto format = parseFormat(options.format);
+  if (!format) {
+    err << fmt::format("patchkeeper: unknown format '{}'; expected table, json or csv\n",
+                       options.format);
+    return kExitInvalidInput;
+  }
+
+  // The host first: a wrong --root should fail before minutes of feed loading.
+  inventory::HostReadOptions read_options;
+  if (!options.running_kernel.empty()) {
+    read_options.running_kernel_release = options.running_kernel;
+  } else if (options.root == "/") {
+    read_options.running_kernel_release = inventory::runningKernelRelease();
+  }
+  read_options.on_skipped_record = [&err](const inventory::SkippedRecord& record) {
+    err << fmt::format("patchkeeper: skipped package {} at {}:{}: {}\n",
+                       record.package.empty() ? "(unnamed)" : record.package, record.file,
+                       record.line, record.reason);
+  };
+  auto host = inventory::readHostInventory(options.root, read_options);
+  if (!host) {
+    err << "patchkeeper: " << host.error().message << '\n';
+    return exitCodeFor(host.error());
+  }
+
+  matching::AdvisoryIndex index;
+  advisory::Enrichment enrichment;
+  advisory::LoadReport report;
+  for (const auto& path : options.advisories) {
+    advisory::FeedLoadOptions load_options;
+    if (!options.quiet) {
+      load_options.on_progress = [&err](const advisory::FeedProgress& progress,
+                                        const std::filesystem::path&) {
+        if (progress.files_read % 5000 == 0) {
+          err << fmt::format("patchkeeper: loading advisories: {} files, {} advisories\n",
+                             progress.files_read, progress.advisories);
+        }
+      };
+    }
+    std::size_t before = index.advisoryCount();
+    auto loaded = advisory::loadFeed(
+        path, [&](advisory::Advisory&& record) { index.add(std::move(record), report); },
+        enrichment, report, load_options);
+    if (!loaded) {
+      err << "patchkeeper: " << loaded.error().message << '\n';
+      return exitCodeFor(loaded.error());
+    }
+    if (!options.quiet) {
+      err << fmt::format("patchkeeper: loaded {} advisories from {}\n",
+                         index.advisoryCount() - before, path);
+    }
+  }
+  printIssues(report, err);
+  index.setEnrichment(enrichment);
+
+  ScanReport scan;
+  scan.root = options.root;
+  scan.findings = index.match(*host);
+  scan.advisories_loaded = index.advisoryCount();
+  scan.records_skipped = report.records_skipped;
+
+  bool debian_family = host->scheme == version::Scheme::kDpkg;
+  if (options.apt_security && debian_family) {
+    std::vector<inventory::Package> installed;
+    for (const auto& package : host->packages) {
+      if (inventory::isInstalledState(package.state)) installed.push_back(package);
+    }
+    apt::SecurityUpdateOptions update_options;
+    update_options.download = options.download;
+    auto updates = apt::findSecurityUpdates(options.root, installed, update_options);
+    if (updates) {
+      auto found = securityUpdateFindings(*updates, *host, enrichment);
+      scan.findings.insert(scan.findings.end(), found.begin(), found.end());
+      std::stable_sort(scan.findings.begin(), scan.findings.end(), matching::moreUrgent);
+    } else if (updates.error().code == ErrorCode::kNotFound) {
+      // A root without apt lists (a bare dpkg database) has no archives to ask.
+      if (!options.quiet) err << "patchkeeper: no apt lists; " << updates.error().message << '\n';
+    } else {
+      err << "patchkeeper: " << updates.error().message << '\n';
+      return kExitError;
+    }
+  } else if (options.download && !debian_family) {
+    err << "patchkeeper: --download applies only to Debian and Ubuntu hosts; ignored\n";
+  }
+
+  scan.host = std::move(*host);
+  writeScanReport(scan, *format, out);
+  if (!options.quiet && *format != OutputFormat::kTable) err << summaryLine(scan) << '\n';
+  return scan.findings.empty() ? kExitOk : kExitFindings;
+}
+
+}  // namespace pk::cli
