@@ -170,6 +170,7 @@ void writeTable(const ScanReport& report, std::ostream& out) {
         line += row.cells[i];
         if (i + 1 < widths.size()) line += std::string(widths[i] - row.cells[i].size() + 2, ' ');
       }
+      line.erase(line.find_last_not_of(' ') + 1);
       out << line << '\n';
     }
   }
