@@ -25,8 +25,8 @@ struct IndexFiles {
 // Pairs the Packages indexes among `file_names` (plain, .lz4, .gz or .xz)
 // with the release file whose name, without "InRelease" or "Release", is the
 // longest prefix of the index's name; InRelease wins over Release for the
-// same prefix. Indexes without a release file are left out, since nothing
-// then says which archive they belong to. Pure; the result is ordered by
+// same prefix. Indexes without a release file are left out, because nothing
+// then names the archive they belong to. Pure. The result is ordered by
 // packages_name.
 std::vector<IndexFiles> pairIndexFiles(const std::vector<std::string>& file_names);
 

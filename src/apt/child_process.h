@@ -23,8 +23,8 @@ struct ProcessOutcome {
 // current one when empty), with standard input from /dev/null.
 //
 // When `on_output` is set it receives a read descriptor for the program's
-// standard output and may read as much as it wants; the descriptor is closed
-// afterwards, so a program still writing then gets SIGPIPE. Without it,
+// standard output and may read as much as it needs. The descriptor is closed
+// afterwards, so a program that is still writing gets SIGPIPE. Without it,
 // standard output is discarded.
 //
 // Returns the outcome whatever the exit status; fails with kIoError only when

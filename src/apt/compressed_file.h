@@ -1,9 +1,9 @@
 #pragma once
 
-// Reads files that apt may keep compressed: its lists folder holds indexes
-// as plain text or with .lz4 (Debian's default with lz4 installed), .gz or
-// .xz, and .deb files carry gzip-compressed changelogs. Streaming, so that a
-// large index never sits in memory whole.
+// Reads files that apt may keep compressed. With Acquire::GzipIndexes set,
+// apt keeps its lists compressed (.lz4, .gz or .xz), and .deb files carry
+// gzip-compressed changelogs. Reading streams, so that a large index never
+// sits in memory whole.
 
 #include <filesystem>
 #include <functional>
@@ -23,7 +23,8 @@ Compression compressionOf(const std::filesystem::path& path);
 // Calls `on_chunk` with the decompressed content of `path`, in order, in
 // chunks of unspecified size. Fails with kNotFound or kIoError when the file
 // cannot be read, and kMalformedInput when its compressed data is corrupt or
-// truncated; the message names the file and says to run apt-get update.
+// truncated. The message names the file and tells the reader to run
+// apt-get update.
 Result<void> readDecompressed(const std::filesystem::path& path, Compression compression,
                               const std::function<void(std::string_view)>& on_chunk);
 

@@ -2,8 +2,8 @@
 
 // apt's Packages indexes: one deb822 stanza per binary package that a
 // repository offers. Pure and streaming, because an index of Debian's main
-// archive holds over 60,000 stanzas: text goes in by chunks of any size and
-// each finished entry comes out through a callback.
+// archive contains over 60,000 stanzas. Text goes in by chunks of any size,
+// and each finished entry comes out through a callback.
 
 #include <cstddef>
 #include <functional>

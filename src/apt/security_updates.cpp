@@ -127,7 +127,7 @@ SecurityUpdate makeUpdate(const SecurityCatalog& catalog, const inventory::Packa
   return update;
 }
 
-// What the changelogs of one source version gave; shared by its binaries.
+// The changelog result of one source version, shared by its binaries.
 struct ChangelogLookup {
   ChangelogStatus status = ChangelogStatus::kNoPackageFile;
   std::string detail;

@@ -12,8 +12,8 @@
 //
 // CVE ids come from the Debian changelog inside the update's .deb, read from
 // ROOT/var/cache/apt/archives. Without download, only .debs already cached
-// there are read, and updates without one carry no CVE ids; changelog_status
-// says which case applies.
+// there are read, and updates without one carry no CVE ids. The field
+// changelog_status records which case applies.
 
 #include <filesystem>
 #include <string>
@@ -26,11 +26,11 @@
 namespace pk::apt {
 
 enum class ChangelogStatus {
-  kRead,           // the changelog was read; cve_ids holds what its new entries name
+  kRead,           // the changelog was read; cve_ids lists what its new entries name
   kNotRequested,   // SecurityUpdateOptions::read_changelogs was false
   kNoPackageFile,  // no .deb of the security version in the cache, nor downloaded
   kNoChangelog,    // the .deb and its source's other cached .debs hold no Debian changelog
-  kUnreadable,     // a .deb or its changelog could not be read; changelog_detail says why
+  kUnreadable,     // a .deb or its changelog could not be read (reason in changelog_detail)
 };
 
 // Returns "read", "not-requested", "no-package-file", "no-changelog" or
@@ -77,10 +77,10 @@ struct SecurityUpdateOptions {
 // architecture. Problems with one update's changelog are reported in that
 // update (changelog_status), never as a failure.
 //
-// Fails with kNotFound when ROOT/var/lib/apt/lists does not exist, and with
-// kMalformedInput or kIoError when a release file or a security archive's
-// index cannot be read, since the result would silently miss updates; the
-// message names the file.
+// Fails with kNotFound when ROOT/var/lib/apt/lists does not exist. Fails
+// with kMalformedInput or kIoError, naming the file, when a release file or
+// a security archive's index cannot be read, because the result would
+// otherwise miss updates silently.
 Result<std::vector<SecurityUpdate>> findSecurityUpdates(
     const std::filesystem::path& root, const std::vector<inventory::Package>& installed,
     const SecurityUpdateOptions& options = {});
@@ -91,9 +91,9 @@ std::filesystem::path archivesFolder(const std::filesystem::path& root);
 // Fetches one .deb into ROOT/var/cache/apt/archives (created when missing)
 // by running `apt-get download <package>:<architecture>=<version>` (or
 // `<package>=<version>` for "all") there. apt uses the sources, lists and
-// keys of the machine running patchkeeper, which are those of the root when
-// the root is "/"; for another root the requested version must also be known
-// to this machine's apt. Nothing is installed. Fails with kIoError, quoting
+// keys of the machine running patchkeeper, which are the root's own only
+// when the root is "/". For another root, this machine's apt must also know
+// the requested version. Nothing is installed. Fails with kIoError, quoting
 // apt-get's standard error, when apt-get cannot run or fails.
 Result<void> downloadPackageFile(const std::filesystem::path& root, std::string_view package,
                                  std::string_view version, std::string_view architecture);

@@ -68,7 +68,7 @@ void placeUpdatesLists(const std::filesystem::path& root) {
 }
 
 // Builds a real .deb with dpkg-deb into ROOT/var/cache/apt/archives. The doc
-// folder holds `changelog` as changelog.Debian.gz, or is a link to
+// folder contains `changelog` as changelog.Debian.gz, or is a link to
 // `doc_link` when that is set.
 void buildDeb(const std::filesystem::path& root, const std::string& package,
               const std::string& version, const std::string& source,
