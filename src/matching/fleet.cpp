@@ -2,111 +2,106 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
 #include <set>
 
 namespace pk::matching {
-
-FleetMatcher::FleetMatcher(const AdvisoryIndex& index)
-    : index_(index), shards_(std::make_unique<Shard[]>(kShards)) {}
-
 namespace {
 
-// The cache key: everything matchPackage() reads from a package and its host.
-// Fields are separated by a byte that cannot occur in names or versions.
-std::string cacheKey(const inventory::HostInventory& host,
-                     const AdvisoryIndex::HostContext& context, const inventory::Package& package) {
-  std::string key;
-  key.reserve(host.os.ecosystem.size() + package.name.size() + package.version.size() +
-              package.source_name.size() + package.source_version.size() + 8);
-  key.append(package.name).push_back('\x1f');
-  key.append(host.os.ecosystem).push_back('\x1f');
-  key.append(package.version).push_back('\x1f');
-  key.append(package.source_name).push_back('\x1f');
-  key.append(package.source_version).push_back('\x1f');
-  if (!context.rpm_epoch_by_name.empty()) {
-    const std::string& source = package.source_name.empty() ? package.name : package.source_name;
-    auto epoch = context.rpm_epoch_by_name.find(source);
-    if (epoch != context.rpm_epoch_by_name.end()) key.append(epoch->second);
-  }
-  return key;
+std::string_view sourceEpochOf(const AdvisoryIndex::HostContext& context,
+                               const inventory::Package& package) {
+  if (context.rpm_epoch_by_name.empty()) return {};
+  const std::string& source = package.source_name.empty() ? package.name : package.source_name;
+  auto epoch = context.rpm_epoch_by_name.find(source);
+  return epoch == context.rpm_epoch_by_name.end() ? std::string_view() : epoch->second;
 }
 
 }  // namespace
 
-const FleetMatcher::Verdicts& FleetMatcher::verdictsFor(const inventory::HostInventory& host,
-                                                        const AdvisoryIndex::HostContext& context,
-                                                        const inventory::Package& package) {
-  std::string key = cacheKey(host, context, package);
-  Shard& shard = shards_[std::hash<std::string_view>{}(package.name) % kShards];
+FleetMatcher::FleetMatcher(const AdvisoryIndex& index)
+    : index_(index), shards_(std::make_unique<Shard[]>(kShards)) {}
+
+const PackageVerdicts* FleetMatcher::verdictsFor(const inventory::HostInventory& host,
+                                                 const AdvisoryIndex::HostContext& context,
+                                                 const inventory::Package& package) {
+  std::string_view source_epoch = sourceEpochOf(context, package);
+  auto matches = [&](const VersionKey& key) {
+    return key.version == package.version && key.source_version == package.source_version &&
+           key.source_name == package.source_name && key.ecosystem == host.os.ecosystem &&
+           key.source_epoch == source_epoch;
+  };
+
+  Shard& shard = shards_[NameHash{}(package.name) % kShards];
   {
-    std::lock_guard lock(shard.mutex);
-    if (auto found = shard.verdicts.find(key); found != shard.verdicts.end()) {
-      return *found->second;
+    std::shared_lock lock(shard.mutex);
+    if (auto found = shard.by_name.find(std::string_view(package.name));
+        found != shard.by_name.end()) {
+      for (const auto& cached : found->second) {
+        if (matches(cached.key)) return cached.verdicts.get();
+      }
     }
   }
 
-  // Evaluate outside the lock; if another thread got there first, keep its
-  // result so that pointers already handed out stay valid.
-  auto verdicts = std::make_unique<Verdicts>();
+  // Evaluate outside the lock; if another thread stored the same version in
+  // the meantime, keep its verdicts so that pointers handed out stay valid.
+  auto verdicts = std::make_unique<PackageVerdicts>();
   index_.matchPackage(host.os.ecosystem, context, package, *verdicts);
-  std::lock_guard lock(shard.mutex);
-  auto [slot, inserted] = shard.verdicts.try_emplace(std::move(key), std::move(verdicts));
-  return *slot->second;
+
+  std::unique_lock lock(shard.mutex);
+  auto& versions = shard.by_name[package.name];
+  for (const auto& cached : versions) {
+    if (matches(cached.key)) return cached.verdicts.get();
+  }
+  versions.push_back(
+      CachedVersion{VersionKey{host.os.ecosystem, package.version, package.source_name,
+                               package.source_version, std::string(source_epoch)},
+                    std::move(verdicts)});
+  return versions.back().verdicts.get();
 }
 
-std::vector<CompactFinding> FleetMatcher::evaluate(const inventory::HostInventory& host) {
-  std::vector<CompactFinding> findings;
-  if (host.os.ecosystem.empty()) return findings;
+std::vector<AffectedPackageRef> FleetMatcher::evaluate(const inventory::HostInventory& host) {
+  std::vector<AffectedPackageRef> affected;
+  if (host.os.ecosystem.empty()) return affected;
   AdvisoryIndex::HostContext context = AdvisoryIndex::contextFor(host);
 
   for (std::size_t i = 0; i < host.packages.size(); ++i) {
     const auto& package = host.packages[i];
     if (!package.state.empty() && !inventory::isInstalledState(package.state)) continue;
-    const Verdicts& verdicts = verdictsFor(host, context, package);
-    std::uint32_t last_advisory = UINT32_MAX;
-    for (const auto& hit : verdicts) {
-      // Entries of one advisory are adjacent in the index, so one look back
-      // removes most duplicates; expand() removes the rest.
-      if (hit.entry->advisory == last_advisory) continue;
-      last_advisory = hit.entry->advisory;
-      findings.push_back(CompactFinding{static_cast<std::uint32_t>(i), hit.entry,
-                                        &hit.fixed_version, &hit.compared_version});
-    }
+    const PackageVerdicts* verdicts = verdictsFor(host, context, package);
+    if (!verdicts->empty()) affected.push_back({static_cast<std::uint32_t>(i), verdicts});
   }
-  return findings;
+  return affected;
 }
 
 std::vector<Finding> FleetMatcher::expand(const inventory::HostInventory& host,
-                                          const std::vector<CompactFinding>& compact) const {
+                                          const std::vector<AffectedPackageRef>& affected) const {
   std::vector<Finding> findings;
   std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
-  for (const auto& item : compact) {
-    if (!seen.emplace(item.package, item.entry->advisory).second) continue;
-    findings.push_back(index_.makeFinding(*item.entry, host.packages[item.package],
-                                          *item.compared_version, *item.fixed_version));
+  for (const auto& item : affected) {
+    for (const auto& hit : *item.verdicts) {
+      if (!seen.emplace(item.package, hit.entry->advisory).second) continue;
+      findings.push_back(index_.makeFinding(*hit.entry, host.packages[item.package],
+                                            hit.compared_version, hit.fixed_version));
+    }
   }
   std::sort(findings.begin(), findings.end(), moreUrgent);
   return findings;
 }
 
-void FleetMatcher::invalidatePackage(const std::string& package) {
+void FleetMatcher::invalidatePackage(std::string_view package) {
   // An advisory may name a binary or a source package, so drop every cached
-  // package version whose binary name (field 0) or source name (field 3) is
-  // `package`.
-  auto field = [](std::string_view key, std::size_t index) {
-    for (std::size_t i = 0; i < index; ++i) key.remove_prefix(key.find('\x1f') + 1);
-    return key.substr(0, key.find('\x1f'));
-  };
+  // version whose binary name or source name is `package`.
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
-    std::lock_guard lock(shard.mutex);
-    for (auto it = shard.verdicts.begin(); it != shard.verdicts.end();) {
-      if (field(it->first, 0) == package || field(it->first, 3) == package) {
-        shard.retired.push_back(std::move(it->second));
-        it = shard.verdicts.erase(it);
-      } else {
-        ++it;
-      }
+    std::unique_lock lock(shard.mutex);
+    for (auto& [name, versions] : shard.by_name) {
+      bool binary_match = name == package;
+      auto removed = std::remove_if(versions.begin(), versions.end(), [&](CachedVersion& cached) {
+        if (!binary_match && cached.key.source_name != package) return false;
+        shard.retired.push_back(std::move(cached.verdicts));
+        return true;
+      });
+      versions.erase(removed, versions.end());
     }
   }
 }
@@ -114,8 +109,8 @@ void FleetMatcher::invalidatePackage(const std::string& package) {
 std::size_t FleetMatcher::cachedVersions() const {
   std::size_t count = 0;
   for (std::size_t i = 0; i < kShards; ++i) {
-    std::lock_guard lock(shards_[i].mutex);
-    count += shards_[i].verdicts.size();
+    std::shared_lock lock(shards_[i].mutex);
+    for (const auto& [name, versions] : shards_[i].by_name) count += versions.size();
   }
   return count;
 }

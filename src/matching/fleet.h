@@ -8,7 +8,7 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,53 +19,74 @@
 
 namespace pk::matching {
 
-// One finding in compact form: which package of the host, which index entry,
-// and the fixed version. AdvisoryIndex::makeFinding turns it into a Finding.
-struct CompactFinding {
+// The verdicts for one package of a host: every index entry that finds it
+// affected. Owned by the FleetMatcher, valid for its lifetime.
+using PackageVerdicts = std::vector<AdvisoryIndex::Hit>;
+
+// One affected package of a host in compact form.
+struct AffectedPackageRef {
   std::uint32_t package = 0;  // index into HostInventory::packages
-  const AdvisoryIndex::Entry* entry = nullptr;
-  const std::string* fixed_version = nullptr;     // owned by the matcher's cache
-  const std::string* compared_version = nullptr;  // owned by the matcher's cache
+  const PackageVerdicts* verdicts = nullptr;
 };
 
 class FleetMatcher {
  public:
-  // `index` must outlive the matcher and must not change while it is used.
+  // `index` must outlive the matcher. Advisories may be added to it between
+  // evaluations (not during one), followed by invalidatePackage().
   explicit FleetMatcher(const AdvisoryIndex& index);
 
-  // Returns the findings of `host` in compact form. Safe to call from several
+  // Returns the affected packages of `host`. Safe to call from several
   // threads at once; cached verdicts are shared between the calls.
-  std::vector<CompactFinding> evaluate(const inventory::HostInventory& host);
+  std::vector<AffectedPackageRef> evaluate(const inventory::HostInventory& host);
 
-  // Expands compact findings of `host` into full findings, most urgent first.
+  // Expands the result of evaluate() into findings, one per package and
+  // advisory, most urgent first.
   std::vector<Finding> expand(const inventory::HostInventory& host,
-                              const std::vector<CompactFinding>& compact) const;
+                              const std::vector<AffectedPackageRef>& affected) const;
 
   // Drops the cached verdicts of every package version whose binary or
   // source name is `package`, for use after an advisory naming it changed.
-  void invalidatePackage(const std::string& package);
+  void invalidatePackage(std::string_view package);
 
-  // Number of distinct package versions evaluated so far.
+  // Number of distinct package versions evaluated and cached.
   std::size_t cachedVersions() const;
 
  private:
-  using Verdicts = std::vector<AdvisoryIndex::Hit>;
+  // What, besides the binary name, decides a package's verdicts.
+  struct VersionKey {
+    std::string ecosystem;
+    std::string version;
+    std::string source_name;
+    std::string source_version;
+    std::string source_epoch;  // rpm only: epoch of the binary named like the source
+  };
+  struct CachedVersion {
+    VersionKey key;
+    std::unique_ptr<const PackageVerdicts> verdicts;
+  };
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
 
-  const Verdicts& verdictsFor(const inventory::HostInventory& host,
-                              const AdvisoryIndex::HostContext& context,
-                              const inventory::Package& package);
-
-  const AdvisoryIndex& index_;
-
-  // Sharded so that threads evaluating different packages rarely contend.
   static constexpr std::size_t kShards = 64;
   struct Shard {
-    mutable std::mutex mutex;
-    std::unordered_map<std::string, std::unique_ptr<const Verdicts>> verdicts;
-    // Verdicts dropped by invalidatePackage stay alive here, because compact
-    // findings handed out earlier may still point into them.
-    std::vector<std::unique_ptr<const Verdicts>> retired;
+    mutable std::shared_mutex mutex;
+    // Binary name -> the versions seen; a name has few distinct versions
+    // across a fleet, so a short vector is searched linearly.
+    std::unordered_map<std::string, std::vector<CachedVersion>, NameHash, std::equal_to<>> by_name;
+    // Verdicts dropped by invalidatePackage stay alive here, because results
+    // handed out earlier may still point into them.
+    std::vector<std::unique_ptr<const PackageVerdicts>> retired;
   };
+
+  const PackageVerdicts* verdictsFor(const inventory::HostInventory& host,
+                                     const AdvisoryIndex::HostContext& context,
+                                     const inventory::Package& package);
+
+  const AdvisoryIndex& index_;
   std::unique_ptr<Shard[]> shards_;
 };
 

@@ -54,9 +54,9 @@ TEST_F(FleetTest, SharedVersionsEvaluatedOnce) {
   auto second = first;
   second.packages[1].version = "7.88.1-10+deb12u5";  // drift: curl already fixed here
 
-  EXPECT_EQ(matcher.evaluate(first).size(), 2U);
+  EXPECT_EQ(matcher.expand(first, matcher.evaluate(first)).size(), 2U);
   EXPECT_EQ(matcher.cachedVersions(), 2U);
-  EXPECT_EQ(matcher.evaluate(second).size(), 1U);
+  EXPECT_EQ(matcher.expand(second, matcher.evaluate(second)).size(), 1U);
   // libssl3 was reused; only the new curl version was evaluated.
   EXPECT_EQ(matcher.cachedVersions(), 3U);
 }
