@@ -2,7 +2,7 @@
 
 // CISA's Known Exploited Vulnerabilities catalog in its JSON form
 // (known_exploited_vulnerabilities.json): an object whose `vulnerabilities`
-// array holds one entry per CVE id with cveID, vendorProject, product,
+// array contains one entry per CVE id with cveID, vendorProject, product,
 // vulnerabilityName, dateAdded, dueDate and knownRansomwareCampaignUse.
 
 #include <filesystem>

@@ -13,10 +13,9 @@
 #include "advisory/ecosystem.h"
 #include "version/version.h"
 
-// simdjson's On-Demand API parses only what is read and was about 13 times
-// faster than nlohmann::json on the AlmaLinux records (see
-// docs/PERFORMANCE.md). It reads forward only, so each object is walked once
-// over its fields, and a record's parts are validated after they are all
+// simdjson's On-Demand API parses only what is read. It parsed the AlmaLinux
+// records about 5 times faster than nlohmann::json (docs/PERFORMANCE.md). It reads forward only, so
+// each object is walked once over its fields, and a record's parts are validated after they are all
 // known.
 
 namespace pk::advisory {
@@ -73,7 +72,7 @@ Severity higher(Severity a, Severity b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
 }
 
-// What one `severity` list says.
+// The ratings found in one `severity` list.
 struct SeverityList {
   Severity vendor = Severity::kUnknown;  // a vendor's word such as Ubuntu's priority
   std::optional<double> cvss_v3_score;
@@ -507,10 +506,9 @@ std::optional<Advisory> parseGuarded(RecordParser& parser, od::object& object,
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<Advisory> parseOsvRecord(std::string_view json, std::string_view origin,
-                                       LoadReport& report) {
+// Parses one record's text; `base` is its pointer inside the document.
+std::optional<Advisory> parseRecordText(std::string_view json, std::string_view origin,
+                                        std::string_view base, LoadReport& report) {
   ThreadState& state = threadState();
   RecordParser parser(origin, report);
 
@@ -519,77 +517,92 @@ std::optional<Advisory> parseOsvRecord(std::string_view json, std::string_view o
   auto error = state.parser.iterate(padded(json, state.buffer)).get(document);
   if (!error) error = document.get_object().get(object);
   if (error) {
-    parser.reportIssue(
-        "", fmt::format("the record is not a JSON object: {}", simdjson::error_message(error)));
+    parser.reportIssue(std::string(base), fmt::format("the record is not a JSON object: {}",
+                                                      simdjson::error_message(error)));
     return std::nullopt;
   }
 
-  std::optional<Advisory> advisory = parseGuarded(parser, object);
+  std::optional<Advisory> advisory = parseGuarded(parser, object, base);
   if (advisory && !atEnd(document)) {
     // The record was complete but text follows it, so it is not counted.
     --report.records_loaded;
-    report.addIssue(LoadIssue{std::string(origin), advisory->id, "",
+    report.addIssue(LoadIssue{std::string(origin), advisory->id, std::string(base),
                               "unexpected text after the record's closing brace"});
     return std::nullopt;
   }
   return advisory;
 }
 
+// Copies each element of a top-level array. On-Demand cannot resume an
+// array after a record was abandoned halfway (its iterator would be left
+// inside the element), so records are cut out first and parsed one by one.
+std::vector<std::string> splitRecords(od::array array, std::string_view origin,
+                                      LoadReport& report) {
+  std::vector<std::string> records;
+  std::size_t index = 0;
+  for (auto element : array) {
+    od::object object;
+    std::string_view raw;
+    auto error = element.get_object().get(object);
+    if (!error) error = object.raw_json().get(raw);
+    if (error) {
+      report.addIssue(LoadIssue{
+          std::string(origin), "", fmt::format("/{}", index),
+          fmt::format("is not an OSV record object: {}", simdjson::error_message(error))});
+      // After a syntax error the rest of the array cannot be found.
+      if (error != simdjson::INCORRECT_TYPE) break;
+      records.emplace_back();
+    } else {
+      records.emplace_back(raw);
+    }
+    ++index;
+  }
+  return records;
+}
+
+}  // namespace
+
+std::optional<Advisory> parseOsvRecord(std::string_view json, std::string_view origin,
+                                       LoadReport& report) {
+  return parseRecordText(json, origin, "", report);
+}
+
 void parseOsvDocument(std::string_view json, std::string_view origin, const AdvisorySink& sink,
                       LoadReport& report) {
-  ThreadState& state = threadState();
-  RecordParser parser(origin, report);
-
-  od::document document;
-  od::json_type type{};
-  auto error = state.parser.iterate(padded(json, state.buffer)).get(document);
-  if (!error) error = document.type().get(type);
-  if (error) {
-    parser.reportIssue(
-        "", fmt::format("the document is not valid JSON: {}", simdjson::error_message(error)));
+  // The first character decides, so that a single record is indexed by
+  // simdjson only once.
+  std::size_t first = json.find_first_not_of(" \t\r\n");
+  char opening = first == std::string_view::npos ? '\0' : json[first];
+  if (opening == '{') {
+    // Sent after the parse, so that a sink may itself parse OSV text on this
+    // thread without clobbering the parser.
+    auto advisory = parseRecordText(json, origin, "", report);
+    if (advisory) sink(std::move(*advisory));
+    return;
+  }
+  if (opening != '[') {
+    report.addIssue(LoadIssue{std::string(origin), "", "",
+                              "the document is neither an OSV record nor an array of records"});
     return;
   }
 
-  // Advisories are sent after the parse, so that a sink may itself parse
-  // OSV text on this thread without clobbering the parser.
-  std::vector<Advisory> advisories;
-  if (type == od::json_type::object) {
-    od::object object;
-    if (document.get_object().get(object) == simdjson::SUCCESS) {
-      auto advisory = parseGuarded(parser, object);
-      if (advisory && !atEnd(document)) {
-        --report.records_loaded;
-        report.addIssue(LoadIssue{std::string(origin), advisory->id, "",
-                                  "unexpected text after the record's closing brace"});
-      } else if (advisory) {
-        advisories.push_back(std::move(*advisory));
-      }
-    }
-  } else if (type == od::json_type::array) {
-    od::array array;
-    error = document.get_array().get(array);
-    std::size_t index = 0;
-    for (auto element : array) {
-      if (error) break;
-      od::object object;
-      if ((error = element.get_object().get(object))) {
-        parser.reportIssue(fmt::format("/{}", index), fmt::format("is not an OSV record object: {}",
-                                                                  simdjson::error_message(error)));
-        // Without a complete element the array cannot be walked further.
-        if (error != simdjson::INCORRECT_TYPE) break;
-        error = simdjson::SUCCESS;
-        ++index;
-        continue;
-      }
-      auto advisory = parseGuarded(parser, object, fmt::format("/{}", index));
-      if (advisory) advisories.push_back(std::move(*advisory));
-      ++index;
-    }
-  } else {
-    parser.reportIssue("", "the document is neither an OSV record nor an array of records");
+  ThreadState& state = threadState();
+  od::document document;
+  od::array array;
+  auto error = state.parser.iterate(padded(json, state.buffer)).get(document);
+  if (!error) error = document.get_array().get(array);
+  if (error) {
+    report.addIssue(LoadIssue{
+        std::string(origin), "", "",
+        fmt::format("the document is not valid JSON: {}", simdjson::error_message(error))});
+    return;
   }
-
-  for (auto& advisory : advisories) sink(std::move(advisory));
+  std::vector<std::string> records = splitRecords(array, origin, report);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (records[i].empty()) continue;
+    auto advisory = parseRecordText(records[i], origin, fmt::format("/{}", i), report);
+    if (advisory) sink(std::move(*advisory));
+  }
 }
 
 std::optional<double> cvssV3BaseScore(std::string_view vector) {

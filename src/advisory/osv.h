@@ -38,7 +38,9 @@ inline constexpr std::string_view kOsvSource = "osv";
 //     id. Ubuntu's UBUNTU-CVE records name their CVE only in `upstream`.
 //   - affected: entries without a `package` are dropped, and so are GIT
 //     ranges; ECOSYSTEM and SEMVER ranges keep their events in the given
-//     order. An entry left with neither a range nor a `versions` list is
+//     order. NOTE: AffectedPackage has no range type, so a matcher cannot
+//     tell a SEMVER range from an ECOSYSTEM range of the same entry.
+//     An entry left with neither a range nor a `versions` list is
 //     dropped. Entries of unknown ecosystems are kept but not validated.
 //     name_kind is kSource for the Debian and Ubuntu ecosystems, whose
 //     records name source packages, and kBinary otherwise.
@@ -59,7 +61,7 @@ inline constexpr std::string_view kOsvSource = "osv";
 std::optional<Advisory> parseOsvRecord(std::string_view json, std::string_view origin,
                                        LoadReport& report);
 
-// Parses an OSV document that holds either one record or a JSON array of
+// Parses an OSV document that contains either one record or a JSON array of
 // records, and sends each advisory that parseOsvRecord accepts to `sink`.
 // A document that is neither an object nor an array, or is not JSON,
 // becomes one LoadIssue with an empty record id.

@@ -27,7 +27,7 @@ struct LoadProgress {
 // Called after each file or zip member, on the reader's thread.
 using ProgressCallback = std::function<void(const LoadProgress&)>;
 
-// The largest file or zip member that is read as a record; an OSV record is
+// The largest file or zip member that is read as a record. OSV records are
 // a few kilobytes to a few megabytes, so anything larger is reported as an
 // issue rather than loaded into memory.
 inline constexpr std::uintmax_t kMaxOsvFileBytes = 64 * 1024 * 1024;
@@ -44,10 +44,10 @@ inline constexpr std::uintmax_t kMaxOsvFileBytes = 64 * 1024 * 1024;
 // becomes a LoadIssue with that file's path (for members "archive.zip:name")
 // and the reading goes on.
 //
-// Fails with kNotFound when `path` does not exist; with kIoError when the
-// folder cannot be listed, the zip cannot be opened as an archive or the
-// single file cannot be read; with kUnsupported when the single file is
-// larger than kMaxOsvFileBytes. Records sent before a failure stay sent.
+// Fails with kNotFound when `path` does not exist. Fails with kIoError when
+// the folder cannot be listed, the zip cannot be opened as an archive or the
+// single file cannot be read. Fails with kUnsupported when the single file
+// is larger than kMaxOsvFileBytes. Records sent before a failure stay sent.
 Result<void> readOsv(const std::filesystem::path& path, const AdvisorySink& sink,
                      LoadReport& report, const ProgressCallback* progress = nullptr);
 

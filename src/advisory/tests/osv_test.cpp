@@ -38,6 +38,12 @@ std::vector<Advisory> parseAll(std::string_view json, LoadReport& report) {
   return advisories;
 }
 
+std::vector<std::string> ids(const std::vector<Advisory>& advisories) {
+  std::vector<std::string> result;
+  for (const auto& a : advisories) result.push_back(a.id);
+  return result;
+}
+
 TEST(OsvRecord, KeepsEventsInGivenOrder) {
   LoadReport report;
   auto advisory =
@@ -371,6 +377,22 @@ TEST(OsvDocument, ArrayWithMalformedRecordLoadsTheRest) {
   EXPECT_EQ(report.records_skipped, 1u);
 }
 
+TEST(OsvDocument, ArrayResumesAfterRecordAbandonedMidway) {
+  LoadReport report;
+  auto advisories = parseAll(
+      R"([{"id":"A-1","upstream":[{"id":"nested"}],"affected":[]},
+          7,
+          {"id":"A-2","affected":[]}])",
+      report);
+  EXPECT_EQ(ids(advisories), (std::vector<std::string>{"A-2"}));
+  // Elements that are not objects are found while the array is split, before
+  // any record is parsed.
+  ASSERT_EQ(report.issues.size(), 2u);
+  EXPECT_EQ(report.issues[0].field, "/1");
+  EXPECT_EQ(report.issues[1].field, "/0/upstream/0");
+  EXPECT_EQ(report.issues[1].record_id, "A-1");
+}
+
 TEST(OsvDocument, ScalarIsOneIssue) {
   LoadReport report;
   EXPECT_TRUE(parseAll("42", report).empty());
@@ -410,12 +432,6 @@ class OsvFiles : public ::testing::Test {
 
   fs::path dir_;
 };
-
-std::vector<std::string> ids(const std::vector<Advisory>& advisories) {
-  std::vector<std::string> result;
-  for (const auto& a : advisories) result.push_back(a.id);
-  return result;
-}
 
 TEST_F(OsvFiles, FolderLoadsGoodRecordsAroundBadOne) {
   write("a/A-1.json", record("A-1", "Debian:12", "x", R"("versions":["1.0-1"])"));
