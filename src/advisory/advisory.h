@@ -44,6 +44,14 @@ struct AffectedPackage {
   PackageNameKind name_kind = PackageNameKind::kBinary;
   std::vector<std::vector<RangeEvent>> ranges;  // each inner vector is one range
   std::vector<std::string> versions;            // explicitly listed affected versions
+  // The fixed version of each binary built from this source, where the feed
+  // lists them (Ubuntu's ecosystem_specific.binaries). Binary versions may
+  // differ from the source version, so findings show them to people.
+  struct BinaryVersion {
+    std::string name;
+    std::string version;
+  };
+  std::vector<BinaryVersion> binaries;
   // Set when this entry carries its own severity, such as a Debian urgency
   // for one release; otherwise the advisory's severity applies.
   std::optional<Severity> severity;

@@ -151,6 +151,11 @@ class RecordParser {
     if (auto error = value.type().get(type)) fail(error, "a JSON value");
     return type == od::json_type::string;
   }
+  bool isArray(od::value& value) {
+    od::json_type type;
+    if (auto error = value.type().get(type)) fail(error, "a JSON value");
+    return type == od::json_type::array;
+  }
 
   // Calls `visit(value, key)` for each field of `object`, with the pointer
   // extended by the key.
@@ -194,6 +199,7 @@ class RecordParser {
   SeverityList readSeverityList(od::value& value);
   Severity readCvesMapSeverity(od::value& value);
   Severity readSeverityWordField(od::object object);
+  void readBinaries(od::value& value, std::vector<AffectedPackage::BinaryVersion>& binaries);
   void readAffected(od::value& value);
   // Both expect the pointer to name `value` already.
   std::optional<AffectedPackage> readAffectedEntry(od::value& value);
@@ -322,6 +328,22 @@ Severity RecordParser::readCvesMapSeverity(od::value& value) {
   return highest;
 }
 
+// Ubuntu lists the binaries a fixed source builds, each with its own
+// version: ecosystem_specific.binaries[] = {binary_name, binary_version}.
+// Entries without both strings are passed over; they only add detail.
+void RecordParser::readBinaries(od::value& value,
+                                std::vector<AffectedPackage::BinaryVersion>& binaries) {
+  forEachElement(getArray(value), [&](od::value& element, std::size_t) {
+    AffectedPackage::BinaryVersion binary;
+    forEachField(getObject(element), [&](od::value& field, std::string_view key) {
+      if (!isString(field)) return;
+      if (key == "binary_name") binary.name = std::string(getString(field));
+      if (key == "binary_version") binary.version = std::string(getString(field));
+    });
+    if (!binary.name.empty() && !binary.version.empty()) binaries.push_back(std::move(binary));
+  });
+}
+
 void RecordParser::readAffected(od::value& value) {
   forEachElement(getArray(value), [this](od::value& element, std::size_t) {
     auto entry = readAffectedEntry(element);
@@ -356,7 +378,13 @@ std::optional<AffectedPackage> RecordParser::readAffectedEntry(od::value& value)
     } else if (key == "severity") {
       own_severity = readSeverityList(field);
     } else if (key == "ecosystem_specific") {
-      ecosystem_word = readSeverityWordField(getObject(field));
+      forEachField(getObject(field), [&](od::value& specific, std::string_view specific_key) {
+        if (specific_key == "severity" && isString(specific)) {
+          ecosystem_word = parseSeverityWord(getString(specific));
+        } else if (specific_key == "binaries" && isArray(specific)) {
+          readBinaries(specific, package.binaries);
+        }
+      });
     } else if (key == "database_specific") {
       forEachField(getObject(field), [&](od::value& database_field, std::string_view db_key) {
         if (db_key == "severity" && isString(database_field)) {

@@ -69,6 +69,9 @@ void writeJson(const ScanReport& report, std::ostream& out) {
         {"severity", advisory::severityName(finding.severity)},
         {"kev", finding.known_exploited},
     };
+    item["fixed_binary_version"] = finding.fixed_binary_version.empty()
+                                       ? nlohmann::json(nullptr)
+                                       : nlohmann::json(finding.fixed_binary_version);
     item["cvss_score"] = finding.cvss_score ? nlohmann::json(*finding.cvss_score) : nullptr;
     item["kev_due_date"] = finding.known_exploited ? nlohmann::json(finding.kev_due_date) : nullptr;
     item["epss"] = finding.epss ? nlohmann::json(*finding.epss) : nullptr;

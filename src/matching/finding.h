@@ -20,6 +20,9 @@ struct Finding {
   // name source packages, otherwise the binary's version.
   std::string compared_version;
   std::string fixed_version;  // empty when no fix exists yet
+  // The fixed version of this binary, when the feed lists binaries with
+  // their own versions (Ubuntu); otherwise empty.
+  std::string fixed_binary_version;
   std::string advisory_id;
   std::string advisory_source;       // the feed: "osv", "debian-tracker", "csaf", ...
   std::vector<std::string> aliases;  // CVE and other ids of the advisory

@@ -74,6 +74,9 @@ Finding AdvisoryIndex::makeFinding(const Entry& entry, const inventory::Package&
   finding.installed_version = package.version;
   finding.compared_version = std::move(compared_version);
   finding.fixed_version = std::move(fixed_version);
+  for (const auto& binary : affected.binaries) {
+    if (binary.name == package.name) finding.fixed_binary_version = binary.version;
+  }
   finding.advisory_id = record.id;
   finding.advisory_source = record.source;
   finding.aliases = record.aliases;

@@ -547,6 +547,12 @@ TEST(OsvUbuntuSamples, UsnRecord) {
   EXPECT_EQ(usn->affected[3].ecosystem, "Ubuntu:24.04:LTS");
   EXPECT_EQ(usn->affected[3].ranges[0][1].version, "2.39-0ubuntu8.4");
   EXPECT_EQ(usn->affected[3].versions.size(), 9u);
+
+  // Each affected entry lists the binaries the fixed source builds.
+  ASSERT_EQ(bionic.binaries.size(), 20u);
+  EXPECT_EQ(bionic.binaries.front().name, "glibc-source");
+  EXPECT_EQ(bionic.binaries.front().version, "2.27-3ubuntu1.6+esm4");
+  EXPECT_EQ(bionic.binaries.back().name, "nscd");
 }
 
 TEST(OsvUbuntuSamples, UbuntuCveRecord) {

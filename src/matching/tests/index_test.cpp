@@ -179,6 +179,21 @@ TEST(Match, EnrichedAndSortedMostUrgentFirst) {
   EXPECT_FALSE(findings[2].known_exploited);
 }
 
+TEST(Match, UbuntuBinaryFixedVersionShown) {
+  auto affected = fixedIn("Ubuntu:24.04:LTS", "lvm2", PackageNameKind::kSource, "2.03.16-3ubuntu1");
+  affected.binaries = {{"dmsetup", "2:1.02.185-3ubuntu1"}, {"lvm2", "2.03.16-3ubuntu1"}};
+  auto index = indexOf({advisoryWith("USN-9999-1", {affected})});
+  auto findings = index.match(host("Ubuntu:24.04:LTS", version::Scheme::kDpkg,
+                                   {package("dmsetup", "2:1.02.185-2", "lvm2", "2.03.16-2"),
+                                    package("libdevmapper", "2:1.02.185-2", "lvm2", "2.03.16-2")}));
+  ASSERT_EQ(findings.size(), 2U);
+  EXPECT_EQ(findings[0].package, "dmsetup");
+  EXPECT_EQ(findings[0].fixed_version, "2.03.16-3ubuntu1");
+  EXPECT_EQ(findings[0].fixed_binary_version, "2:1.02.185-3ubuntu1");
+  EXPECT_EQ(findings[1].package, "libdevmapper");
+  EXPECT_EQ(findings[1].fixed_binary_version, "");
+}
+
 TEST(Index, InvalidRangeReportedAndSkipped) {
   AdvisoryIndex index;
   advisory::LoadReport report;
