@@ -7,8 +7,8 @@
 #include <system_error>
 #include <vector>
 
-#include "apt/child_process.h"
 #include "apt/compressed_file.h"
+#include "common/child_process.h"
 
 namespace pk::apt {
 namespace {
@@ -147,7 +147,9 @@ Result<DebDocFiles> readDebChangelog(const std::filesystem::path& deb_file,
   TarScan scan;
   const std::vector<std::string> argv = {"dpkg-deb", "--fsys-tarfile", deb_file.string()};
   auto outcome = runProcess(argv, {}, [&](int fd) { scanTar(fd, package, scan); });
-  if (!outcome) return tl::unexpected(outcome.error());
+  // kNotFound from this function means the package file is missing, so a
+  // dpkg-deb that cannot start is reported as kIoError instead.
+  if (!outcome) return pk::fail(ErrorCode::kIoError, outcome.error().message);
 
   // Once the changelog is found the pipe is closed early, so dpkg-deb may end
   // with SIGPIPE; that is expected and not a failure.

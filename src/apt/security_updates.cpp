@@ -12,10 +12,10 @@
 
 #include "apt/apt_lists.h"
 #include "apt/changelog.h"
-#include "apt/child_process.h"
 #include "apt/deb_changelog.h"
 #include "apt/packages_index.h"
 #include "apt/release.h"
+#include "common/child_process.h"
 #include "version/dpkg.h"
 
 namespace pk::apt {
@@ -343,7 +343,9 @@ Result<void> downloadPackageFile(const std::filesystem::path& root, std::string_
   request += "=" + std::string(version);
   const std::vector<std::string> argv = {"apt-get", "download", "-q", request};
   auto outcome = runProcess(argv, folder);
-  if (!outcome) return tl::unexpected(outcome.error());
+  // This function's contract reports every failure to run apt-get as
+  // kIoError, while runProcess returns kNotFound when it cannot start.
+  if (!outcome) return pk::fail(ErrorCode::kIoError, outcome.error().message);
   if (outcome->exit_code != 0) {
     return pk::fail(ErrorCode::kIoError, describeFailure(argv, *outcome) +
                                              "; check the host's network access and apt sources");

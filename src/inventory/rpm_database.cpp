@@ -4,9 +4,8 @@
 
 #include <vector>
 
-#include "inventory/child_process.h"
+#include "common/child_process.h"
 #include "inventory/rpm_query.h"
-#include "inventory/text_lines.h"
 
 namespace pk::inventory {
 
@@ -19,12 +18,10 @@ Result<ParsedPackages> readRpmDatabase(const std::filesystem::path& root,
   Result<CommandOutput> output = runCommand(argv);
   if (!output) return tl::unexpected(output.error());
 
-  if (output->exit_status != 0) {
+  if (output->exit_code != 0) {
     return fail(ErrorCode::kIoError,
-                fmt::format("'{}' failed with exit status {}: {}; check that the rpm database "
-                            "under {} is readable by this rpm",
-                            formatCommand(argv), output->exit_status,
-                            detail::trimBlanks(output->standard_error), db_dir));
+                fmt::format("{}; check that the rpm database under {} is readable by this rpm",
+                            describeFailure(argv, *output), db_dir));
   }
   // rpm prints warnings (for example about a BerkeleyDB database opened
   // read-only) on standard error even when the query succeeds; they do not

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "inventory/child_process.h"
+#include "common/child_process.h"
 
 namespace pk::test_support {
 namespace {
@@ -18,13 +18,14 @@ std::string versionTags(const std::optional<std::uint32_t>& epoch, const std::st
 }
 
 Result<void> runChecked(const std::vector<std::string>& argv) {
-  Result<inventory::CommandOutput> output = inventory::runCommand(argv);
+  Result<CommandOutput> output = runCommand(argv);
   if (!output) return tl::unexpected(output.error());
-  if (output->exit_status != 0) {
-    return fail(
-        ErrorCode::kIoError,
-        fmt::format("'{}' failed with exit status {}:\n{}{}", inventory::formatCommand(argv),
-                    output->exit_status, output->standard_output, output->standard_error));
+  if (output->exit_code != 0) {
+    std::string message = describeFailure(argv, *output);
+    if (!output->standard_output.empty()) {
+      message += fmt::format("\nstandard output:\n{}", output->standard_output);
+    }
+    return fail(ErrorCode::kIoError, std::move(message));
   }
   return {};
 }

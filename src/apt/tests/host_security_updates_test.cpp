@@ -12,6 +12,7 @@
 
 #include "apt/security_updates.h"
 #include "apt/tests/sandbox.h"
+#include "common/child_process.h"
 
 namespace pk::apt {
 namespace {

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "apt/child_process.h"
+#include "common/child_process.h"
 
 namespace pk::apt::testing {
 
