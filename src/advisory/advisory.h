@@ -85,8 +85,8 @@ struct LoadIssue {
 
 struct LoadReport {
   std::size_t records_loaded = 0;
-  std::size_t records_skipped = 0;     // malformed records
-  std::size_t records_withdrawn = 0;   // withdrawn or otherwise ignored by design
+  std::size_t records_skipped = 0;    // malformed records
+  std::size_t records_withdrawn = 0;  // withdrawn or otherwise ignored by design
   std::vector<LoadIssue> issues;
 
   void addIssue(LoadIssue issue) {

@@ -54,9 +54,10 @@ Result<int> openErrorFile(const std::string& program) {
   const int dup_error = errno;
   std::fclose(file);
   if (fd < 0) {
-    return fail(ErrorCode::kIoError,
-                fmt::format("cannot duplicate the temporary file for the standard error of '{}': {}",
-                            program, std::strerror(dup_error)));
+    return fail(
+        ErrorCode::kIoError,
+        fmt::format("cannot duplicate the temporary file for the standard error of '{}': {}",
+                    program, std::strerror(dup_error)));
   }
   return fd;
 }
@@ -135,8 +136,8 @@ Result<ProcessOutcome> waitForChild(pid_t pid, const std::string& program) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {
-      return fail(ErrorCode::kIoError, fmt::format("cannot wait for '{}' (process {}): {}",
-                                                   program, pid, std::strerror(errno)));
+      return fail(ErrorCode::kIoError, fmt::format("cannot wait for '{}' (process {}): {}", program,
+                                                   pid, std::strerror(errno)));
     }
   }
   ProcessOutcome outcome;
@@ -179,8 +180,8 @@ Result<ProcessOutcome> runProcess(const std::vector<std::string>& argv,
   // child its own copy of the write end, without the flag.
   std::array<int, 2> pipe_fds{-1, -1};
   if (on_output && ::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
-    return fail(ErrorCode::kIoError, fmt::format("cannot create a pipe for '{}': {}", argv[0],
-                                                 std::strerror(errno)));
+    return fail(ErrorCode::kIoError,
+                fmt::format("cannot create a pipe for '{}': {}", argv[0], std::strerror(errno)));
   }
   FileDescriptor read_end(pipe_fds[0]);
   FileDescriptor write_end(pipe_fds[1]);

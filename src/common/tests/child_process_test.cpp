@@ -68,8 +68,7 @@ TEST(ChildProcessRunCommand, RejectsEmptyAndMissingPrograms) {
 }
 
 TEST(ChildProcessRunProcess, DiscardsOutputWithoutCallback) {
-  const Result<ProcessOutcome> outcome =
-      runProcess({"sh", "-c", "echo out; echo err >&2; exit 2"});
+  const Result<ProcessOutcome> outcome = runProcess({"sh", "-c", "echo out; echo err >&2; exit 2"});
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_EQ(outcome->exit_code, 2);
   EXPECT_EQ(outcome->signal, 0);
@@ -90,8 +89,7 @@ TEST(ChildProcessRunProcess, RejectsMissingWorkingDirectory) {
       runProcess({"true"}, "/nonexistent/patchkeeper-test-folder");
   ASSERT_FALSE(outcome);
   EXPECT_EQ(outcome.error().code, ErrorCode::kNotFound);
-  EXPECT_NE(outcome.error().message.find("/nonexistent/patchkeeper-test-folder"),
-            std::string::npos)
+  EXPECT_NE(outcome.error().message.find("/nonexistent/patchkeeper-test-folder"), std::string::npos)
       << outcome.error().message;
 }
 
@@ -157,7 +155,8 @@ TEST(ChildProcessRunProcess, CallbackExceptionPropagates) {
 }
 
 TEST(ChildProcessDescribeFailure, QuotesArgumentsWithBlanks) {
-  const ProcessOutcome outcome{.exit_code = 1, .signal = 0, .standard_error = "\n error: no db\n\n"};
+  const ProcessOutcome outcome{
+      .exit_code = 1, .signal = 0, .standard_error = "\n error: no db\n\n"};
   EXPECT_EQ(describeFailure({"rpm", "--root", "/tmp/a b", "-qa", ""}, outcome),
             "rpm --root '/tmp/a b' -qa '' failed with exit status 1: error: no db");
 }
