@@ -146,7 +146,9 @@ int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
         }
       };
     }
-    std::size_t before = index.advisoryCount();
+    std::size_t advisories_before = index.advisoryCount();
+    std::size_t kev_before = enrichment.kev.size();
+    std::size_t epss_before = enrichment.epss.size();
     auto loaded = advisory::loadFeed(
         path, [&](advisory::Advisory&& record) { index.add(std::move(record), report); },
         enrichment, report, load_options);
@@ -155,8 +157,15 @@ int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
       return exitCodeFor(loaded.error());
     }
     if (!options.quiet) {
-      err << fmt::format("patchkeeper: loaded {} advisories from {}\n",
-                         index.advisoryCount() - before, path);
+      std::string loaded_what =
+          fmt::format("{} advisories", index.advisoryCount() - advisories_before);
+      if (enrichment.kev.size() != kev_before) {
+        loaded_what += fmt::format(", {} KEV entries", enrichment.kev.size() - kev_before);
+      }
+      if (enrichment.epss.size() != epss_before) {
+        loaded_what += fmt::format(", {} EPSS scores", enrichment.epss.size() - epss_before);
+      }
+      err << fmt::format("patchkeeper: loaded {} from {}\n", loaded_what, path);
     }
   }
   printIssues(report, err);
