@@ -166,16 +166,47 @@ class FeedLoader {
     bool candidate = extension == ".json" || extension == ".csv" || path.extension().empty();
     if (!named_directly && !candidate) return {};
 
+    // Inside a folder, a JSON or CSV file that cannot be read or recognised
+    // is reported and skipped, so that it is not lost without a word.
+    auto skip = [&](std::string message) -> Result<void> {
+      report_.addIssue({path.string(), "", "", std::move(message)});
+      return {};
+    };
+
     auto content = readWholeFile(path);
-    if (!content) return tl::unexpected(content.error());
+    if (!content) {
+      if (named_directly) return tl::unexpected(content.error());
+      return skip(content.error().message);
+    }
     std::string origin = path.string();
     std::string_view text = *content;
+
+    // Most feeds show their kind in the first few KiB. An OSV record may put
+    // a long `details` text before `affected`, so look at the whole JSON
+    // document before giving up.
     FeedFormat format = sniffFeedFormat(text.substr(0, kSniffBytes));
+    if (format == FeedFormat::kUnknown && text.size() > kSniffBytes) {
+      format = sniffFeedFormat(text);
+    }
+    std::size_t issues_before = report_.issues.size();
+    std::size_t advisories_before = progress_.advisories;
 
     switch (format) {
-      case FeedFormat::kOsv:
+      case FeedFormat::kOsv: {
         parseOsvDocument(text, origin, counted(), report_);
+        // A file named on the command line that yields no record, only
+        // problems, is a broken feed (a truncated download, say), not an
+        // empty one.
+        bool nothing_usable =
+            progress_.advisories == advisories_before && report_.issues.size() > issues_before;
+        if (named_directly && nothing_usable) {
+          return fail(ErrorCode::kMalformedInput,
+                      fmt::format("{} holds no valid OSV record ({}); download it again if it "
+                                  "was truncated",
+                                  path.string(), report_.issues.back().message));
+        }
         return finish(path, {});
+      }
       case FeedFormat::kDebianTracker:
         return finish(path, parseDebianTrackerJson(text, origin, counted(), report_));
       case FeedFormat::kDebianList:
@@ -199,7 +230,12 @@ class FeedLoader {
       case FeedFormat::kUnknown:
         break;
     }
-    if (!named_directly) return {};
+    if (!named_directly) {
+      if (extension == ".json" || extension == ".csv") {
+        return skip("not a recognised advisory feed; skipped");
+      }
+      return {};
+    }
     return fail(ErrorCode::kUnsupported,
                 fmt::format("{} is not a recognised advisory feed; expected OSV, the Debian "
                             "tracker's JSON or DSA/DLA list, Alpine secdb, CSAF, CISA KEV or "

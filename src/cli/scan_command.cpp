@@ -19,6 +19,10 @@ namespace {
 // are only counted, so a broken feed cannot flood the terminal.
 constexpr std::size_t kMaxIssuesShown = 20;
 
+// A progress line on stderr every this many feed files: a few lines for a
+// distribution's OSV folder of some thousand records.
+constexpr std::size_t kProgressEveryFiles = 500;
+
 std::optional<OutputFormat> parseFormat(const std::string& name) {
   if (name == "table") return OutputFormat::kTable;
   if (name == "json") return OutputFormat::kJson;
@@ -132,6 +136,17 @@ int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
     return exitCodeFor(host.error());
   }
 
+  // Advisories are keyed by ecosystem; without one nothing can match, and a
+  // clean report would be a false negative.
+  if (host->os.ecosystem.empty() && !options.advisories.empty()) {
+    err << fmt::format(
+        "patchkeeper: cannot tell which distribution release {} runs (os-release ID={}, "
+        "VERSION_ID={}), so no advisory can be matched; check its etc/os-release\n",
+        options.root, host->os.id.empty() ? "(none)" : host->os.id,
+        host->os.version_id.empty() ? "(none)" : host->os.version_id);
+    return kExitError;
+  }
+
   matching::AdvisoryIndex index;
   advisory::Enrichment enrichment;
   advisory::LoadReport report;
@@ -140,7 +155,7 @@ int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
     if (!options.quiet) {
       load_options.on_progress = [&err](const advisory::FeedProgress& progress,
                                         const std::filesystem::path&) {
-        if (progress.files_read % 5000 == 0) {
+        if (progress.files_read % kProgressEveryFiles == 0) {
           err << fmt::format("patchkeeper: loading advisories: {} files, {} advisories\n",
                              progress.files_read, progress.advisories);
         }

@@ -201,7 +201,8 @@ std::string summaryLine(const ScanReport& report) {
     if (known_exploited > 0) line += fmt::format("; {} known exploited", known_exploited);
     line += ")";
   }
-  line += fmt::format(" in {} packages on {}", report.host.packages.size(), where);
+  std::size_t packages = report.host.packages.size();
+  line += fmt::format(" in {} package{} on {}", packages, packages == 1 ? "" : "s", where);
   if (report.host.restart.required) line += "; restart required";
   return line;
 }

@@ -76,10 +76,11 @@ std::vector<AffectedPackageRef> FleetMatcher::evaluate(const inventory::HostInve
 std::vector<Finding> FleetMatcher::expand(const inventory::HostInventory& host,
                                           const std::vector<AffectedPackageRef>& affected) const {
   std::vector<Finding> findings;
-  std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
+  std::set<std::pair<std::uint32_t, std::string_view>> seen;
   for (const auto& item : affected) {
     for (const auto& hit : *item.verdicts) {
-      if (!seen.emplace(item.package, hit.entry->advisory).second) continue;
+      const std::string& id = index_.advisory(hit.entry->advisory).id;
+      if (!seen.emplace(item.package, id).second) continue;
       findings.push_back(index_.makeFinding(*hit.entry, host.packages[item.package],
                                             hit.compared_version, hit.fixed_version));
     }

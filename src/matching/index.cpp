@@ -167,16 +167,17 @@ std::vector<Finding> AdvisoryIndex::match(const inventory::HostInventory& host) 
   if (host.os.ecosystem.empty()) return findings;
   HostContext context = contextFor(host);
 
-  // One advisory may list a package in several ranges or arches; report each
-  // (package, advisory) pair once.
-  std::set<std::pair<std::string_view, std::uint32_t>> seen;
+  // One advisory may list a package in several ranges or arches, and the
+  // same advisory may arrive from two feeds; report each (package, advisory
+  // id) pair once.
+  std::set<std::pair<std::string_view, std::string_view>> seen;
   std::vector<Hit> hits;
   for (const auto& package : host.packages) {
     if (!package.state.empty() && !inventory::isInstalledState(package.state)) continue;
     hits.clear();
     matchPackage(host.os.ecosystem, context, package, hits);
     for (auto& hit : hits) {
-      if (!seen.emplace(package.name, hit.entry->advisory).second) continue;
+      if (!seen.emplace(package.name, advisories_[hit.entry->advisory].id).second) continue;
       findings.push_back(makeFinding(*hit.entry, package, std::move(hit.compared_version),
                                      std::move(hit.fixed_version)));
     }

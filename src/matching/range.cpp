@@ -76,12 +76,15 @@ Verdict evaluate(version::Scheme scheme, const std::vector<PreparedRange>& range
           }
           break;
         case RangeEvent::Type::kFixed:
-        case RangeEvent::Type::kLimit:
           if (order >= 0) {
             affected = false;
           } else if (affected && fixed_version.empty()) {
             fixed_version = event.version;
           }
+          break;
+        case RangeEvent::Type::kLimit:
+          // A limit bounds the range but names no version that fixes it.
+          if (order >= 0) affected = false;
           break;
         case RangeEvent::Type::kLastAffected:
           if (order > 0) affected = false;

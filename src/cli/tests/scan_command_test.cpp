@@ -77,7 +77,7 @@ TEST(ScanRpm, AlmaLinuxAdvisoriesOnRpmbuildSandbox) {
   ASSERT_TRUE(installed.has_value()) << installed.error().message;
 
   auto result = runPatchkeeper("scan --root '" + root.string() + "' --format json --advisories '" +
-                                   kData + "/osv/almalinux/advisories/almalinux9'",
+                                   kData + "/osv/almalinux'",
                                dir->path());
   ASSERT_EQ(result.exit_status, 1) << result.err;
   auto document = nlohmann::json::parse(result.out);
@@ -191,6 +191,61 @@ TEST_F(ScanDebian, MalformedRecordSkippedRestLoads) {
   EXPECT_NE(result.out.find("OSV-GOOD-1"), std::string::npos) << result.out;
   EXPECT_EQ(result.out.find("OSV-BAD-1"), std::string::npos) << result.out;
   EXPECT_NE(result.err.find("OSV-BAD-1"), std::string::npos) << result.err;
+}
+
+TEST_F(ScanDebian, LongOsvRecordRecognised) {
+  // Ubuntu's records put `details` before `affected`; a long one pushes the
+  // keys that identify OSV past the first 64 KiB.
+  std::string details(70000, 'x');
+  std::string record = R"({"id": "OSV-LONG-1", "modified": "2024-01-01T00:00:00Z", "details": ")" +
+                       details + R"(", "affected": [{"package": {"ecosystem": "Debian:11",
+      "name": "xorg-server"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"},
+      {"fixed": "2:1.20.11-1+deb11u9"}]}]}]})";
+  auto feeds = dir_->path() / "long";
+  std::filesystem::create_directories(feeds);
+  std::ofstream(feeds / "long.json") << record;
+
+  auto from_folder = scan("--format csv --advisories '" + feeds.string() + "'");
+  EXPECT_EQ(from_folder.exit_status, 1) << from_folder.err;
+  EXPECT_NE(from_folder.out.find("OSV-LONG-1"), std::string::npos) << from_folder.out;
+  auto from_file = scan("--format csv --advisories '" + (feeds / "long.json").string() + "'");
+  EXPECT_EQ(from_file.exit_status, 1) << from_file.err;
+}
+
+TEST_F(ScanDebian, TruncatedOsvFileExitsTwo) {
+  std::ofstream(dir_->path() / "cut.json") << R"({"id": "OSV-CUT-1", "modified": "2024-01-01T0)";
+  auto result = scan("--advisories '" + (dir_->path() / "cut.json").string() + "'");
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  EXPECT_NE(result.err.find("holds no valid OSV record"), std::string::npos) << result.err;
+}
+
+TEST_F(ScanDebian, UnrecognisedJsonInFolderReported) {
+  auto feeds = dir_->path() / "mixed";
+  std::filesystem::create_directories(feeds);
+  std::ofstream(feeds / "empty.json") << "";
+  std::ofstream(feeds / "junk.json") << "\x01\x02 not json";
+  std::ofstream(feeds / "README.md") << "# notes\n";
+  auto result = scan("--advisories '" + feeds.string() + "'");
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_NE(result.err.find("empty.json"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("junk.json"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("README.md"), std::string::npos) << result.err;
+}
+
+TEST(ScanRoot, UnknownDistributionExitsThree) {
+  auto dir = TemporaryDirectory::create("scan-no-release");
+  ASSERT_TRUE(dir.has_value());
+  auto root = dir->path() / "root";
+  ASSERT_TRUE(pk::test_support::writeDpkgStatus(
+      root, {DpkgStanza{.package = "bash", .version = "5.2.15-2"}}));
+  ASSERT_TRUE(pk::test_support::writeOsRelease(root, "ID=madeup\nVERSION_ID=1\n"));
+  auto result =
+      runPatchkeeper("scan --no-apt-security --root '" + root.string() + "' --advisories '" +
+                         kData + "/debian/security-tracker-2023/data/DSA/list'",
+                     dir->path());
+  EXPECT_EQ(result.exit_status, 3) << result.err;
+  EXPECT_NE(result.err.find("cannot tell which distribution release"), std::string::npos)
+      << result.err;
 }
 
 TEST_F(ScanDebian, MissingFeedExitsThree) {

@@ -194,6 +194,15 @@ TEST(Match, UbuntuBinaryFixedVersionShown) {
   EXPECT_EQ(findings[1].fixed_binary_version, "");
 }
 
+TEST(Match, SameAdvisoryFromTwoFeedsOnce) {
+  auto record =
+      advisoryWith("DSA-9999-3", {fixedIn("Debian:12", "openssl", PackageNameKind::kSource, "2")});
+  auto index = indexOf({record, record});
+  auto findings =
+      index.match(host("Debian:12", version::Scheme::kDpkg, {package("libssl3", "1", "openssl")}));
+  EXPECT_EQ(findings.size(), 1U);
+}
+
 TEST(Index, InvalidRangeReportedAndSkipped) {
   AdvisoryIndex index;
   advisory::LoadReport report;

@@ -80,6 +80,8 @@ TEST(Range, LimitBoundsRange) {
       prepared(version::Scheme::kApk, {{Type::kLimit, "2.0-r0"}, {Type::kIntroduced, "1.0-r0"}});
   EXPECT_TRUE(evaluate(version::Scheme::kApk, ranges, {}, "1.5-r0").affected);
   EXPECT_FALSE(evaluate(version::Scheme::kApk, ranges, {}, "2.0-r0").affected);
+  // A limit is not a fix, so no fixed version is reported.
+  EXPECT_EQ(evaluate(version::Scheme::kApk, ranges, {}, "1.5-r0").fixed_version, "");
 }
 
 TEST(Range, ExplicitVersionsList) {
