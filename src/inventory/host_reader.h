@@ -27,12 +27,17 @@ struct HostReadOptions {
 };
 
 // Reads ROOT/etc/os-release (or ROOT/usr/lib/os-release when the first is
-// missing). Returns an empty OsRelease when neither exists, because a
-// minimal image may ship none. Fails with kIoError when a file exists but
-// cannot be read.
+// missing). Every path under ROOT, here and in readHostInventory, is looked
+// up with resolveInRoot, so links in the image stay inside ROOT. Returns an
+// empty OsRelease when neither file exists, because a minimal image may ship
+// none. Fails with kNotFound when ROOT does not exist, kInvalidArgument when
+// it is not a directory, kMalformedInput when the file is empty or has no
+// ID= line, kIoError when a file exists but cannot be read, and with
+// resolveInRoot's errors (a link loop, for example).
 Result<OsRelease> readOsRelease(const std::filesystem::path& root);
 
-// Reads the host's inventory under `root`:
+// Reads the host's inventory under `root`, which may be relative: it is made
+// absolute first because rpm's --root takes only absolute paths.
 //   1. os-release, as readOsRelease does;
 //   2. the first package database found, in this order, which also sets
 //      `scheme`: ROOT/var/lib/dpkg/status (kDpkg); an rpm database
@@ -42,9 +47,9 @@ Result<OsRelease> readOsRelease(const std::filesystem::path& root);
 //   3. the restart state: restartFromRebootMarker on ROOT/run/reboot-required
 //      for dpkg and apk hosts, restartFromRpmKernels for rpm hosts.
 // Skipped records go to options.on_skipped_record and do not fail the read.
-// Fails with kNotFound when no database exists, and the message names every
-// path it looked for. Fails with kIoError when a file cannot be read, and
-// with readRpmDatabase's errors when rpm fails.
+// Fails as readOsRelease does, with kNotFound when no database exists (the
+// message names every path it looked for), with kIoError when a file cannot
+// be read, and with readRpmDatabase's errors when rpm fails.
 Result<HostInventory> readHostInventory(const std::filesystem::path& root,
                                         const HostReadOptions& options = {});
 

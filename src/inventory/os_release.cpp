@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstddef>
 
 #include "inventory/text_lines.h"
@@ -64,12 +65,45 @@ bool isUbuntuLts(std::string_view version_id) {
   return (ones - '0') % 2 == 0;
 }
 
+// Returns Debian's release number for a codename, or an empty view for
+// "sid" (unstable never gets a number) and codenames not listed here.
+std::string_view debianReleaseForCodename(std::string_view codename) {
+  struct Release {
+    std::string_view codename;
+    std::string_view number;
+  };
+  static constexpr std::array<Release, 5> kReleases{{
+      {"buster", "10"},
+      {"bullseye", "11"},
+      {"bookworm", "12"},
+      {"trixie", "13"},
+      {"forky", "14"},
+  }};
+  for (const Release& release : kReleases) {
+    if (release.codename == codename) return release.number;
+  }
+  return {};
+}
+
 }  // namespace
 
-std::string osvEcosystem(std::string_view id, std::string_view version_id) {
+std::string osvEcosystem(std::string_view id, std::string_view version_id,
+                         std::string_view version_codename) {
+  if (id == "debian") {
+    // Debian testing's os-release has VERSION_CODENAME but no VERSION_ID.
+    // NOTE: unstable (sid) normally installs testing's base-files package,
+    // so its os-release carries testing's codename and sid hosts get
+    // testing's number.
+    const std::string_view number =
+        version_id.empty() ? debianReleaseForCodename(version_codename) : majorPart(version_id);
+    if (number.empty()) return {};
+    return fmt::format("Debian:{}", number);
+  }
   if (version_id.empty()) return {};
 
-  if (id == "debian") return fmt::format("Debian:{}", majorPart(version_id));
+  // ID_LIKE is not used for unknown IDs because derivatives number their
+  // releases their own way: Linux Mint's ID_LIKE names ubuntu, but its
+  // VERSION_ID 21.3 is no Ubuntu release.
   if (id == "ubuntu") {
     return isUbuntuLts(version_id) ? fmt::format("Ubuntu:{}:LTS", version_id)
                                    : fmt::format("Ubuntu:{}", version_id);
@@ -112,7 +146,7 @@ OsRelease parseOsRelease(std::string_view text) {
       os.pretty_name = std::move(value);
     }
   }
-  os.ecosystem = osvEcosystem(os.id, os.version_id);
+  os.ecosystem = osvEcosystem(os.id, os.version_id, os.version_codename);
   return os;
 }
 

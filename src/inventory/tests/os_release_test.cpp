@@ -16,6 +16,26 @@ struct EcosystemCase {
   const char* ecosystem;
 };
 
+struct CodenameCase {
+  const char* version_codename;
+  const char* ecosystem;
+};
+
+TEST(OsvEcosystem, MapsDebianCodenames) {
+  const std::vector<CodenameCase> cases = {
+      {"buster", "Debian:10"},   {"bullseye", "Debian:11"},
+      {"bookworm", "Debian:12"}, {"trixie", "Debian:13"},
+      {"forky", "Debian:14"},    {"sid", ""},
+      {"unknown", ""},           {"", ""},
+  };
+  for (const CodenameCase& test_case : cases) {
+    SCOPED_TRACE(test_case.version_codename);
+    EXPECT_EQ(osvEcosystem("debian", "", test_case.version_codename), test_case.ecosystem);
+  }
+  EXPECT_EQ(osvEcosystem("debian", "12", "trixie"), "Debian:12");
+  EXPECT_EQ(osvEcosystem("ubuntu", "", "noble"), "");
+}
+
 TEST(OsvEcosystem, MapsTable) {
   const std::vector<EcosystemCase> cases = {
       {"debian", "12", "Debian:12"},
@@ -86,6 +106,15 @@ TEST(OsRelease, ReadsAlmaLinuxFile) {
   EXPECT_EQ(os.version_codename, "");
   EXPECT_EQ(os.pretty_name, "AlmaLinux 9.4 (Seafoam Ocelot)");
   EXPECT_EQ(os.ecosystem, "AlmaLinux:9");
+}
+
+TEST(OsRelease, ReadsDebianTestingFile) {
+  const OsRelease os = parseOsRelease(
+      "PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nNAME=\"Debian GNU/Linux\"\n"
+      "VERSION_CODENAME=trixie\nID=debian\n");
+  EXPECT_EQ(os.version_id, "");
+  EXPECT_EQ(os.version_codename, "trixie");
+  EXPECT_EQ(os.ecosystem, "Debian:13");
 }
 
 TEST(OsRelease, LaterKeyWins) {
