@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const pk::inventory::OsRelease os = pk::inventory::parseOsRelease(text);
 
-  require(os.ecosystem == pk::inventory::osvEcosystem(os.id, os.version_id));
+  require(os.ecosystem == pk::inventory::osvEcosystem(os.id, os.version_id, os.version_codename));
   if (!os.ecosystem.empty()) {
     require(pk::advisory::schemeForEcosystem(os.ecosystem).has_value());
   }

@@ -16,7 +16,8 @@ namespace pk::inventory {
 // and package maintainer scripts create /run/reboot-required and append the
 // package's name to /run/reboot-required.pkgs. `marker_present` tells whether
 // the first file exists; `packages_text` is the second file's text (empty
-// when it is missing). Packages are listed once each, in first-seen order.
+// when it is missing). Packages are listed once each, in first-seen order;
+// lines with white space inside a name are ignored.
 // Not required when the marker is absent, whatever the package list says.
 RestartState restartFromRebootMarker(bool marker_present, std::string_view packages_text);
 

@@ -27,6 +27,11 @@ TEST(RebootMarker, ListsPackagesOnce) {
       "of: linux-image-6.1.0-21-amd64, libc6.");
 }
 
+TEST(RebootMarker, IgnoresLinesThatAreNoName) {
+  const RestartState state = restartFromRebootMarker(true, "dbus\nnot a name\nsystemd\r\n");
+  EXPECT_EQ(state.packages, (std::vector<std::string>{"dbus", "systemd"}));
+}
+
 TEST(RebootMarker, MarkerWithoutPackageList) {
   const RestartState state = restartFromRebootMarker(true, "");
   EXPECT_TRUE(state.required);
