@@ -423,6 +423,17 @@ std::optional<AffectedPackage> RecordParser::readAffectedEntry(od::value& value)
       validateVersion(scheme, event.version, event_pointer);
       if (range.semver) validateVersion(version::Scheme::kSemver, event.version, event_pointer);
     }
+    // Without an introduced event no version can be inside the range, so a
+    // record that forgot it would silently match nothing.
+    bool has_introduced = std::any_of(
+        range.events.begin(), range.events.end(),
+        [](const RangeEvent& event) { return event.type == RangeEvent::Type::kIntroduced; });
+    if (!has_introduced) {
+      enter("ranges");
+      enter(range.json_index);
+      enter("events");
+      fail("has no introduced event; an OSV range must start with one");
+    }
     package.ranges.push_back(std::move(range.events));
   }
   for (std::size_t i = 0; i < package.versions.size(); ++i) {

@@ -214,6 +214,10 @@ TEST(OsvRecord, ReportsMalformedFields) {
        record("A-1", "npm", "x",
               R"("ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.2"}]}])"),
        "A-1", "/affected/0/ranges/0/events/1/fixed"},
+      {"range without introduced",
+       record("A-1", "Debian:12", "x",
+              R"("ranges":[{"type":"ECOSYSTEM","events":[{"fixed":"1.0-1"}]}])"),
+       "A-1", "/affected/0/ranges/0/events"},
       {"text after the record", R"({"id":"A-1"} {"id":"A-2"})", "A-1", ""},
   };
   for (const auto& c : cases) {
