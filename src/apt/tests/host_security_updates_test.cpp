@@ -199,7 +199,9 @@ TEST(HostSecurityUpdates, DownloadReadsChangelogCves) {
   for (const auto& id : update.cve_ids) {
     EXPECT_NE(changelog_ids.find(id + "\n"), std::string::npos) << id;
   }
-  if (kSmallPackagesWithCves.count(update.package) != 0) EXPECT_FALSE(update.cve_ids.empty());
+  if (kSmallPackagesWithCves.count(update.package) != 0) {
+    EXPECT_FALSE(update.cve_ids.empty());
+  }
   fs::remove_all(root);
 }
 
