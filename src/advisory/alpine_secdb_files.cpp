@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "advisory/alpine_secdb.h"
+#include "advisory/folder_walk.h"
 
 namespace pk::advisory {
 namespace {
@@ -31,25 +32,6 @@ Result<std::string> readWholeFile(const fs::path& path) {
     return fail(ErrorCode::kIoError, fmt::format("failed to read {}", path.string()));
   }
   return text.str();
-}
-
-Result<std::vector<fs::path>> listJsonFiles(const fs::path& folder) {
-  std::vector<fs::path> files;
-  std::error_code error;
-  fs::recursive_directory_iterator it(folder, error);
-  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (it->is_regular_file(error) && it->path().extension() == ".json") {
-      files.push_back(it->path());
-    }
-  }
-  if (error) {
-    return fail(ErrorCode::kIoError,
-                fmt::format("cannot list {}: {}", folder.string(), error.message()));
-  }
-  // Sorted so that issues and merged aliases come out in the same order on
-  // every run.
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 void mergeInto(Advisory& target, Advisory&& source) {
@@ -77,7 +59,7 @@ Result<void> readAlpineSecdb(const fs::path& path, const AdvisorySink& sink, Loa
 
   std::vector<fs::path> files;
   if (fs::is_directory(status)) {
-    auto listed = listJsonFiles(path);
+    auto listed = listFilesSorted(path, ".json");
     if (!listed) return tl::unexpected(listed.error());
     files = std::move(*listed);
   } else {

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "advisory/csaf.h"
+#include "advisory/folder_walk.h"
 
 namespace pk::advisory {
 namespace {
@@ -59,21 +60,9 @@ Result<void> readJsonFile(const fs::path& path, const AdvisorySink& sink, LoadRe
 }
 
 Result<void> readFolder(const fs::path& folder, const AdvisorySink& sink, LoadReport& report) {
-  std::vector<fs::path> files;
-  std::error_code error;
-  fs::recursive_directory_iterator it(folder, error);
-  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (it->is_regular_file(error) && it->path().extension() == ".json") {
-      files.push_back(it->path());
-    }
-  }
-  if (error) {
-    return fail(ErrorCode::kIoError,
-                fmt::format("cannot list {}: {}", folder.string(), error.message()));
-  }
-  // Directory order differs between file systems; sorting keeps runs equal.
-  std::sort(files.begin(), files.end());
-  for (const auto& file : files) {
+  auto files = listFilesSorted(folder, ".json");
+  if (!files) return tl::unexpected(files.error());
+  for (const auto& file : *files) {
     if (auto read = readJsonFile(file, sink, report); !read) return read;
   }
   return {};

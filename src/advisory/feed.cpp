@@ -14,6 +14,7 @@
 #include "advisory/debian_lists.h"
 #include "advisory/debian_tracker.h"
 #include "advisory/epss.h"
+#include "advisory/folder_walk.h"
 #include "advisory/kev.h"
 #include "advisory/osv.h"
 #include "advisory/osv_files.h"
@@ -138,18 +139,9 @@ class FeedLoader {
 
  private:
   Result<void> loadFolder(const fs::path& folder) {
-    std::vector<fs::path> files;
-    std::error_code error;
-    for (fs::recursive_directory_iterator it(folder, error), end; !error && it != end;
-         it.increment(error)) {
-      if (it->is_regular_file(error)) files.push_back(it->path());
-    }
-    if (error) {
-      return fail(ErrorCode::kIoError,
-                  fmt::format("cannot list feed folder {}: {}", folder.string(), error.message()));
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
+    auto files = listFilesSorted(folder);
+    if (!files) return tl::unexpected(files.error());
+    for (const auto& file : *files) {
       auto loaded = loadFile(file, /*named_directly=*/false);
       if (!loaded) return loaded;
     }

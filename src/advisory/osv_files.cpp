@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <zip.h>
 
+#include "advisory/folder_walk.h"
 #include "advisory/osv.h"
 
 namespace pk::advisory {
@@ -96,28 +97,16 @@ void readOneFile(const fs::path& path, const AdvisorySink& sink, LoadReport& rep
 
 Result<void> readFolder(const fs::path& folder, const AdvisorySink& sink, LoadReport& report,
                         ProgressTracker& tracker) {
-  std::vector<fs::path> files;
+  auto files = listFilesSorted(folder, ".json");
+  if (!files) return tl::unexpected(files.error());
   std::uintmax_t bytes_total = 0;
-  std::error_code error;
-  fs::recursive_directory_iterator it(folder, error);
-  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (!it->is_regular_file(error) || !endsWithIgnoringCase(it->path().native(), ".json")) {
-      continue;
-    }
+  for (const auto& file : *files) {
     std::error_code size_error;
-    std::uintmax_t size = it->file_size(size_error);
+    std::uintmax_t size = fs::file_size(file, size_error);
     if (!size_error) bytes_total += size;
-    files.push_back(it->path());
   }
-  if (error) {
-    return fail(ErrorCode::kIoError,
-                fmt::format("cannot list the OSV folder {}: {}", folder.string(), error.message()));
-  }
-
-  // Sorted so that two runs over the same folder send the same sequence.
-  std::sort(files.begin(), files.end());
-  tracker.setTotals(files.size(), bytes_total);
-  for (const auto& file : files) readOneFile(file, sink, report, tracker);
+  tracker.setTotals(files->size(), bytes_total);
+  for (const auto& file : *files) readOneFile(file, sink, report, tracker);
   return {};
 }
 
