@@ -1,6 +1,6 @@
 // Feeds arbitrary bytes to the feed-format recogniser, which reads the start
 // of every file given to `patchkeeper scan --advisories`. It must classify
-// any input without crashing, and give the same answer for the same bytes.
+// any input without crashing, and return the same format for the same bytes.
 
 #include <cstddef>
 #include <cstdint>

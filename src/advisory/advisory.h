@@ -24,7 +24,7 @@ std::string_view severityName(Severity severity);
 // Returns kUnknown for anything else.
 Severity parseSeverityWord(std::string_view word);
 
-// Which package name an affected entry uses. Debian and Ubuntu feeds name
+// The kind of package name an affected entry uses. Debian and Ubuntu feeds name
 // source packages; AlmaLinux's OSV names binary rpms; CSAF may name either.
 enum class PackageNameKind { kBinary, kSource };
 

@@ -45,9 +45,10 @@ struct FeedLoadOptions {
 // .tar.gz of CSAF documents) or a folder tree of them. Advisories go to
 // `sink`; KEV and EPSS tables are merged into `enrichment`. Malformed
 // records are reported in `report` and skipped. In folders, files that are
-// not feeds (README, LICENSE, ...) are skipped silently; a file named
-// directly whose format is not recognised is an error (kUnsupported), as is
-// a missing path (kNotFound).
+// not feeds (README, LICENSE, ...) are skipped silently, and unrecognised
+// .json or .csv files are reported in `report`. A file named directly whose
+// format is not recognised is an error (kUnsupported), as is a missing path
+// (kNotFound).
 Result<void> loadFeed(const std::filesystem::path& path, const AdvisorySink& sink,
                       Enrichment& enrichment, LoadReport& report,
                       const FeedLoadOptions& options = {});

@@ -68,9 +68,9 @@ std::vector<matching::Finding> securityUpdateFindings(
 }
 
 void printIssues(const advisory::LoadReport& report, std::ostream& err) {
-  std::size_t shown = 0;
+  std::size_t printed = 0;
   for (const auto& issue : report.issues) {
-    if (shown++ == kMaxIssuesShown) break;
+    if (printed++ == kMaxIssuesShown) break;
     err << fmt::format("patchkeeper: skipped record {} in {} ({}): {}\n",
                        issue.record_id.empty() ? "(no id)" : issue.record_id, issue.file,
                        issue.field.empty() ? "-" : issue.field, issue.message);

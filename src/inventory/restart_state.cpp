@@ -36,9 +36,8 @@ RestartState restartFromRebootMarker(bool marker_present, std::string_view packa
   std::string_view line;
   while (cursor.next(line)) {
     const std::string_view name = detail::trimBlanks(line);
-    // Maintainer scripts write one package name per line; a line with white
-    // space inside is not a name, so it is passed over rather than shown to
-    // people as one.
+    // Maintainer scripts write one package name per line. A line with white
+    // space inside is not a name, so it is passed over.
     if (name.empty() || name.find_first_of(" \t\r\v\f") != std::string_view::npos) continue;
     if (std::find(state.packages.begin(), state.packages.end(), name) == state.packages.end()) {
       state.packages.emplace_back(name);

@@ -14,7 +14,7 @@ namespace pk::inventory {
 
 // Returns the restart state that Debian and Ubuntu record: update-notifier
 // and package maintainer scripts create /run/reboot-required and append the
-// package's name to /run/reboot-required.pkgs. `marker_present` tells whether
+// package's name to /run/reboot-required.pkgs. `marker_present` is whether
 // the first file exists; `packages_text` is the second file's text (empty
 // when it is missing). Packages are listed once each, in first-seen order;
 // lines with white space inside a name are ignored.

@@ -1,6 +1,6 @@
 #pragma once
 
-// A finding: one installed package on one host that an advisory says is
+// A finding: one installed package on one host that an advisory marks as
 // vulnerable, with the version that fixes it.
 
 #include <optional>

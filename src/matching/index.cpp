@@ -168,8 +168,8 @@ std::vector<Finding> AdvisoryIndex::match(const inventory::HostInventory& host) 
   HostContext context = contextFor(host);
 
   // One advisory may list a package in several ranges or arches, and the
-  // same advisory may arrive from two feeds; report each (package, advisory
-  // id) pair once.
+  // same advisory may arrive from two feeds. Each (package, advisory id)
+  // pair is reported once.
   std::set<std::pair<std::string_view, std::string_view>> seen;
   std::vector<Hit> hits;
   for (const auto& package : host.packages) {

@@ -31,10 +31,10 @@ namespace pk::matching {
 
 class AdvisoryIndex {
  public:
-  // Adds an advisory. Not thread-safe; a FleetMatcher in use must be told
-  // with invalidatePackage() about the packages it names. Affected entries whose ecosystem has no
-  // version scheme are kept out of the index (they cannot be ordered); entries whose range versions
-  // are invalid are reported in `report` and skipped.
+  // Adds an advisory. Not thread-safe. A FleetMatcher in use must then be
+  // given the packages it names through invalidatePackage(). Affected entries whose ecosystem has
+  // no version scheme are kept out of the index (they cannot be ordered); entries whose range
+  // versions are invalid are reported in `report` and skipped.
   void add(advisory::Advisory advisory, advisory::LoadReport& report);
 
   // Sets the KEV and EPSS tables used to enrich findings.

@@ -28,8 +28,8 @@ Result<std::vector<PreparedRange>> prepareRanges(
 struct Verdict {
   bool affected = false;
   // The first `fixed` event above the installed version in the range that
-  // matched; empty when the range has no fix, for example when it ends with
-  // last_affected or a limit, or has no upper bound.
+  // matched. Empty when the range has no fix: it ends with last_affected or a
+  // limit, or has no upper bound.
   std::string fixed_version;
 };
 

@@ -70,7 +70,7 @@ TEST_F(FleetTest, InvalidateAfterAdvisoryChange) {
   index_.add(advisoryWith("DSA-3", {fixedIn("Debian:12", "bash", PackageNameKind::kSource,
                                             "5.2.15-2+deb12u1")}),
              report);
-  // The cached verdict stands until the package is invalidated; then the host is affected.
+  // The cached verdict is kept until the package is invalidated. Then the host is affected.
   EXPECT_TRUE(matcher.evaluate(server).empty());
   matcher.invalidatePackage("bash");
   auto findings = matcher.expand(server, matcher.evaluate(server));

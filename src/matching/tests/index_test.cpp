@@ -81,7 +81,7 @@ TEST(Match, RpmBinaryWithOwnEpochAndVersion) {
   EXPECT_EQ(findings[0].fixed_version, "0:5.14.0-427.el9");
 }
 
-TEST(Match, RpmSourceEpochTakenFromSourceNamedBinary) {
+TEST(Match, RpmSourceEpochFromNamesake) {
   // The feed names the source rpm perl with epoch 4. perl-Errno's own
   // version (1.30) and epoch are irrelevant; the installed perl binary
   // supplies the epoch for the source version 5.32.1-481.el9.
@@ -99,7 +99,7 @@ TEST(Match, RpmSourceEpochTakenFromSourceNamedBinary) {
   }
 }
 
-TEST(Match, RpmSourceEpochDroppedWhenNoSourceNamedBinary) {
+TEST(Match, RpmSourceEpochDroppedWithoutNamesake) {
   // No installed binary is named "openssl", so neither side gets an epoch:
   // the source version 3.0.7-27.el9 equals the fix once its epoch 1 is
   // dropped, and is not mistaken for older than 1:3.0.7-27.el9.
