@@ -1,0 +1,75 @@
+#pragma once
+
+// Time, injected. A Clock gives wall time as UTC instants (for deadlines,
+// expiries, display) and elapsed time that keeps counting while the
+// machine sleeps (for intervals and back-off). Code that needs the time
+// takes a Clock&; tests pass a FakeClock and move it by hand.
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pk {
+
+using SystemTime = std::chrono::sys_time<std::chrono::microseconds>;
+using Elapsed = std::chrono::microseconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // The current UTC instant.
+  virtual SystemTime now() const = 0;
+  // Time since an arbitrary fixed point, never going back, counting while
+  // the machine is suspended (CLOCK_BOOTTIME).
+  virtual Elapsed elapsed() const = 0;
+};
+
+// The operating system's clocks. Thread-safe.
+class SystemClock final : public Clock {
+ public:
+  SystemTime now() const override;
+  Elapsed elapsed() const override;
+};
+
+// A clock that moves only when told. Thread-safe.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(SystemTime start) : now_(start) {}
+
+  SystemTime now() const override {
+    std::lock_guard lock(mutex_);
+    return now_;
+  }
+  Elapsed elapsed() const override {
+    std::lock_guard lock(mutex_);
+    return elapsed_;
+  }
+  // Moves both the wall time and the elapsed time forward by `step`.
+  void advance(Elapsed step) {
+    std::lock_guard lock(mutex_);
+    now_ += step;
+    elapsed_ += step;
+  }
+  // Sets the wall time only, as an administrator or NTP would.
+  void setNow(SystemTime now) {
+    std::lock_guard lock(mutex_);
+    now_ = now;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  SystemTime now_;
+  Elapsed elapsed_{0};
+};
+
+// Formats `time` as RFC 3339 UTC with a "Z" suffix and whole seconds,
+// "2026-12-04T23:24:08Z".
+std::string formatRfc3339(SystemTime time);
+
+// Parses RFC 3339 ("2026-12-04T23:24:08Z", fractional seconds and a
+// numeric offset accepted). Returns nullopt when `text` is not one.
+std::optional<SystemTime> parseRfc3339(std::string_view text);
+
+}  // namespace pk

@@ -1,0 +1,110 @@
+#pragma once
+
+// What the agent and the server say to each other, as JSON over HTTPS.
+// Both sides use these types; the parsers are the server's first line of
+// defence against a hostile host and are fuzzed.
+//
+//   POST /api/v1/enrol                       EnrolRequest  -> 201 EnrolResponse
+//   POST /api/v1/hosts/{host_id}/reports     Report        -> 200 ReportResponse
+//        (Authorization: Bearer <host token>)
+//
+// A report carries the full inventory only when its hash differs from the
+// last one the server acknowledged; otherwise only the hash. When the server
+// lacks the inventory for a hash it answers inventory_needed, and the agent
+// sends the next report with the inventory at once. Report ids make delivery
+// exactly-once: the server stores each accepted id and answers a repeat with
+// duplicate = true without applying it again.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "inventory/inventory.h"
+
+namespace pk::protocol {
+
+// Bounds on what a parser accepts, so a hostile body cannot make the
+// server allocate without limit. A larger value fails with kMalformedInput.
+inline constexpr std::size_t kMaxPackages = 200'000;
+inline constexpr std::size_t kMaxSecurityUpdates = 50'000;
+inline constexpr std::size_t kMaxStringLength = 4096;
+
+struct EnrolRequest {
+  std::string secret;      // the enrolment secret an admin created
+  std::string hostname;    // for people; not unique
+  std::string machine_id;  // /etc/machine-id: identifies the host across re-installs of the agent
+};
+
+struct EnrolResponse {
+  std::string host_id;  // "h-" followed by 16 hex digits
+  std::string token;    // the per-host token, shown once; 64 hex digits
+};
+
+// One security update pending from the host's own repositories.
+struct PendingUpdate {
+  std::string package;
+  std::string architecture;
+  std::string source_package;
+  std::string installed_version;
+  std::string candidate_version;  // the version in the security archive
+  std::string archive;            // the archive's codename, "bookworm-security"
+  std::vector<std::string> cve_ids;
+};
+
+struct InventoryPayload {
+  version::Scheme scheme = version::Scheme::kDpkg;
+  std::vector<inventory::Package> packages;
+};
+
+struct Report {
+  std::string report_id;  // 32 lower-case hex digits, chosen by the agent
+  SystemTime collected_at{};
+  std::string hostname;
+  inventory::OsRelease os;
+  std::string kernel;                   // uname -r
+  std::optional<SystemTime> last_boot;  // when the host last started
+  inventory::RestartState restart;
+  std::string inventory_hash;               // inventoryHash() of the packages
+  std::optional<InventoryPayload> inventory;  // present only when the hash changed
+  std::vector<PendingUpdate> security_updates;
+  // When the host's package lists (apt lists, rpm metadata) were last
+  // refreshed, if known: old lists make the report's view of pending
+  // updates stale.
+  std::optional<SystemTime> package_lists_updated_at;
+};
+
+struct ReportResponse {
+  bool duplicate = false;         // this report id was accepted before
+  bool inventory_needed = false;  // send the inventory with the next report
+  int next_checkin_seconds = 3600;
+};
+
+// Returns the SHA-256, in lower-case hex, of a canonical serialization of
+// `inventory`: the scheme, then each package's fields, packages sorted, so
+// the same installed set always hashes the same whatever the database
+// order.
+std::string inventoryHash(const InventoryPayload& inventory);
+
+nlohmann::json toJson(const EnrolRequest& request);
+nlohmann::json toJson(const EnrolResponse& response);
+nlohmann::json toJson(const Report& report);
+nlohmann::json toJson(const ReportResponse& response);
+
+// Each parser accepts the JSON text of its message. It fails with
+// kMalformedInput and a message naming the field when the text is not JSON,
+// a required field is missing or has the wrong type, a string is longer
+// than kMaxStringLength, a list exceeds its bound, a time is not RFC 3339,
+// a report id is not 32 hex digits, or the inventory's hash does not match
+// inventory_hash. Unknown fields are ignored, for newer agents.
+Result<EnrolRequest> parseEnrolRequest(std::string_view text);
+Result<EnrolResponse> parseEnrolResponse(std::string_view text);
+Result<Report> parseReport(std::string_view text);
+Result<ReportResponse> parseReportResponse(std::string_view text);
+
+}  // namespace pk::protocol
