@@ -1,0 +1,24 @@
+#pragma once
+
+// The pieces of the schema, one migration per owner of a group of tables.
+// migrations.cpp puts them in version order; each function returns the
+// same value on every call and its statements are string literals.
+
+#include "store/migrations.h"
+
+namespace pk::store {
+
+// Version 1: settings and the append-only audit log (schema_core.cpp).
+Migration coreMigration();
+
+// Version 2: users, sessions and API tokens (schema_people.cpp).
+Migration peopleMigration();
+
+// Version 3: hosts, enrolment secrets, host tokens and inventories
+// (schema_hosts.cpp).
+Migration hostsMigration();
+
+// Version 4: advisories, feeds and findings (schema_vulnerabilities.cpp).
+Migration vulnerabilitiesMigration();
+
+}  // namespace pk::store
