@@ -1,0 +1,82 @@
+#pragma once
+
+// Turns stored inventories and stored advisories into stored findings.
+//
+// The Evaluator holds an advisory index (and a FleetMatcher caching
+// verdicts per package version) built from the advisories and KEV/EPSS
+// data in the store. rebuild() builds a new index and swaps it in under a
+// mutex; each evaluation takes a snapshot first, so evaluations running
+// during a rebuild finish on the old index. All members are thread-safe.
+//
+// evaluateHost() merges what matching finds with the host's stored
+// findings:
+//   - matched and not stored: a new open finding (event "opened");
+//   - matched and open: last_seen and installed version updated;
+//   - matched and fixed: open again (event "reopened");
+//   - open and no longer matched: closed (event "fixed") only when the
+//     package is gone or its installed version is at or past the finding's
+//     fixed version in the host's version scheme. A finding whose advisory
+//     vanished from the feed, or that matching stopped reporting for any
+//     other reason, stays open.
+// Pending security updates from the host's own repositories become
+// findings with source "host-repository", advisory id "security-update:" +
+// source package, aliases the update's CVE ids and fixed version the
+// candidate; they close once the installed version reaches the candidate.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "store/database.h"
+
+namespace pk::matching {
+class AdvisoryIndex;
+class FleetMatcher;
+}  // namespace pk::matching
+
+namespace pk::server {
+
+class Evaluator {
+ public:
+  Evaluator();
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  // Builds a new index from every advisory and the KEV and EPSS data in the
+  // store, then swaps it in. On failure (a store error, an advisory body that
+  // does not decode) the previous index stays in use.
+  Result<void> rebuild(store::Session& session);
+
+  // Evaluates one host by the rules above, writing findings and finding
+  // events through `session`, which must belong to a write transaction.
+  // A host without a stored inventory is left unchanged. Fails on a store
+  // error; the caller's transaction then rolls back.
+  Result<void> evaluateHost(store::Session& session, const std::string& host_id, SystemTime now);
+
+  // Evaluates each host in `host_ids` in turn; stops at the first failure.
+  Result<void> evaluateHosts(store::Session& session, const std::vector<std::string>& host_ids,
+                             SystemTime now);
+
+  // How many times evaluateHost() has run since construction, for tests
+  // and metrics.
+  std::uint64_t evaluationCount() const { return evaluation_count_.load(); }
+
+  // The number of advisories in the current index.
+  std::size_t advisoryCount() const;
+
+ private:
+  struct Snapshot;
+  std::shared_ptr<Snapshot> snapshot() const;
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<Snapshot> current_;
+  std::atomic<std::uint64_t> evaluation_count_{0};
+};
+
+}  // namespace pk::server
