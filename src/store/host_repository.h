@@ -1,0 +1,99 @@
+#pragma once
+
+// Enrolled hosts: identity, administration (kind, owner, collections,
+// status) and the facts each check-in reports (OS, kernel, last boot,
+// restart state). The installed packages are in inventory_repository.h, the
+// pending security updates in pending_update_repository.h.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "store/database.h"
+
+namespace pk::store {
+
+inline constexpr std::string_view kHostKindServer = "server";
+inline constexpr std::string_view kHostKindEndpoint = "endpoint";
+inline constexpr std::string_view kHostStatusActive = "active";
+inline constexpr std::string_view kHostStatusRevoked = "revoked";
+
+struct HostRecord {
+  std::string id;  // "h-" followed by 16 lower-case hex digits
+  std::string hostname;
+  std::string machine_id;                               // the host's /etc/machine-id
+  std::string kind;                                     // "server" or "endpoint"
+  std::string owner;                                    // a username; "" when the host has no owner
+  std::vector<std::string> collections;                 // sorted, each once
+  std::string status = std::string(kHostStatusActive);  // "active" or "revoked"
+  // Until when an admin allows this host's machine id to enrol again and
+  // keep the host id; nullopt when not approved.
+  std::optional<SystemTime> reenrolment_approved_until;
+  SystemTime enrolled_at{};
+  std::optional<SystemTime> last_seen_at;  // the last accepted report
+
+  // Facts from the last accepted report.
+  std::string os_id;  // os-release ID, "debian"
+  std::string os_version_id;
+  std::string os_codename;
+  std::string os_pretty_name;
+  std::string os_ecosystem;  // "Debian:12"; "" when unknown
+  std::string kernel;        // uname -r
+  std::optional<SystemTime> last_boot;
+  bool restart_required = false;
+  std::string restart_reason;
+  std::vector<std::string> restart_packages;
+  std::optional<SystemTime> package_lists_updated_at;
+
+  // Read-only here: filled from the stored inventory (inventory_repository.h)
+  // by getHost() and listHosts(), ignored by insertHost() and updateHost().
+  std::string inventory_hash;  // "" when no inventory is stored
+  std::optional<SystemTime> inventory_received_at;
+};
+
+struct HostFilter {
+  std::optional<std::string> owner;       // exact username
+  std::optional<std::string> kind;        // "server" / "endpoint"
+  std::optional<std::string> status;      // "active" / "revoked"
+  std::optional<std::string> collection;  // hosts in this collection
+  std::optional<std::string> machine_id;  // exact machine id
+};
+
+// Returns a new random host id, "h-" followed by 16 lower-case hex digits
+// (64 bits from the operating system's random source).
+std::string newHostId();
+
+// Returns the host with id `id`, or nullopt.
+Result<std::optional<HostRecord>> getHost(Session& session, const std::string& id);
+
+// Returns the active host whose machine id is `machine_id`, or nullopt. At
+// most one active host has a given machine id (enrolment keeps it so).
+Result<std::optional<HostRecord>> findActiveHostByMachineId(Session& session,
+                                                            const std::string& machine_id);
+
+// Returns the hosts matching every field set in `filter`, sorted by id.
+Result<std::vector<HostRecord>> listHosts(Session& session, const HostFilter& filter = {});
+
+// Inserts `host` with its collections. Fails with kInvalidArgument when the
+// id is taken.
+Result<void> insertHost(Session& session, const HostRecord& host);
+
+// Writes every field of `host` except id, inventory_hash and
+// inventory_received_at over the stored host with the same id, replacing
+// its collections. Fails with kNotFound when no host has that id.
+Result<void> updateHost(Session& session, const HostRecord& host);
+
+// Sets the status of host `id` ("active" or "revoked"). Fails with
+// kNotFound for an unknown host, kInvalidArgument for another status.
+Result<void> setHostStatus(Session& session, const std::string& id, const std::string& status);
+
+// Returns how many hosts there are per (status, kind), for /metrics.
+Result<std::map<std::pair<std::string, std::string>, std::int64_t>> countHostsByStatusAndKind(
+    Session& session);
+
+}  // namespace pk::store
