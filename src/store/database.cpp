@@ -2,8 +2,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
+
+#include "store/sqlite_database.h"
 
 namespace pk::store {
 
@@ -62,6 +65,37 @@ Result<std::optional<Row>> Session::queryOne(std::string_view sql,
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) return std::optional<Row>();
   return std::optional<Row>(std::move(rows->front()));
+}
+
+Result<std::unique_ptr<Database>> openDatabase(std::string_view connection_string) {
+  constexpr std::string_view kSqliteMemory = "sqlite::memory:";
+  constexpr std::string_view kSqliteFile = "sqlite://";
+
+  if (connection_string == kSqliteMemory) return openSqliteMemory();
+
+  if (connection_string.starts_with(kSqliteFile)) {
+    const std::string_view path = connection_string.substr(kSqliteFile.size());
+    if (path.empty()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "the connection string \"sqlite://\" names no file; write "
+                  "sqlite:///absolute/path.db or sqlite://relative/path.db");
+    }
+    return openSqliteFile(std::filesystem::path(std::string(path)));
+  }
+
+  if (connection_string.starts_with("postgresql://") ||
+      connection_string.starts_with("postgres://")) {
+    return fail(ErrorCode::kUnsupported,
+                "this build has no PostgreSQL backend yet; use a sqlite:// connection string");
+  }
+
+  // Only the scheme is repeated: the rest may hold a password.
+  const std::string_view scheme = connection_string.substr(0, connection_string.find(':'));
+  return fail(ErrorCode::kInvalidArgument,
+              fmt::format("unknown database connection string scheme \"{}\"; use "
+                          "sqlite:///absolute/path.db, sqlite://relative/path.db or "
+                          "sqlite::memory:",
+                          scheme));
 }
 
 }  // namespace pk::store
