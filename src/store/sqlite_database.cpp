@@ -79,7 +79,7 @@ class Connection {
     if (code != SQLITE_OK) return tl::unexpected(statementError(db_, code, sql));
     if (statement == nullptr) {
       return fail(ErrorCode::kInvalidArgument,
-                  fmt::format("the SQL text \"{}\" holds no statement", sqlExcerpt(sql)));
+                  fmt::format("the SQL text \"{}\" contains no statement", sqlExcerpt(sql)));
     }
     if (auto checked = checkNothingFollows(sql, tail); !checked) {
       sqlite3_finalize(statement);
@@ -120,7 +120,7 @@ class Connection {
     sqlite3_finalize(rest);
     if (only_comments) return {};
     return fail(ErrorCode::kInvalidArgument,
-                fmt::format("the SQL text \"{}\" holds more than one statement; run each with "
+                fmt::format("the SQL text \"{}\" contains more than one statement; run each with "
                             "its own call",
                             sqlExcerpt(sql)));
   }
@@ -135,7 +135,7 @@ class Connection {
 };
 
 // Resets a statement and drops its bindings when a call ends, however it
-// ends, so that the cached statement is ready for the next use and holds
+// ends, so that the cached statement is ready for the next use and keeps
 // no pointer into the caller's parameters.
 class StatementUse {
  public:
@@ -225,8 +225,8 @@ class SqliteSession final : public Session {
     const auto expected = static_cast<std::size_t>(sqlite3_bind_parameter_count(*statement));
     if (expected != params.size()) {
       return fail(ErrorCode::kInvalidArgument,
-                  fmt::format("\"{}\" has {} placeholders but {} values were given",
-                              sqlExcerpt(sql), expected, params.size()));
+                  fmt::format("\"{}\" expects {} parameter(s) but was given {}", sqlExcerpt(sql),
+                              expected, params.size()));
     }
     for (std::size_t i = 0; i < params.size(); ++i) {
       if (const int code = bind(*statement, static_cast<int>(i + 1), params[i]);
@@ -316,7 +316,7 @@ Result<std::unique_ptr<Connection>> openConnection(const std::string& location, 
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
     sqlite3_close_v2(db);
     return fail(ErrorCode::kIoError,
-                fmt::format("cannot open the SQLite database {}: {}", location, message));
+                fmt::format("failed to open the SQLite database {}: {}", location, message));
   }
   auto connection = std::make_unique<Connection>(db);
   sqlite3_busy_timeout(db, kSqliteBusyTimeoutMs);
@@ -339,8 +339,8 @@ Result<std::unique_ptr<Connection>> openConnection(const std::string& location, 
     return connection->run("PRAGMA synchronous = NORMAL");
   };
   if (auto ready = setUp(); !ready) {
-    return fail(ErrorCode::kIoError, fmt::format("cannot use the SQLite database {}: {}", location,
-                                                 ready.error().message));
+    return fail(ErrorCode::kIoError, fmt::format("failed to set up the SQLite database {}: {}",
+                                                 location, ready.error().message));
   }
   return connection;
 }
@@ -422,8 +422,8 @@ class SqliteFileDatabase final : public Database {
     }
     std::lock_guard lock(write_mutex_);
     OwnerMark mark(writer_thread_);
-    // IMMEDIATE takes the write lock now, so a transaction never fails
-    // half-way because another process began writing first.
+    // IMMEDIATE takes the write lock at BEGIN, so a lock held by another
+    // process fails the call (after the busy timeout) before any work runs.
     return runTransaction(*writer_, "BEGIN IMMEDIATE", work);
   }
 
@@ -487,7 +487,7 @@ class SqliteMemoryDatabase final : public Database {
 Result<void> createPrivateFile(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return fail(ErrorCode::kIoError, fmt::format("cannot create the SQLite database {}: {}",
+    return fail(ErrorCode::kIoError, fmt::format("failed to create the SQLite database {}: {}",
                                                  path.string(), std::strerror(errno)));
   }
   ::close(fd);

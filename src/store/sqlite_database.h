@@ -25,8 +25,8 @@ Result<std::unique_ptr<Database>> openSqliteFile(const std::filesystem::path& pa
 // allocate it.
 Result<std::unique_ptr<Database>> openSqliteMemory();
 
-// The most read connections one file database opens. A read() that finds
-// all of them busy waits for one.
+// The maximum number of read connections one file database opens. A read()
+// that finds all of them busy waits for one to be released.
 inline constexpr std::size_t kMaxSqliteReadConnections = 8;
 
 // Milliseconds a statement waits for a lock held by another connection
