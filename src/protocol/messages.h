@@ -34,6 +34,9 @@ namespace pk::protocol {
 inline constexpr std::size_t kMaxPackages = 200'000;
 inline constexpr std::size_t kMaxSecurityUpdates = 50'000;
 inline constexpr std::size_t kMaxStringLength = 4096;
+inline constexpr std::size_t kMaxCveIdsPerUpdate = 10'000;
+// The longest wait a server may ask of an agent: a week, in seconds.
+inline constexpr std::int64_t kMaxNextCheckinSeconds = 7 * 24 * 3600;
 
 struct EnrolRequest {
   std::string secret;      // the enrolment secret an admin created
@@ -70,7 +73,7 @@ struct Report {
   std::string kernel;                   // uname -r
   std::optional<SystemTime> last_boot;  // when the host last started
   inventory::RestartState restart;
-  std::string inventory_hash;               // inventoryHash() of the packages
+  std::string inventory_hash;                 // inventoryHash() of the packages
   std::optional<InventoryPayload> inventory;  // present only when the hash changed
   std::vector<PendingUpdate> security_updates;
   // When the host's package lists (apt lists, rpm metadata) were last
@@ -89,7 +92,21 @@ struct ReportResponse {
 // `inventory`: the scheme, then each package's fields, packages sorted, so
 // the same installed set always hashes the same whatever the database
 // order.
+// Every field of every package takes part, so a changed state or source
+// version changes the hash. Servers store hashes, so the encoding is fixed.
+// Each item is an 8-byte big-endian length followed by its bytes. The items
+// are "patchkeeper-inventory-v1", the scheme name and the package count in
+// decimal. Then come each package's name, version, architecture,
+// source_name, source_version and state, with packages sorted by (name,
+// architecture, version, source_name, source_version, state).
 std::string inventoryHash(const InventoryPayload& inventory);
+
+// Returns whether `text` is a report id: 32 lower-case hex digits.
+bool isReportId(std::string_view text);
+
+// Returns whether `text` is a host id: "h-" followed by 16 lower-case hex
+// digits.
+bool isHostId(std::string_view text);
 
 nlohmann::json toJson(const EnrolRequest& request);
 nlohmann::json toJson(const EnrolResponse& response);
@@ -101,7 +118,19 @@ nlohmann::json toJson(const ReportResponse& response);
 // a required field is missing or has the wrong type, a string is longer
 // than kMaxStringLength, a list exceeds its bound, a time is not RFC 3339,
 // a report id is not 32 hex digits, or the inventory's hash does not match
-// inventory_hash. Unknown fields are ignored, for newer agents.
+// inventory_hash. Unknown fields are ignored, for newer agents. The JSON
+// must not nest deeper than 32 levels.
+//
+// Field rules beyond types: an enrol request needs a non-empty secret and
+// machine_id; an enrol response needs a host id (isHostId) and a 64-hex
+// token; a report needs report_id, collected_at, hostname, os and a 64-hex
+// inventory_hash, while kernel, last_boot, restart, inventory,
+// security_updates and package_lists_updated_at may be absent or null (read
+// as empty). Inventory packages need a non-empty name and a version valid in
+// the inventory's scheme. A report response needs next_checkin_seconds, a
+// whole number from 0 to kMaxNextCheckinSeconds; duplicate and
+// inventory_needed default to false. Messages look like
+//   report: field "inventory.packages[3].version" must be a string
 Result<EnrolRequest> parseEnrolRequest(std::string_view text);
 Result<EnrolResponse> parseEnrolResponse(std::string_view text);
 Result<Report> parseReport(std::string_view text);

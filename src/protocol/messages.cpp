@@ -1,0 +1,498 @@
+#include "protocol/messages.h"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+#include <sodium.h>
+
+namespace pk::protocol {
+namespace {
+
+using Json = nlohmann::json;
+
+bool isLowerHex(std::string_view text, std::size_t length) {
+  return text.size() == length && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Thrown while one message is read and caught in its parser, which turns it
+// into a kMalformedInput error naming the field.
+struct FieldError {
+  std::string field;
+  std::string problem;
+};
+
+std::string joinPath(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return fmt::format("{}.{}", parent, key);
+}
+
+std::string indexPath(std::string_view parent, std::size_t index) {
+  return fmt::format("{}[{}]", parent, index);
+}
+
+// Reads the fields of one JSON object, naming each by its path from the
+// message's root ("os.version_id", "inventory.packages[3].name").
+class ObjectReader {
+ public:
+  ObjectReader(const Json& object, std::string path) : object_(object), path_(std::move(path)) {
+    if (!object_.is_object()) {
+      throw FieldError{path_.empty() ? "(body)" : path_, "must be a JSON object"};
+    }
+  }
+
+  const Json* find(std::string_view key) const {
+    auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  const Json& require(std::string_view key) const {
+    const Json* value = find(key);
+    if (value == nullptr) throw FieldError{field(key), "is missing"};
+    return *value;
+  }
+
+  std::string string(std::string_view key) const { return checkString(require(key), field(key)); }
+
+  std::string nonEmptyString(std::string_view key) const {
+    std::string value = string(key);
+    if (value.empty()) throw FieldError{field(key), "must not be empty"};
+    return value;
+  }
+
+  // An absent or null optional string reads as empty.
+  std::string optionalString(std::string_view key) const {
+    const Json* value = find(key);
+    return value == nullptr ? std::string() : checkString(*value, field(key));
+  }
+
+  bool boolean(std::string_view key) const {
+    const Json& value = require(key);
+    if (!value.is_boolean()) throw FieldError{field(key), "must be true or false"};
+    return value.get<bool>();
+  }
+
+  bool optionalBoolean(std::string_view key, bool fallback) const {
+    return find(key) == nullptr ? fallback : boolean(key);
+  }
+
+  SystemTime time(std::string_view key) const { return checkTime(require(key), field(key)); }
+
+  std::optional<SystemTime> optionalTime(std::string_view key) const {
+    const Json* value = find(key);
+    if (value == nullptr) return std::nullopt;
+    return checkTime(*value, field(key));
+  }
+
+  // Returns the array at `key` (an absent or null one reads as empty),
+  // after checking it contains at most `bound` elements.
+  const Json& array(std::string_view key, std::size_t bound) const {
+    static const Json kEmpty = Json::array();
+    const Json* value = find(key);
+    if (value == nullptr) return kEmpty;
+    if (!value->is_array()) throw FieldError{field(key), "must be a list"};
+    if (value->size() > bound) {
+      throw FieldError{field(key), fmt::format("has {} entries, more than the limit of {}",
+                                               value->size(), bound)};
+    }
+    return *value;
+  }
+
+  std::vector<std::string> stringList(std::string_view key, std::size_t bound) const {
+    const Json& list = array(key, bound);
+    std::vector<std::string> strings;
+    strings.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      strings.push_back(checkString(list[i], indexPath(field(key), i)));
+    }
+    return strings;
+  }
+
+  std::string field(std::string_view key) const { return joinPath(path_, key); }
+
+  static std::string checkString(const Json& value, const std::string& field) {
+    if (!value.is_string()) throw FieldError{field, "must be a string"};
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.size() > kMaxStringLength) {
+      throw FieldError{field, fmt::format("is {} bytes long, more than the limit of {}",
+                                          text.size(), kMaxStringLength)};
+    }
+    return text;
+  }
+
+  static SystemTime checkTime(const Json& value, const std::string& field) {
+    std::string text = checkString(value, field);
+    auto time = parseRfc3339(text);
+    if (!time) {
+      throw FieldError{field, fmt::format("\"{}\" is not an RFC 3339 time such as "
+                                          "\"2026-12-04T23:24:08Z\"",
+                                          text)};
+    }
+    return *time;
+  }
+
+ private:
+  const Json& object_;
+  std::string path_;
+};
+
+// nlohmann's parser keeps its own stack, but copies and dumps of the
+// document recurse. Rejecting deep nesting before parsing keeps a hostile
+// body from exhausting the stack.
+constexpr std::size_t kMaxNestingDepth = 32;
+
+bool nestingWithinBound(std::string_view text) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxNestingDepth) return false;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// Parses `text` and runs `read` on the document, turning every failure into
+// one kMalformedInput error that names the message and the field.
+template <typename Message, typename Read>
+Result<Message> parseMessage(std::string_view message_name, std::string_view text, Read read) {
+  if (!nestingWithinBound(text)) {
+    return fail(ErrorCode::kMalformedInput, fmt::format("{}: the JSON nests deeper than {} levels",
+                                                        message_name, kMaxNestingDepth));
+  }
+  Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    return fail(ErrorCode::kMalformedInput,
+                fmt::format("{}: the body is not valid JSON", message_name));
+  }
+  try {
+    return read(document);
+  } catch (const FieldError& error) {
+    return fail(ErrorCode::kMalformedInput,
+                fmt::format("{}: field \"{}\" {}", message_name, error.field, error.problem));
+  } catch (const Json::exception& error) {
+    // The readers check types before every access, so this is a defect; it
+    // is still reported as bad input rather than crashing the server.
+    return fail(ErrorCode::kMalformedInput,
+                fmt::format("{}: unreadable JSON ({})", message_name, error.what()));
+  }
+}
+
+Json optionalTimeJson(const std::optional<SystemTime>& time) {
+  return time ? Json(formatRfc3339(*time)) : Json(nullptr);
+}
+
+Json packageJson(const inventory::Package& package) {
+  return Json{{"name", package.name},
+              {"version", package.version},
+              {"architecture", package.architecture},
+              {"source_name", package.source_name},
+              {"source_version", package.source_version},
+              {"state", package.state}};
+}
+
+Json inventoryJson(const InventoryPayload& inventory) {
+  Json packages = Json::array();
+  for (const auto& package : inventory.packages) packages.push_back(packageJson(package));
+  return Json{{"scheme", std::string(version::schemeName(inventory.scheme))},
+              {"packages", std::move(packages)}};
+}
+
+Json pendingUpdateJson(const PendingUpdate& update) {
+  return Json{{"package", update.package},
+              {"architecture", update.architecture},
+              {"source_package", update.source_package},
+              {"installed_version", update.installed_version},
+              {"candidate_version", update.candidate_version},
+              {"archive", update.archive},
+              {"cve_ids", update.cve_ids}};
+}
+
+inventory::Package readPackage(const Json& value, const std::string& path, version::Scheme scheme) {
+  ObjectReader reader(value, path);
+  inventory::Package package;
+  package.name = reader.nonEmptyString("name");
+  package.version = reader.nonEmptyString("version");
+  if (auto valid = version::validate(scheme, package.version); !valid) {
+    throw FieldError{reader.field("version"),
+                     fmt::format("is not a valid {} version: {}", version::schemeName(scheme),
+                                 valid.error().message)};
+  }
+  package.architecture = reader.string("architecture");
+  package.source_name = reader.string("source_name");
+  package.source_version = reader.string("source_version");
+  package.state = reader.optionalString("state");
+  return package;
+}
+
+InventoryPayload readInventory(const Json& value, const std::string& path) {
+  ObjectReader reader(value, path);
+  InventoryPayload inventory;
+  std::string scheme_name = reader.string("scheme");
+  auto scheme = version::parseSchemeName(scheme_name);
+  if (!scheme) {
+    throw FieldError{reader.field("scheme"),
+                     fmt::format("\"{}\" is not one of dpkg, rpm, apk, semver", scheme_name)};
+  }
+  inventory.scheme = *scheme;
+
+  if (reader.find("packages") == nullptr) throw FieldError{reader.field("packages"), "is missing"};
+  const Json& packages = reader.array("packages", kMaxPackages);
+  inventory.packages.reserve(packages.size());
+  for (std::size_t i = 0; i < packages.size(); ++i) {
+    inventory.packages.push_back(
+        readPackage(packages[i], indexPath(reader.field("packages"), i), inventory.scheme));
+  }
+  return inventory;
+}
+
+inventory::OsRelease readOs(const Json& value, const std::string& path) {
+  ObjectReader reader(value, path);
+  inventory::OsRelease os;
+  os.id = reader.optionalString("id");
+  os.id_like = reader.optionalString("id_like");
+  os.version_id = reader.optionalString("version_id");
+  os.version_codename = reader.optionalString("version_codename");
+  os.pretty_name = reader.optionalString("pretty_name");
+  os.ecosystem = reader.optionalString("ecosystem");
+  return os;
+}
+
+inventory::RestartState readRestart(const Json& value, const std::string& path) {
+  ObjectReader reader(value, path);
+  inventory::RestartState restart;
+  restart.required = reader.boolean("required");
+  restart.packages = reader.stringList("packages", kMaxPackages);
+  restart.reason = reader.optionalString("reason");
+  return restart;
+}
+
+PendingUpdate readPendingUpdate(const Json& value, const std::string& path) {
+  ObjectReader reader(value, path);
+  PendingUpdate update;
+  update.package = reader.nonEmptyString("package");
+  update.architecture = reader.string("architecture");
+  update.source_package = reader.string("source_package");
+  update.installed_version = reader.string("installed_version");
+  update.candidate_version = reader.nonEmptyString("candidate_version");
+  update.archive = reader.string("archive");
+  update.cve_ids = reader.stringList("cve_ids", kMaxCveIdsPerUpdate);
+  return update;
+}
+
+// Appends `field` as an 8-byte big-endian length and its bytes, so that no
+// two different package lists serialize to the same byte string.
+void hashField(crypto_hash_sha256_state& state, std::string_view field) {
+  std::array<unsigned char, 8> length{};
+  auto size = static_cast<std::uint64_t>(field.size());
+  for (int i = 7; i >= 0; --i) {
+    length[static_cast<std::size_t>(i)] = static_cast<unsigned char>(size & 0xffu);
+    size >>= 8;
+  }
+  crypto_hash_sha256_update(&state, length.data(), length.size());
+  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(field.data()),
+                            field.size());
+}
+
+auto packageKey(const inventory::Package& package) {
+  return std::tie(package.name, package.architecture, package.version, package.source_name,
+                  package.source_version, package.state);
+}
+
+}  // namespace
+
+std::string inventoryHash(const InventoryPayload& inventory) {
+  std::vector<const inventory::Package*> sorted;
+  sorted.reserve(inventory.packages.size());
+  for (const auto& package : inventory.packages) sorted.push_back(&package);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return packageKey(*a) < packageKey(*b); });
+
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  hashField(state, "patchkeeper-inventory-v1");
+  hashField(state, version::schemeName(inventory.scheme));
+  hashField(state, std::to_string(sorted.size()));
+  for (const auto* package : sorted) {
+    hashField(state, package->name);
+    hashField(state, package->version);
+    hashField(state, package->architecture);
+    hashField(state, package->source_name);
+    hashField(state, package->source_version);
+    hashField(state, package->state);
+  }
+  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+  crypto_hash_sha256_final(&state, digest.data());
+
+  std::string hex(digest.size() * 2, '\0');
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    hex[2 * i] = kDigits[digest[i] >> 4];
+    hex[2 * i + 1] = kDigits[digest[i] & 0x0f];
+  }
+  return hex;
+}
+
+bool isReportId(std::string_view text) {
+  return isLowerHex(text, 32);
+}
+
+bool isHostId(std::string_view text) {
+  return text.size() == 18 && text.substr(0, 2) == "h-" && isLowerHex(text.substr(2), 16);
+}
+
+nlohmann::json toJson(const EnrolRequest& request) {
+  return Json{{"secret", request.secret},
+              {"hostname", request.hostname},
+              {"machine_id", request.machine_id}};
+}
+
+nlohmann::json toJson(const EnrolResponse& response) {
+  return Json{{"host_id", response.host_id}, {"token", response.token}};
+}
+
+nlohmann::json toJson(const Report& report) {
+  Json updates = Json::array();
+  for (const auto& update : report.security_updates) updates.push_back(pendingUpdateJson(update));
+
+  Json json{{"report_id", report.report_id},
+            {"collected_at", formatRfc3339(report.collected_at)},
+            {"hostname", report.hostname},
+            {"os",
+             {{"id", report.os.id},
+              {"id_like", report.os.id_like},
+              {"version_id", report.os.version_id},
+              {"version_codename", report.os.version_codename},
+              {"pretty_name", report.os.pretty_name},
+              {"ecosystem", report.os.ecosystem}}},
+            {"kernel", report.kernel},
+            {"last_boot", optionalTimeJson(report.last_boot)},
+            {"restart",
+             {{"required", report.restart.required},
+              {"packages", report.restart.packages},
+              {"reason", report.restart.reason}}},
+            {"inventory_hash", report.inventory_hash},
+            {"security_updates", std::move(updates)},
+            {"package_lists_updated_at", optionalTimeJson(report.package_lists_updated_at)}};
+  if (report.inventory) json["inventory"] = inventoryJson(*report.inventory);
+  return json;
+}
+
+nlohmann::json toJson(const ReportResponse& response) {
+  return Json{{"duplicate", response.duplicate},
+              {"inventory_needed", response.inventory_needed},
+              {"next_checkin_seconds", response.next_checkin_seconds}};
+}
+
+Result<EnrolRequest> parseEnrolRequest(std::string_view text) {
+  return parseMessage<EnrolRequest>("enrol request", text, [](const Json& document) {
+    ObjectReader reader(document, "");
+    EnrolRequest request;
+    request.secret = reader.nonEmptyString("secret");
+    request.hostname = reader.string("hostname");
+    request.machine_id = reader.nonEmptyString("machine_id");
+    return request;
+  });
+}
+
+Result<EnrolResponse> parseEnrolResponse(std::string_view text) {
+  return parseMessage<EnrolResponse>("enrol response", text, [](const Json& document) {
+    ObjectReader reader(document, "");
+    EnrolResponse response;
+    response.host_id = reader.string("host_id");
+    if (!isHostId(response.host_id)) {
+      throw FieldError{"host_id", fmt::format("\"{}\" is not \"h-\" followed by 16 hex digits",
+                                              response.host_id)};
+    }
+    response.token = reader.string("token");
+    if (!isLowerHex(response.token, 64)) {
+      throw FieldError{"token", "is not 64 lower-case hex digits"};
+    }
+    return response;
+  });
+}
+
+Result<Report> parseReport(std::string_view text) {
+  return parseMessage<Report>("report", text, [](const Json& document) {
+    ObjectReader reader(document, "");
+    Report report;
+    report.report_id = reader.string("report_id");
+    if (!isReportId(report.report_id)) {
+      throw FieldError{"report_id",
+                       fmt::format("\"{}\" is not 32 lower-case hex digits", report.report_id)};
+    }
+    report.collected_at = reader.time("collected_at");
+    report.hostname = reader.string("hostname");
+    report.os = readOs(reader.require("os"), "os");
+    report.kernel = reader.optionalString("kernel");
+    report.last_boot = reader.optionalTime("last_boot");
+    if (const Json* restart = reader.find("restart")) {
+      report.restart = readRestart(*restart, "restart");
+    }
+
+    report.inventory_hash = reader.string("inventory_hash");
+    if (!isLowerHex(report.inventory_hash, 64)) {
+      throw FieldError{"inventory_hash", "is not 64 lower-case hex digits (a SHA-256)"};
+    }
+    if (const Json* inventory = reader.find("inventory")) {
+      report.inventory = readInventory(*inventory, "inventory");
+      std::string actual = inventoryHash(*report.inventory);
+      if (actual != report.inventory_hash) {
+        throw FieldError{"inventory_hash", fmt::format("is {} but the inventory sent hashes to {}",
+                                                       report.inventory_hash, actual)};
+      }
+    }
+
+    const Json& updates = reader.array("security_updates", kMaxSecurityUpdates);
+    report.security_updates.reserve(updates.size());
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      report.security_updates.push_back(
+          readPendingUpdate(updates[i], indexPath("security_updates", i)));
+    }
+    report.package_lists_updated_at = reader.optionalTime("package_lists_updated_at");
+    return report;
+  });
+}
+
+Result<ReportResponse> parseReportResponse(std::string_view text) {
+  return parseMessage<ReportResponse>("report response", text, [](const Json& document) {
+    ObjectReader reader(document, "");
+    ReportResponse response;
+    response.duplicate = reader.optionalBoolean("duplicate", false);
+    response.inventory_needed = reader.optionalBoolean("inventory_needed", false);
+    const Json& next = reader.require("next_checkin_seconds");
+    if (!next.is_number_integer()) {
+      throw FieldError{"next_checkin_seconds", "must be a whole number"};
+    }
+    auto seconds = next.get<std::int64_t>();
+    if (seconds < 0 || seconds > kMaxNextCheckinSeconds) {
+      throw FieldError{"next_checkin_seconds",
+                       fmt::format("is {}, outside 0 to {}", seconds, kMaxNextCheckinSeconds)};
+    }
+    response.next_checkin_seconds = static_cast<int>(seconds);
+    return response;
+  });
+}
+
+}  // namespace pk::protocol
