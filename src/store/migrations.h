@@ -9,15 +9,23 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "store/database.h"
 
 namespace pk::store {
 
+// Every field has a default so that a designated initializer may leave
+// the backend-specific lists out without -Wmissing-field-initializers.
 struct Migration {
   std::int64_t version = 0;
   std::string_view name;
-  std::vector<std::string_view> statements;
+  // Portable statements (database.h), run first and in order.
+  std::vector<std::string_view> statements = {};
+  // Statements that only one backend understands (triggers, functions),
+  // run after `statements` on that backend only.
+  std::vector<std::string_view> sqlite_statements = {};
+  std::vector<std::string_view> postgresql_statements = {};
 };
 
 // Every migration this build knows, in version order, starting at 1.
@@ -30,9 +38,15 @@ std::int64_t latestSchemaVersion();
 Result<std::int64_t> currentSchemaVersion(Database& database);
 
 // Applies every migration newer than the database's version, each in its
-// own transaction, in order. Fails with kUnsupported, saying both versions
-// and to upgrade patchkeeper, when the database is newer than this build;
-// nothing is changed then.
+// own transaction, in order, and records it in schema_migrations with
+// `clock`'s time. Running it again applies nothing. Fails with
+// kUnsupported, saying both versions and to upgrade patchkeeper, when the
+// database is newer than this build; nothing is changed then. A failing
+// migration is rolled back and its error returned, naming the migration;
+// the ones before it stay applied.
+Result<void> migrate(Database& database, const Clock& clock);
+
+// migrate() with the system clock.
 Result<void> migrate(Database& database);
 
 }  // namespace pk::store
