@@ -1,8 +1,8 @@
 #pragma once
 
 // The audit log: every change anyone makes, append-only. Rows are never
-// updated or deleted through this interface, and the schema refuses it
-// (triggers on SQLite, rules on PostgreSQL).
+// updated or deleted through this interface, and the schema rejects it
+// with triggers, so raw SQL that tries fails with kInvalidArgument.
 
 #include <cstdint>
 #include <optional>
@@ -28,7 +28,7 @@ struct AuditEvent {
 };
 
 struct AuditQuery {
-  std::optional<SystemTime> since;  // at >= since
+  std::optional<SystemTime> since;       // at >= since
   std::optional<std::int64_t> after_id;  // id > after_id, for paging and SIEM tailing
   std::optional<std::string> actor;
   std::optional<std::string> object_type;

@@ -22,6 +22,7 @@
 // it throws, rolls everything back. The failure is returned; the exception
 // propagates to the caller of read() or write() after the rollback.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
 
 namespace pk::store {
@@ -85,6 +87,15 @@ class Session {
   // Convenience: the first row of query(), or nullopt when there is none.
   Result<std::optional<Row>> queryOne(std::string_view sql, const std::vector<Value>& params = {});
 };
+
+// Converts a time to the INTEGER microseconds since the Unix epoch (UTC)
+// that columns store, and back.
+inline std::int64_t timeToColumn(SystemTime time) {
+  return time.time_since_epoch().count();
+}
+inline SystemTime timeFromColumn(std::int64_t microseconds) {
+  return SystemTime(std::chrono::microseconds(microseconds));
+}
 
 enum class Backend { kSqlite, kPostgresql };
 
