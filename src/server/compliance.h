@@ -49,9 +49,11 @@ struct Compliance {
   // One sentence for people saying why: "3 open findings", "not seen for
   // 9 days", "package lists are 12 days old", "no open findings".
   std::string reason;
-  // Age of the data the verdict rests on: now minus the older of the
-  // inventory time and the package-list time, or of whichever is known.
-  // Nullopt when neither is known. Zero when a time lies in the future.
+  // Age of the data the verdict rests on: now minus the older of the last
+  // check-in (each check-in confirms the inventory, in full or by its hash)
+  // and the package-list time, when the host reports one. Nullopt until the
+  // host has checked in and sent an inventory. Zero when a time lies in the
+  // future.
   std::optional<Elapsed> data_age;
 };
 

@@ -43,6 +43,11 @@ namespace pk::server {
 
 class Evaluator {
  public:
+  // An advisory index with its matcher and KEV/EPSS tables. Opaque to
+  // callers, which only pass it from buildIndex() to install() or
+  // evaluateHostWith().
+  struct Snapshot;
+
   Evaluator();
   ~Evaluator();
   Evaluator(const Evaluator&) = delete;
@@ -53,25 +58,31 @@ class Evaluator {
   // does not decode) the previous index stays in use.
   Result<void> rebuild(store::Session& session);
 
-  // Evaluates one host by the rules above, writing findings and finding
-  // events through `session`, which must belong to a write transaction.
-  // A host without a stored inventory is left unchanged. Fails on a store
-  // error; the caller's transaction then rolls back.
+  // The two halves of rebuild(), for a caller that evaluates hosts with the
+  // new index inside the transaction that changed the advisories and
+  // installs it only after that transaction commits.
+  Result<std::shared_ptr<Snapshot>> buildIndex(store::Session& session) const;
+  void install(std::shared_ptr<Snapshot> index);
+
+  // Evaluates one host by the rules above with the installed index,
+  // writing findings and finding events through `session`, which must
+  // belong to a write transaction. A host without a stored inventory is
+  // left unchanged. Fails on a store error; the caller's transaction then
+  // rolls back.
   Result<void> evaluateHost(store::Session& session, const std::string& host_id, SystemTime now);
 
-  // Evaluates each host in `host_ids` in turn; stops at the first failure.
-  Result<void> evaluateHosts(store::Session& session, const std::vector<std::string>& host_ids,
-                             SystemTime now);
+  // As evaluateHost(), with `index` in place of the installed one.
+  Result<void> evaluateHostWith(const std::shared_ptr<Snapshot>& index, store::Session& session,
+                                const std::string& host_id, SystemTime now);
 
-  // How many times evaluateHost() has run since construction, for tests
+  // How many times a host has been evaluated since construction, for tests
   // and metrics.
   std::uint64_t evaluationCount() const { return evaluation_count_.load(); }
 
-  // The number of advisories in the current index.
+  // The number of advisories in the installed index.
   std::size_t advisoryCount() const;
 
  private:
-  struct Snapshot;
   std::shared_ptr<Snapshot> snapshot() const;
 
   mutable std::mutex mutex_;

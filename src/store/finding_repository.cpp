@@ -47,7 +47,8 @@ std::vector<std::string> aliasesFromJson(const std::string& text) {
 // queries joining hosts stay unambiguous.
 constexpr std::string_view kFindingColumns =
     "f.id, f.host_id, f.source, f.advisory_id, f.package, f.source_package, "
-    "f.installed_version, f.fixed_version, f.ecosystem, f.severity, f.cvss, f.known_exploited, "
+    "f.installed_version, f.compared_version, f.fixed_version, f.ecosystem, f.severity, f.cvss, "
+    "f.known_exploited, "
     "f.kev_due_date, f.epss, f.aliases, f.status, f.first_seen_at, f.last_seen_at, f.fixed_at";
 
 StoredFinding rowToFinding(const Row& row) {
@@ -59,18 +60,19 @@ StoredFinding rowToFinding(const Row& row) {
   finding.package = row.text(4);
   finding.source_package = row.text(5);
   finding.installed_version = row.text(6);
-  finding.fixed_version = row.text(7);
-  finding.ecosystem = row.text(8);
-  finding.severity = row.text(9);
-  if (!row.isNull(10)) finding.cvss = row.real(10);
-  finding.known_exploited = row.boolean(11);
-  finding.kev_due_date = row.text(12);
-  if (!row.isNull(13)) finding.epss = row.real(13);
-  finding.aliases = aliasesFromJson(row.text(14));
-  finding.status = parseFindingStatus(row.text(15)).value_or(FindingStatus::kOpen);
-  finding.first_seen_at = fromMicros(row.integer(16));
-  finding.last_seen_at = fromMicros(row.integer(17));
-  if (auto fixed_at = row.optionalInteger(18)) finding.fixed_at = fromMicros(*fixed_at);
+  finding.compared_version = row.text(7);
+  finding.fixed_version = row.text(8);
+  finding.ecosystem = row.text(9);
+  finding.severity = row.text(10);
+  if (!row.isNull(11)) finding.cvss = row.real(11);
+  finding.known_exploited = row.boolean(12);
+  finding.kev_due_date = row.text(13);
+  if (!row.isNull(14)) finding.epss = row.real(14);
+  finding.aliases = aliasesFromJson(row.text(15));
+  finding.status = parseFindingStatus(row.text(16)).value_or(FindingStatus::kOpen);
+  finding.first_seen_at = fromMicros(row.integer(17));
+  finding.last_seen_at = fromMicros(row.integer(18));
+  if (auto fixed_at = row.optionalInteger(19)) finding.fixed_at = fromMicros(*fixed_at);
   return finding;
 }
 
@@ -152,12 +154,12 @@ Result<std::vector<StoredFinding>> loadHostFindings(Session& session, const std:
 Result<std::int64_t> insertFinding(Session& session, const StoredFinding& finding) {
   auto id = session.insertReturningId(
       "INSERT INTO findings (host_id, source, advisory_id, package, source_package, "
-      "installed_version, fixed_version, ecosystem, severity, cvss, known_exploited, "
-      "kev_due_date, epss, aliases, status, first_seen_at, last_seen_at, fixed_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "installed_version, compared_version, fixed_version, ecosystem, severity, cvss, "
+      "known_exploited, kev_due_date, epss, aliases, status, first_seen_at, last_seen_at, "
+      "fixed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {finding.host_id, std::string(findingSourceName(finding.source)), finding.advisory_id,
-       finding.package, finding.source_package, finding.installed_version, finding.fixed_version,
-       finding.ecosystem, finding.severity, optionalReal(finding.cvss),
+       finding.package, finding.source_package, finding.installed_version, finding.compared_version,
+       finding.fixed_version, finding.ecosystem, finding.severity, optionalReal(finding.cvss),
        std::int64_t{finding.known_exploited ? 1 : 0}, finding.kev_due_date,
        optionalReal(finding.epss), aliasesToJson(finding.aliases),
        std::string(findingStatusName(finding.status)), toMicros(finding.first_seen_at),
@@ -175,16 +177,30 @@ Result<std::int64_t> insertFinding(Session& session, const StoredFinding& findin
 Result<void> updateFinding(Session& session, const StoredFinding& finding) {
   auto updated = session.execute(
       "UPDATE findings SET host_id = ?, source = ?, advisory_id = ?, package = ?, "
-      "source_package = ?, installed_version = ?, fixed_version = ?, ecosystem = ?, "
+      "source_package = ?, installed_version = ?, compared_version = ?, fixed_version = ?, "
+      "ecosystem = ?, "
       "severity = ?, cvss = ?, known_exploited = ?, kev_due_date = ?, epss = ?, aliases = ?, "
       "status = ?, first_seen_at = ?, last_seen_at = ?, fixed_at = ? WHERE id = ?",
-      {finding.host_id, std::string(findingSourceName(finding.source)), finding.advisory_id,
-       finding.package, finding.source_package, finding.installed_version, finding.fixed_version,
-       finding.ecosystem, finding.severity, optionalReal(finding.cvss),
-       std::int64_t{finding.known_exploited ? 1 : 0}, finding.kev_due_date,
-       optionalReal(finding.epss), aliasesToJson(finding.aliases),
-       std::string(findingStatusName(finding.status)), toMicros(finding.first_seen_at),
-       toMicros(finding.last_seen_at), optionalTime(finding.fixed_at), finding.id});
+      {finding.host_id,
+       std::string(findingSourceName(finding.source)),
+       finding.advisory_id,
+       finding.package,
+       finding.source_package,
+       finding.installed_version,
+       finding.compared_version,
+       finding.fixed_version,
+       finding.ecosystem,
+       finding.severity,
+       optionalReal(finding.cvss),
+       std::int64_t{finding.known_exploited ? 1 : 0},
+       finding.kev_due_date,
+       optionalReal(finding.epss),
+       aliasesToJson(finding.aliases),
+       std::string(findingStatusName(finding.status)),
+       toMicros(finding.first_seen_at),
+       toMicros(finding.last_seen_at),
+       optionalTime(finding.fixed_at),
+       finding.id});
   if (!updated) return updated;
   if (session.changedRows() == 0) {
     return fail(ErrorCode::kNotFound, fmt::format("finding {} does not exist", finding.id));

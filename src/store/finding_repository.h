@@ -43,6 +43,10 @@ struct StoredFinding {
   std::string package;         // installed binary package
   std::string source_package;  // the source it was built from
   std::string installed_version;
+  // The version matching compared with the fixed version: the source
+  // package's version for advisories that name sources, otherwise equal to
+  // installed_version.
+  std::string compared_version;
   std::string fixed_version;  // empty when no fix exists yet
   std::string ecosystem;      // "Debian:12"
   std::string severity;       // advisory::severityName(): "unknown" .. "critical"

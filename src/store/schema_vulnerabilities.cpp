@@ -90,6 +90,7 @@ Migration vulnerabilitiesMigration() {
   package TEXT NOT NULL,
   source_package TEXT NOT NULL,
   installed_version TEXT NOT NULL,
+  compared_version TEXT NOT NULL,
   fixed_version TEXT NOT NULL,
   ecosystem TEXT NOT NULL,
   severity TEXT NOT NULL,
