@@ -1,7 +1,7 @@
 #pragma once
 
 // The hosts domain of the API: enrolment, check-in reports, host
-// administration and enrolment secrets (docs: API.md).
+// administration and enrolment secrets.
 //
 //   POST   /api/v1/enrol                              public
 //   POST   /api/v1/hosts/{id}/reports                 agent (its own id only)
@@ -14,8 +14,9 @@
 //   POST   /api/v1/enrolment-secrets                  manage_enrolment
 //   DELETE /api/v1/enrolment-secrets/{id}             manage_enrolment
 //
-// A principal that does not see all hosts (an owner) sees only hosts whose
-// owner is its username; any other host returns 404, as if it did not exist.
+// A principal without access to all hosts (an owner) can read only hosts
+// whose owner is its username. Any other host returns 404, as if it did not
+// exist.
 
 #include <chrono>
 #include <functional>
@@ -26,6 +27,7 @@
 #include "server/context.h"
 #include "server/http.h"
 #include "store/database.h"
+#include "store/host_repository.h"
 
 namespace pk::server {
 
@@ -43,6 +45,10 @@ struct HostRouteOptions {
   // long has stale data: its compliance is "unknown".
   std::chrono::days stale_after{7};
 };
+
+// Returns the stored fields of `host` as the API and the audit log show
+// them: times as RFC 3339 strings or null, os and restart as objects.
+nlohmann::json hostToJson(const store::HostRecord& host);
 
 // Registers every route above on `router`. `context` and `options` are
 // copied or referenced as their lifetimes allow: `context` must outlive the

@@ -1,0 +1,445 @@
+#include "server/host_routes.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "server/compliance.h"
+#include "server/credentials.h"
+#include "server/enrolment.h"
+#include "server/report_intake.h"
+#include "store/audit_repository.h"
+#include "store/finding_repository.h"
+
+namespace pk::server {
+namespace {
+
+constexpr std::string_view kHostsMetric = "patchkeeper_hosts";
+
+// Host ids are "h-" and 16 hex digits. For any other id in the path the
+// Router returns 404 without calling a handler.
+constexpr std::string_view kHostPath = "/api/v1/hosts/(h-[0-9a-f]{16})";
+
+Response internalError() {
+  return errorResponse(500, "internal_error",
+                       "The server failed to handle the request. The error has been logged; try "
+                       "again, and tell the administrator if it persists.");
+}
+
+Response hostNotFound(const std::string& host_id) {
+  return errorResponse(404, "not_found", fmt::format("No host has id {}.", host_id));
+}
+
+nlohmann::json optionalTime(const std::optional<SystemTime>& time) {
+  return time ? nlohmann::json(formatRfc3339(*time)) : nlohmann::json();
+}
+
+// Seconds from `time` to `now`, never negative (a host clock ahead of the
+// server's counts as fresh); null when `time` is unknown.
+nlohmann::json ageSeconds(const std::optional<SystemTime>& time, SystemTime now) {
+  if (!time) return nullptr;
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *time);
+  return std::max<std::int64_t>(0, age.count());
+}
+
+bool visibleTo(const Principal& principal, const store::HostRecord& host) {
+  return principal.seesAllHosts() || host.owner == principal.username;
+}
+
+std::string userActor(const Request& request) {
+  return request.principal ? "user:" + request.principal->username : std::string("system");
+}
+
+// The host as GET returns it: the stored fields, the age of its data and
+// its compliance.
+nlohmann::json hostView(const store::HostRecord& host, std::int64_t open_findings, SystemTime now,
+                        const HostRouteOptions& options) {
+  nlohmann::json view = hostToJson(host);
+  view["data_age_seconds"] = {
+      {"last_seen", ageSeconds(host.last_seen_at, now)},
+      {"inventory", ageSeconds(host.inventory_received_at, now)},
+      {"package_lists", ageSeconds(host.package_lists_updated_at, now)},
+  };
+
+  const Compliance compliance = computeCompliance(
+      ComplianceFacts{
+          .last_seen = host.last_seen_at,
+          .inventory_received_at = host.inventory_received_at,
+          .package_lists_updated_at = host.package_lists_updated_at,
+          .open_findings = open_findings,
+      },
+      now, options.stale_after);
+  nlohmann::json data_age = nullptr;
+  if (compliance.data_age) {
+    data_age = std::chrono::duration_cast<std::chrono::seconds>(*compliance.data_age).count();
+  }
+  view["open_findings"] = open_findings;
+  view["compliance"] = {
+      {"status", complianceStatusName(compliance.status)},
+      {"reason", compliance.reason},
+      {"data_age_seconds", data_age},
+  };
+  return view;
+}
+
+store::AuditEvent hostAuditEvent(const Request& request, SystemTime now, std::string action,
+                                 const store::HostRecord& before, const store::HostRecord& after) {
+  store::AuditEvent event;
+  event.at = now;
+  event.actor = userActor(request);
+  event.action = std::move(action);
+  event.object_type = "host";
+  event.object_id = after.id;
+  event.before_json = hostToJson(before).dump();
+  event.after_json = hostToJson(after).dump();
+  event.remote_address = request.remote_address;
+  return event;
+}
+
+Response invalidQuery(std::string_view name, std::string_view problem) {
+  return errorResponse(400, "invalid_query",
+                       fmt::format("Query parameter \"{}\": {}", name, problem));
+}
+
+Response listHosts(ServerContext& context, const HostRouteOptions& options,
+                   const Request& request) {
+  const Principal& principal = *request.principal;
+  store::HostFilter filter;
+  filter.owner = request.queryValue("owner");
+  filter.kind = request.queryValue("kind");
+  filter.status = request.queryValue("status");
+  filter.collection = request.queryValue("collection");
+  if (filter.kind && *filter.kind != store::kHostKindServer &&
+      *filter.kind != store::kHostKindEndpoint) {
+    return invalidQuery("kind", "use \"server\" or \"endpoint\".");
+  }
+  if (filter.status && *filter.status != store::kHostStatusActive &&
+      *filter.status != store::kHostStatusRevoked) {
+    return invalidQuery("status", "use \"active\" or \"revoked\".");
+  }
+  std::optional<ComplianceStatus> compliance_filter;
+  if (const auto compliance = request.queryValue("compliance")) {
+    compliance_filter = parseComplianceStatus(*compliance);
+    if (!compliance_filter) {
+      return invalidQuery("compliance", "use \"compliant\", \"not_compliant\" or \"unknown\".");
+    }
+  }
+
+  // An owner sees only their own hosts, whatever owner the query names.
+  if (!principal.seesAllHosts()) {
+    if (filter.owner && *filter.owner != principal.username) {
+      return jsonResponse(200, {{"items", nlohmann::json::array()}});
+    }
+    filter.owner = principal.username;
+  }
+
+  const SystemTime now = context.clock.now();
+  nlohmann::json items = nlohmann::json::array();
+  auto read = context.database.read([&](store::Session& session) -> Result<void> {
+    auto hosts = store::listHosts(session, filter);
+    if (!hosts) return tl::unexpected(hosts.error());
+    std::vector<std::string> ids;
+    ids.reserve(hosts->size());
+    for (const auto& host : *hosts) ids.push_back(host.id);
+    auto open = store::countOpenFindings(session, ids);
+    if (!open) return tl::unexpected(open.error());
+
+    for (const auto& host : *hosts) {
+      const auto count = open->find(host.id);
+      auto view = hostView(host, count == open->end() ? 0 : count->second, now, options);
+      if (compliance_filter &&
+          view["compliance"]["status"] != complianceStatusName(*compliance_filter)) {
+        continue;
+      }
+      items.push_back(std::move(view));
+    }
+    return {};
+  });
+  if (!read) {
+    spdlog::error("listing hosts failed: {}", read.error().message);
+    return internalError();
+  }
+  return jsonResponse(200, {{"items", std::move(items)}});
+}
+
+Response getHost(ServerContext& context, const HostRouteOptions& options, const Request& request) {
+  const std::string& host_id = request.path_params.at(0);
+  const SystemTime now = context.clock.now();
+  std::optional<Response> response;
+  auto read = context.database.read([&](store::Session& session) -> Result<void> {
+    auto host = store::getHost(session, host_id);
+    if (!host) return tl::unexpected(host.error());
+    if (!*host || !visibleTo(*request.principal, **host)) {
+      response = hostNotFound(host_id);
+      return {};
+    }
+    auto open = store::countOpenFindings(session, {host_id});
+    if (!open) return tl::unexpected(open.error());
+    const auto count = open->find(host_id);
+    response =
+        jsonResponse(200, hostView(**host, count == open->end() ? 0 : count->second, now, options));
+    return {};
+  });
+  if (!read) {
+    spdlog::error("reading host={} failed: {}", host_id, read.error().message);
+    return internalError();
+  }
+  return std::move(*response);
+}
+
+// Runs `change` on the stored host of the path inside a write transaction,
+// for the manage_hosts routes. `change` edits the host and returns the
+// audit action, or a response to send instead (nothing is written then).
+// When `change` leaves the host as it was, nothing is written either. On
+// success the response is the host as GET returns it.
+using HostChange =
+    std::function<std::variant<std::string, Response>(store::Session&, store::HostRecord&)>;
+
+Response changeHost(ServerContext& context, const HostRouteOptions& options, const Request& request,
+                    const HostChange& change) {
+  const std::string& host_id = request.path_params.at(0);
+  const SystemTime now = context.clock.now();
+  std::optional<Response> response;
+  auto written = context.database.write([&](store::Session& session) -> Result<void> {
+    auto stored = store::getHost(session, host_id);
+    if (!stored) return tl::unexpected(stored.error());
+    if (!*stored || !visibleTo(*request.principal, **stored)) {
+      response = hostNotFound(host_id);
+      return {};
+    }
+    const store::HostRecord before = **stored;
+    store::HostRecord after = before;
+    auto decision = change(session, after);
+    if (auto* rejection = std::get_if<Response>(&decision)) {
+      response = std::move(*rejection);
+      return {};
+    }
+
+    const nlohmann::json before_json = hostToJson(before);
+    if (hostToJson(after) != before_json) {
+      auto updated = store::updateHost(session, after);
+      if (!updated) return updated;
+      auto event = hostAuditEvent(request, now, std::get<std::string>(decision), before, after);
+      auto appended = store::appendAuditEvent(session, event);
+      if (!appended) return tl::unexpected(appended.error());
+      spdlog::info("host={} changed by {}: {}", host_id, userActor(request),
+                   std::get<std::string>(decision));
+    }
+
+    auto open = store::countOpenFindings(session, {host_id});
+    if (!open) return tl::unexpected(open.error());
+    const auto count = open->find(host_id);
+    response =
+        jsonResponse(200, hostView(after, count == open->end() ? 0 : count->second, now, options));
+    return {};
+  });
+  if (!written) {
+    spdlog::error("changing host={} failed: {}", host_id, written.error().message);
+    return internalError();
+  }
+  return std::move(*response);
+}
+
+// PATCH: validates the whole body before anything is changed.
+Response patchHost(ServerContext& context, const HostRouteOptions& options,
+                   const Request& request) {
+  auto parsed = parseJsonBody(request);
+  if (auto* rejection = std::get_if<Response>(&parsed)) return std::move(*rejection);
+  const auto& body = std::get<nlohmann::json>(parsed);
+
+  for (const auto& [key, value] : body.items()) {
+    if (key != "kind" && key != "owner" && key != "collections") {
+      return errorResponse(
+          400, "invalid_field",
+          fmt::format("Field \"{}\" cannot be changed. A host's kind, owner and collections can.",
+                      key.substr(0, 80)));
+    }
+  }
+
+  std::optional<std::string> kind;
+  if (const auto found = body.find("kind"); found != body.end()) {
+    if (!found->is_string() || (found->get_ref<const std::string&>() != store::kHostKindServer &&
+                                found->get_ref<const std::string&>() != store::kHostKindEndpoint)) {
+      return errorResponse(400, "invalid_field",
+                           "Field \"kind\": expected \"server\" or \"endpoint\".");
+    }
+    kind = found->get<std::string>();
+  }
+
+  std::optional<std::string> owner;
+  if (const auto found = body.find("owner"); found != body.end()) {
+    if (found->is_null()) {
+      owner = std::string();
+    } else if (!found->is_string() || !isValidOwner(found->get_ref<const std::string&>())) {
+      return errorResponse(400, "invalid_field",
+                           "Field \"owner\": expected a username of at most 255 characters "
+                           "without control characters, or null for no owner.");
+    } else {
+      owner = found->get<std::string>();
+    }
+  }
+
+  std::optional<std::vector<std::string>> collections;
+  if (const auto found = body.find("collections"); found != body.end()) {
+    auto parsed_collections = parseCollectionList(*found, "collections");
+    if (auto* rejection = std::get_if<Response>(&parsed_collections)) return std::move(*rejection);
+    collections = std::get<std::vector<std::string>>(std::move(parsed_collections));
+  }
+
+  return changeHost(
+      context, options, request,
+      [&](store::Session&, store::HostRecord& host) -> std::variant<std::string, Response> {
+        if (kind) host.kind = *kind;
+        if (owner) host.owner = *owner;
+        if (collections) host.collections = *collections;
+        return std::string("host.update");
+      });
+}
+
+Response revokeHost(ServerContext& context, const HostRouteOptions& options,
+                    const Request& request) {
+  const SystemTime now = context.clock.now();
+  return changeHost(
+      context, options, request,
+      [&](store::Session& session, store::HostRecord& host) -> std::variant<std::string, Response> {
+        if (host.status == store::kHostStatusRevoked) return std::string("host.revoke");
+        host.status = std::string(store::kHostStatusRevoked);
+        host.reenrolment_approved_until.reset();
+        // The revoke runs in the same transaction as the status change, so a
+        // revoked host never keeps a working token.
+        auto revoked = revokeHostCredentials(session, host.id, now);
+        if (!revoked) {
+          spdlog::error("revoking the credentials of host={} failed: {}", host.id,
+                        revoked.error().message);
+          // Thrown so that the transaction rolls back; the Router returns 500.
+          throw std::runtime_error("revoking host credentials failed: " + revoked.error().message);
+        }
+        return std::string("host.revoke");
+      });
+}
+
+Response approveReenrolment(ServerContext& context, const HostRouteOptions& options,
+                            const Request& request) {
+  const SystemTime now = context.clock.now();
+  return changeHost(
+      context, options, request,
+      [&](store::Session&, store::HostRecord& host) -> std::variant<std::string, Response> {
+        if (host.status == store::kHostStatusRevoked) {
+          return errorResponse(
+              409, "host_revoked",
+              fmt::format("Host {} is revoked, so its machine can enrol as a new host without "
+                          "approval.",
+                          host.id));
+        }
+        host.reenrolment_approved_until = now + kReenrolmentApprovalValidity;
+        return std::string("host.approve_reenrolment");
+      });
+}
+
+void collectHostCounts(ServerContext& context, Metrics& metrics) {
+  std::map<std::pair<std::string, std::string>, std::int64_t> counts;
+  for (const auto status : {store::kHostStatusActive, store::kHostStatusRevoked}) {
+    for (const auto kind : {store::kHostKindServer, store::kHostKindEndpoint}) {
+      counts[{std::string(status), std::string(kind)}] = 0;
+    }
+  }
+  auto read = context.database.read([&](store::Session& session) -> Result<void> {
+    auto stored = store::countHostsByStatusAndKind(session);
+    if (!stored) return tl::unexpected(stored.error());
+    for (const auto& [key, count] : *stored) counts[key] = count;
+    return {};
+  });
+  if (!read) {
+    // The previous values stay, so a failed read does not look like an
+    // empty fleet.
+    spdlog::warn("counting hosts for /metrics failed: {}", read.error().message);
+    return;
+  }
+  for (const auto& [key, count] : counts) {
+    metrics.set(kHostsMetric, {{"status", key.first}, {"kind", key.second}},
+                static_cast<double>(count));
+  }
+}
+
+}  // namespace
+
+nlohmann::json hostToJson(const store::HostRecord& host) {
+  return {
+      {"id", host.id},
+      {"hostname", host.hostname},
+      {"machine_id", host.machine_id},
+      {"kind", host.kind},
+      {"owner", host.owner},
+      {"collections", host.collections},
+      {"status", host.status},
+      {"reenrolment_approved_until", optionalTime(host.reenrolment_approved_until)},
+      {"enrolled_at", formatRfc3339(host.enrolled_at)},
+      {"last_seen_at", optionalTime(host.last_seen_at)},
+      {"os",
+       {{"id", host.os_id},
+        {"version_id", host.os_version_id},
+        {"codename", host.os_codename},
+        {"pretty_name", host.os_pretty_name},
+        {"ecosystem", host.os_ecosystem}}},
+      {"kernel", host.kernel},
+      {"last_boot", optionalTime(host.last_boot)},
+      {"restart",
+       {{"required", host.restart_required},
+        {"reason", host.restart_reason},
+        {"packages", host.restart_packages}}},
+      {"inventory",
+       {{"hash",
+         host.inventory_hash.empty() ? nlohmann::json() : nlohmann::json(host.inventory_hash)},
+        {"received_at", optionalTime(host.inventory_received_at)}}},
+      {"package_lists_updated_at", optionalTime(host.package_lists_updated_at)},
+  };
+}
+
+void addHostRoutes(Router& router, ServerContext& context, const HostRouteOptions& options) {
+  // Handlers outlive this call; the options are copied into shared state.
+  auto shared_options = std::make_shared<const HostRouteOptions>(options);
+  ServerContext* ctx = &context;
+
+  describeCheckinMetrics(context.metrics);
+  context.metrics.describe(kHostsMetric, Metrics::Type::kGauge,
+                           "Enrolled hosts, by status (active, revoked) and kind.");
+  context.metrics.addCollector([ctx](Metrics& metrics) { collectHostCounts(*ctx, metrics); });
+
+  router.add("POST", "/api/v1/enrol", Permission::kPublic,
+             [ctx](Request& request) { return handleEnrol(*ctx, request); });
+  router.add("POST", fmt::format("{}/reports", kHostPath), Permission::kAgent,
+             [ctx, shared_options](Request& request) {
+               return handleReport(*ctx, *shared_options, request);
+             });
+  router.add("GET", "/api/v1/hosts", Permission::kReadHosts,
+             [ctx, shared_options](Request& request) {
+               return listHosts(*ctx, *shared_options, request);
+             });
+  router.add(
+      "GET", std::string(kHostPath), Permission::kReadHosts,
+      [ctx, shared_options](Request& request) { return getHost(*ctx, *shared_options, request); });
+  router.add("PATCH", std::string(kHostPath), Permission::kManageHosts,
+             [ctx, shared_options](Request& request) {
+               return patchHost(*ctx, *shared_options, request);
+             });
+  router.add("POST", fmt::format("{}/revoke", kHostPath), Permission::kManageHosts,
+             [ctx, shared_options](Request& request) {
+               return revokeHost(*ctx, *shared_options, request);
+             });
+  router.add("POST", fmt::format("{}/approve-reenrolment", kHostPath), Permission::kManageHosts,
+             [ctx, shared_options](Request& request) {
+               return approveReenrolment(*ctx, *shared_options, request);
+             });
+  router.add("GET", "/api/v1/enrolment-secrets", Permission::kManageEnrolment,
+             [ctx](Request& request) { return handleListEnrolmentSecrets(*ctx, request); });
+  router.add("POST", "/api/v1/enrolment-secrets", Permission::kManageEnrolment,
+             [ctx](Request& request) { return handleCreateEnrolmentSecret(*ctx, request); });
+  router.add("DELETE", "/api/v1/enrolment-secrets/([0-9]+)", Permission::kManageEnrolment,
+             [ctx](Request& request) { return handleRevokeEnrolmentSecret(*ctx, request); });
+}
+
+}  // namespace pk::server
