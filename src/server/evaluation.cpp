@@ -203,9 +203,9 @@ Result<void> Evaluator::rebuild(store::Session& session) {
   return {};
 }
 
-void Evaluator::install(std::shared_ptr<Snapshot> index) {
+std::shared_ptr<Evaluator::Snapshot> Evaluator::install(std::shared_ptr<Snapshot> index) {
   std::lock_guard lock(mutex_);
-  current_ = std::move(index);
+  return std::exchange(current_, std::move(index));
 }
 
 Result<std::shared_ptr<Evaluator::Snapshot>> Evaluator::buildIndex(store::Session& session) const {

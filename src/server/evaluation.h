@@ -59,10 +59,11 @@ class Evaluator {
   Result<void> rebuild(store::Session& session);
 
   // The two halves of rebuild(), for a caller that evaluates hosts with the
-  // new index inside the transaction that changed the advisories and
-  // installs it only after that transaction commits.
+  // new index inside the transaction that changed the advisories. install()
+  // returns the index it replaces, so that the caller can put it back when
+  // that transaction fails to commit.
   Result<std::shared_ptr<Snapshot>> buildIndex(store::Session& session) const;
-  void install(std::shared_ptr<Snapshot> index);
+  std::shared_ptr<Snapshot> install(std::shared_ptr<Snapshot> index);
 
   // Evaluates one host by the rules above with the installed index,
   // writing findings and finding events through `session`, which must
