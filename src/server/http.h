@@ -31,11 +31,14 @@ struct Request {
   std::string remote_address;
   // Filled by the Router: the capture groups of the matched route pattern.
   std::vector<std::string> path_params;
+  // Filled by the Router: the matched route's pattern, "" when no route
+  // matched. Metrics and logs label requests with it, not the raw path.
+  std::string route;
   // Filled by the Router before the handler runs: who is calling. Empty only
   // for routes with Permission::kPublic.
   std::optional<Principal> principal;
 
-  // The header's value, or "" when absent. `name` in lower case.
+  // The header's value, or "" when absent. `name` is matched in any case.
   std::string header(std::string_view name) const;
   // The first value of a query parameter, or nullopt.
   std::optional<std::string> queryValue(std::string_view name) const;
@@ -58,7 +61,8 @@ Response jsonResponse(int status, const nlohmann::json& body);
 Response errorResponse(int status, std::string_view code, std::string_view message);
 
 // Parses a request body as a JSON object. On failure returns the 400
-// response to send (malformed JSON, or not an object).
+// response to send: code "invalid_json" with the parser's message and byte
+// position (also for nesting deeper than 64 levels), or "not_an_object".
 std::variant<nlohmann::json, Response> parseJsonBody(const Request& request);
 
 using Handler = std::function<Response(Request&)>;
@@ -75,12 +79,17 @@ class Router {
   explicit Router(Authenticate authenticate);
 
   // `pattern` is an ECMAScript regular expression matched against the
-  // whole path; its capture groups become Request::path_params.
+  // whole path; its capture groups become Request::path_params. The first
+  // route added that matches wins. Throws std::regex_error for an invalid
+  // pattern, a programming error found at start-up.
   void add(std::string method, std::string pattern, Permission permission, Handler handler);
 
-  // Dispatches `request`: 404 for no matching path, 405 when the path
-  // matches under another method, 401/403 as above. A handler that throws
-  // is answered 500 without the exception's text, which is logged.
+  // Dispatches `request`: 404 for no matching path, 405 with an Allow
+  // header when the path matches under another method, 401/403 as above,
+  // 414 for a path longer than 2048 bytes. GET routes also serve HEAD. A
+  // handler (or the Authenticate function) that throws is answered 500
+  // without the exception's text, which is logged. Thread-safe once every
+  // route is added.
   Response dispatch(Request& request) const;
 
   // Routes as (method, pattern) in the order added, for docs and tests.
