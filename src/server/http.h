@@ -87,9 +87,9 @@ class Router {
   // Dispatches `request`: 404 for no matching path, 405 with an Allow
   // header when the path matches under another method, 401/403 as above,
   // 414 for a path longer than 2048 bytes. GET routes also serve HEAD. A
-  // handler (or the Authenticate function) that throws is answered 500
-  // without the exception's text, which is logged. Thread-safe once every
-  // route is added.
+  // handler (or the Authenticate function) that throws gets a 500
+  // response without the exception's text, which is logged. Thread-safe
+  // once every route is added.
   Response dispatch(Request& request) const;
 
   // Routes as (method, pattern) in the order added, for docs and tests.
