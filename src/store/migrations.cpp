@@ -41,11 +41,11 @@ Result<std::int64_t> versionIn(Session& session, Backend backend) {
   return (*row)->integer(0);
 }
 
-Error tooNewError(std::int64_t database_version) {
+Error tooNewError(std::int64_t database_version, std::int64_t latest_version) {
   return Error{ErrorCode::kUnsupported,
                fmt::format("the database schema is version {} but this patchkeeper-server knows "
                            "only up to {}; upgrade patchkeeper-server or restore a matching backup",
-                           database_version, latestSchemaVersion())};
+                           database_version, latest_version)};
 }
 
 // A list with a gap or a repeated version would skip or re-run a schema
@@ -74,14 +74,15 @@ Result<void> runStatements(Session& session, const std::vector<std::string_view>
 // Applies `migration` unless the database already has it. The version is
 // read again inside the write transaction, so two processes migrating one
 // database at once apply each migration once.
-Result<void> applyOne(Database& database, const Migration& migration, const Clock& clock) {
+Result<void> applyOne(Database& database, const Migration& migration, std::int64_t latest_version,
+                      const Clock& clock) {
   const Backend backend = database.backend();
   auto applied = database.write([&](Session& session) -> Result<void> {
     if (auto created = session.execute(kCreateSchemaMigrations); !created) return created;
 
     auto version = versionIn(session, backend);
     if (!version) return tl::unexpected(version.error());
-    if (*version > latestSchemaVersion()) return tl::unexpected(tooNewError(*version));
+    if (*version > latest_version) return tl::unexpected(tooNewError(*version, latest_version));
     if (*version >= migration.version) return {};
 
     if (auto done = runStatements(session, migration.statements); !done) return done;
@@ -133,21 +134,28 @@ Result<std::int64_t> currentSchemaVersion(Database& database) {
   return version;
 }
 
-Result<void> migrate(Database& database, const Clock& clock) {
-  const auto& migrations = allMigrations();
+Result<void> migrateWith(Database& database, const std::vector<Migration>& migrations,
+                         const Clock& clock) {
   if (auto ordered = checkOrder(migrations); !ordered) return ordered;
+  const std::int64_t latest_version = migrations.empty() ? 0 : migrations.back().version;
 
   // Checked before the first write so that a newer database is left
   // exactly as it was.
   auto current = currentSchemaVersion(database);
   if (!current) return tl::unexpected(current.error());
-  if (*current > latestSchemaVersion()) return tl::unexpected(tooNewError(*current));
+  if (*current > latest_version) return tl::unexpected(tooNewError(*current, latest_version));
 
   for (const Migration& migration : migrations) {
     if (migration.version <= *current) continue;
-    if (auto applied = applyOne(database, migration, clock); !applied) return applied;
+    if (auto applied = applyOne(database, migration, latest_version, clock); !applied) {
+      return applied;
+    }
   }
   return {};
+}
+
+Result<void> migrate(Database& database, const Clock& clock) {
+  return migrateWith(database, allMigrations(), clock);
 }
 
 Result<void> migrate(Database& database) {

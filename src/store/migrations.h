@@ -49,4 +49,10 @@ Result<void> migrate(Database& database, const Clock& clock);
 // migrate() with the system clock.
 Result<void> migrate(Database& database);
 
+// migrate() with `migrations` in place of allMigrations(), for tests of
+// the mechanism. Fails with kInternal when their versions do not count up
+// from 1 without gaps.
+Result<void> migrateWith(Database& database, const std::vector<Migration>& migrations,
+                         const Clock& clock);
+
 }  // namespace pk::store

@@ -1,0 +1,225 @@
+// What only the SQLite backend promises: connection strings, file modes,
+// WAL and the pragmas every connection sets.
+
+#include "store/sqlite_database.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "store/database.h"
+#include "store/migrations.h"
+#include "store/tests/conformance.h"
+#include "tests/support/temporary_directory.h"
+
+namespace pk::store {
+namespace {
+
+using conformance::errorText;
+
+class SqliteDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = test_support::TemporaryDirectory::create("sqlite");
+    ASSERT_TRUE(created) << errorText(created);
+    directory_.emplace(std::move(*created));
+  }
+
+  std::filesystem::path path(const std::string& name) const { return directory_->path() / name; }
+
+  // Returns the first column of the first row of `sql`, read in a
+  // read() transaction, or "<error>" when it fails.
+  static std::string readText(Database& database, const std::string& sql) {
+    std::string text = "<error>";
+    auto done = database.read([&](Session& session) -> Result<void> {
+      auto row = session.queryOne(sql);
+      if (!row) return tl::unexpected(row.error());
+      text = row->has_value() ? (*row)->text(0) : "<no row>";
+      return {};
+    });
+    EXPECT_TRUE(done) << errorText(done);
+    return text;
+  }
+
+  std::optional<test_support::TemporaryDirectory> directory_;
+};
+
+unsigned fileMode(const std::filesystem::path& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) return 0;
+  return status.st_mode & 0777u;
+}
+
+TEST_F(SqliteDatabaseTest, AbsolutePathOpensFile) {
+  const auto file = path("absolute.db");
+  auto database = openDatabase("sqlite://" + file.string());
+  ASSERT_TRUE(database) << errorText(database);
+  EXPECT_EQ((*database)->backend(), Backend::kSqlite);
+  EXPECT_TRUE(std::filesystem::exists(file));
+}
+
+TEST_F(SqliteDatabaseTest, RelativePathIsUnderWorkingDirectory) {
+  const auto previous = std::filesystem::current_path();
+  std::filesystem::current_path(directory_->path());
+  auto database = openDatabase("sqlite://relative.db");
+  std::filesystem::current_path(previous);
+  ASSERT_TRUE(database) << errorText(database);
+  EXPECT_TRUE(std::filesystem::exists(path("relative.db")));
+}
+
+TEST_F(SqliteDatabaseTest, FilesAreCreatedPrivate) {
+  const auto file = path("private.db");
+  const mode_t previous_umask = ::umask(022);
+  auto database = openDatabase("sqlite://" + file.string());
+  ::umask(previous_umask);
+  ASSERT_TRUE(database) << errorText(database);
+  auto migrated = migrate(**database);
+  ASSERT_TRUE(migrated) << errorText(migrated);
+  // A reader makes SQLite create the shared-memory file if it has not yet.
+  EXPECT_EQ(readText(**database, "SELECT COUNT(*) FROM settings"), "0");
+
+  EXPECT_EQ(fileMode(file), 0600u);
+  ASSERT_TRUE(std::filesystem::exists(file.string() + "-wal"));
+  EXPECT_EQ(fileMode(file.string() + "-wal"), 0600u);
+  ASSERT_TRUE(std::filesystem::exists(file.string() + "-shm"));
+  EXPECT_EQ(fileMode(file.string() + "-shm"), 0600u);
+}
+
+TEST_F(SqliteDatabaseTest, WalModeAndForeignKeysAreOn) {
+  auto database = openDatabase("sqlite://" + path("wal.db").string());
+  ASSERT_TRUE(database) << errorText(database);
+  EXPECT_EQ(readText(**database, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(readText(**database, "PRAGMA foreign_keys"), "1");
+  EXPECT_EQ(readText(**database, "PRAGMA busy_timeout"), std::to_string(kSqliteBusyTimeoutMs));
+
+  std::string synchronous;
+  std::string writer_foreign_keys;
+  auto done = (*database)->write([&](Session& session) -> Result<void> {
+    auto row = session.queryOne("PRAGMA synchronous");
+    if (!row) return tl::unexpected(row.error());
+    synchronous = (*row)->text(0);
+    row = session.queryOne("PRAGMA foreign_keys");
+    if (!row) return tl::unexpected(row.error());
+    writer_foreign_keys = (*row)->text(0);
+    return {};
+  });
+  ASSERT_TRUE(done) << errorText(done);
+  EXPECT_EQ(synchronous, "1");  // NORMAL
+  EXPECT_EQ(writer_foreign_keys, "1");
+}
+
+TEST_F(SqliteDatabaseTest, MemoryDatabaseWorks) {
+  auto database = openDatabase("sqlite::memory:");
+  ASSERT_TRUE(database) << errorText(database);
+  auto migrated = migrate(**database);
+  ASSERT_TRUE(migrated) << errorText(migrated);
+  EXPECT_EQ(readText(**database, "PRAGMA foreign_keys"), "1");
+
+  auto inserted = (*database)->write([](Session& session) {
+    return session.execute("INSERT INTO settings (key, value, updated_at) VALUES ('a', 'b', 0)");
+  });
+  ASSERT_TRUE(inserted) << errorText(inserted);
+  EXPECT_EQ(readText(**database, "SELECT value FROM settings"), "b");
+
+  auto refused =
+      (*database)->read([](Session& session) { return session.execute("DELETE FROM settings"); });
+  EXPECT_FALSE(refused);
+  // read() turned writing off only for its own turn.
+  auto after = (*database)->write(
+      [](Session& session) { return session.execute("UPDATE settings SET value = 'c'"); });
+  ASSERT_TRUE(after) << errorText(after);
+  EXPECT_EQ(readText(**database, "SELECT value FROM settings"), "c");
+}
+
+TEST_F(SqliteDatabaseTest, MemoryDatabaseRejectsNestedRead) {
+  auto database = openDatabase("sqlite::memory:");
+  ASSERT_TRUE(database) << errorText(database);
+  Result<void> nested;
+  auto outer = (*database)->write([&](Session&) -> Result<void> {
+    nested = (*database)->read([](Session&) -> Result<void> { return {}; });
+    return {};
+  });
+  ASSERT_TRUE(outer) << errorText(outer);
+  ASSERT_FALSE(nested);
+  EXPECT_EQ(nested.error().code, ErrorCode::kInternal);
+}
+
+TEST_F(SqliteDatabaseTest, EachMemoryDatabaseIsPrivate) {
+  auto first = openDatabase("sqlite::memory:");
+  auto second = openDatabase("sqlite::memory:");
+  ASSERT_TRUE(first) << errorText(first);
+  ASSERT_TRUE(second) << errorText(second);
+  ASSERT_TRUE(migrate(**first));
+  auto version = currentSchemaVersion(**second);
+  ASSERT_TRUE(version) << errorText(version);
+  EXPECT_EQ(*version, 0);
+}
+
+TEST_F(SqliteDatabaseTest, NotADatabaseIsIoError) {
+  const auto file = path("garbage.db");
+  std::ofstream(file) << std::string(8192, 'g');
+  auto database = openDatabase("sqlite://" + file.string());
+  ASSERT_FALSE(database);
+  EXPECT_EQ(database.error().code, ErrorCode::kIoError);
+  EXPECT_NE(database.error().message.find(file.string()), std::string::npos)
+      << database.error().message;
+}
+
+TEST_F(SqliteDatabaseTest, MissingFolderIsIoError) {
+  const auto file = path("no/such/folder/x.db");
+  auto database = openDatabase("sqlite://" + file.string());
+  ASSERT_FALSE(database);
+  EXPECT_EQ(database.error().code, ErrorCode::kIoError);
+  EXPECT_NE(database.error().message.find(file.string()), std::string::npos)
+      << database.error().message;
+}
+
+TEST_F(SqliteDatabaseTest, EmptyPathIsInvalid) {
+  auto database = openDatabase("sqlite://");
+  ASSERT_FALSE(database);
+  EXPECT_EQ(database.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(SqliteDatabaseTest, UnknownSchemeIsInvalidWithoutSecrets) {
+  for (const char* connection :
+       {"mysql://admin:hunter2@db/patchkeeper", "/var/lib/pk.db", "sqlite:/one-slash.db", ""}) {
+    auto database = openDatabase(connection);
+    ASSERT_FALSE(database) << connection;
+    EXPECT_EQ(database.error().code, ErrorCode::kInvalidArgument) << connection;
+    EXPECT_EQ(database.error().message.find("hunter2"), std::string::npos)
+        << database.error().message;
+  }
+}
+
+TEST_F(SqliteDatabaseTest, PostgresqlIsUnsupportedForNow) {
+  for (const char* connection :
+       {"postgresql://pk:secret@127.0.0.1:5432/pk", "postgres://pk@localhost/pk"}) {
+    auto database = openDatabase(connection);
+    ASSERT_FALSE(database) << connection;
+    EXPECT_EQ(database.error().code, ErrorCode::kUnsupported) << connection;
+    EXPECT_EQ(database.error().message.find("secret"), std::string::npos)
+        << database.error().message;
+  }
+}
+
+TEST_F(SqliteDatabaseTest, TwoHandlesShareOneFile) {
+  const std::string connection = "sqlite://" + path("shared.db").string();
+  auto first = openDatabase(connection);
+  auto second = openDatabase(connection);
+  ASSERT_TRUE(first) << errorText(first);
+  ASSERT_TRUE(second) << errorText(second);
+  ASSERT_TRUE(migrate(**first));
+
+  auto written = (*first)->write([](Session& session) {
+    return session.execute("INSERT INTO settings (key, value, updated_at) VALUES ('a', 'b', 0)");
+  });
+  ASSERT_TRUE(written) << errorText(written);
+  EXPECT_EQ(readText(**second, "SELECT value FROM settings WHERE key = 'a'"), "b");
+}
+
+}  // namespace
+}  // namespace pk::store
