@@ -53,7 +53,7 @@ Result<IssuedCredential> issueApiToken(store::Session& session, std::int64_t use
                                        std::optional<SystemTime> expires_at);
 
 // Creates the per-host token for `host_id` and returns the token (64 hex
-// digits). A host holds one live token: any earlier token of the host is
+// digits). A host has one live token: any earlier token of the host is
 // revoked at `now` in the same transaction, so an approved re-enrolment
 // replaces the old identity's token. Host tokens do not expire. Does not
 // check that the host exists; the caller creates or updates the host row in
@@ -62,8 +62,8 @@ Result<IssuedCredential> issueApiToken(store::Session& session, std::int64_t use
 Result<std::string> issueHostToken(store::Session& session, const std::string& host_id,
                                    SystemTime now);
 
-// Revokes every live credential of `host_id` at `now`; the host's next
-// request is answered 401 revoked_credential. Revoking a host that has no
+// Revokes every live credential of `host_id` at `now`, so the server
+// rejects the host's next request with 401 revoked_credential. Revoking a host that has no
 // live credential succeeds and changes nothing. Fails with kIoError when the
 // database fails.
 Result<void> revokeHostCredentials(store::Session& session, const std::string& host_id,
@@ -76,14 +76,15 @@ Result<std::int64_t> revokeUserSessions(store::Session& session, std::int64_t us
 
 // Returns the Router's authenticator. For each request it reads
 // "Authorization: Bearer <token>", hashes the token, and looks up the
-// credential in ctx.database. It answers 401 with one of these codes:
+// credential in ctx.database. It returns a 401 response with one of these
+// codes:
 //   missing_credential   no Authorization header, or not a Bearer token
 //   unknown_credential   no credential has this token
 //   expired_credential   expires_at <= ctx.clock.now()
 //   revoked_credential   the credential was revoked, or its user is disabled
 // and 500 internal_error when the database fails. On success it returns a
-// kUser principal (with the user's roles and the credential id) or a kHost
-// principal (with the host id). It records last_used_at at most once a
+// kUser principal (with the user's roles) or a kHost principal (with the
+// host id), each with the credential id. It records last_used_at at most once a
 // minute per credential, so steady traffic does not write on every request.
 // Thread-safe; `ctx` must outlive the returned function.
 Authenticate makeAuthenticator(ServerContext& ctx);
