@@ -1,0 +1,98 @@
+#pragma once
+
+// patchkeeper-server's configuration: one typed struct, read from a TOML
+// file, overridden by command-line flags, validated once at start. Every
+// field's default is written beside it and in docs/SERVER.md.
+//
+// The file uses the field names below as top-level keys, plus one [[feeds]]
+// table per advisory feed:
+//
+//   port = 8443
+//   data_dir = "/var/lib/patchkeeper"
+//
+//   [[feeds]]
+//   name = "debian-tracker"
+//   kind = "debian-tracker"
+//   url = "https://security-tracker.debian.org/tracker/data/json"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "server/feed_source.h"
+
+namespace pk::server {
+
+struct ServerConfig {
+  // The address to listen on, an IPv4 or IPv6 literal; "0.0.0.0" is every
+  // IPv4 interface, "::" every interface.
+  std::string listen_address = "0.0.0.0";
+  // The TCP port; 0 picks a free one (tests).
+  int port = 8443;
+  // Where the database and generated TLS files live by default.
+  std::string data_dir = "/var/lib/patchkeeper";
+  // A connection string (see store::openDatabase); "" is the SQLite file
+  // <data_dir>/patchkeeper.db.
+  std::string database;
+  // PEM certificate chain and private key. Both "" (the default): a
+  // self-signed pair is generated under <data_dir>/tls on first start and
+  // reused afterwards. Set both or neither.
+  std::string tls_certificate;
+  std::string tls_private_key;
+  // Serve plain HTTP instead of HTTPS. Only for tests on loopback: tokens and
+  // passwords cross the network in clear text otherwise.
+  bool allow_plain_http = false;
+  // The largest request body accepted; larger ones get 413. Inventories of
+  // big hosts are a few MiB.
+  std::int64_t max_body_bytes = 32 * 1024 * 1024;
+  // How long the server waits for a client to send a request, and for a
+  // write to the client to proceed, before it closes the connection.
+  int read_timeout_seconds = 10;
+  int write_timeout_seconds = 10;
+  // Threads serving connections. Each open connection occupies one thread
+  // until it closes, so this is also the limit on concurrent connections.
+  int worker_threads = 16;
+  // Where the access log (one JSON line per request) goes: "stdout", "off",
+  // or a file path, appended to.
+  std::string access_log = "stdout";
+  // How long a login session stays valid.
+  int session_hours = 12;
+  // How often agents check in. The server sends agents this interval.
+  int checkin_interval_minutes = 60;
+  // A host whose last check-in or package lists are older than this is
+  // "unknown" in compliance reports.
+  int stale_after_days = 7;
+  // Login throttling: after this many failed logins within the window, for
+  // one username or from one address, further attempts get 429 until the
+  // window has passed.
+  int max_failed_logins = 5;
+  int failed_login_window_minutes = 15;
+  // The advisory feeds to sync, in the order written.
+  std::vector<FeedSource> feeds;
+
+  // Returns the database connection string: `database`, or
+  // "sqlite://<data_dir>/patchkeeper.db" when that is "".
+  std::string databaseUrl() const;
+  // Whether the TLS pair is generated rather than configured.
+  bool generatesTls() const { return tls_certificate.empty() && tls_private_key.empty(); }
+  // The certificate and key paths: the configured ones, or
+  // <data_dir>/tls/server.crt and <data_dir>/tls/server.key.
+  std::string tlsCertificatePath() const;
+  std::string tlsPrivateKeyPath() const;
+
+  // Checks every field's range and the feeds. Fails with kInvalidArgument
+  // naming the first bad field ("port: ..." or "feeds[2].url: ..."), its
+  // value, and what is allowed.
+  Result<void> validate() const;
+};
+
+// Reads and validates the TOML file at `path`. Keys left out keep their
+// defaults; the second [[feeds]] table is "feeds[2]" in messages. Fails with
+// kNotFound when the file is missing and kIoError when it cannot be read.
+// Fails with kInvalidArgument for a syntax error, an unknown key (listing the
+// allowed ones), a value of the wrong type, or a value validate() rejects.
+// Those messages start with "path:line: ".
+Result<ServerConfig> loadServerConfig(const std::string& path);
+
+}  // namespace pk::server
