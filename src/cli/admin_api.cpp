@@ -58,7 +58,11 @@ ApiError describeErrorResponse(const ApiResponse& response) {
 
 std::optional<nlohmann::json> callApi(AdminContext& ctx, std::string_view method,
                                       const std::string& target, const nlohmann::json& body) {
-  auto response = exchange(ctx, method, target, body.is_null() ? std::string() : body.dump());
+  // Replacing invalid UTF-8 from the command line keeps dump() from throwing.
+  std::string text = body.is_null()
+                         ? std::string()
+                         : body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto response = exchange(ctx, method, target, text);
   if (!response) return std::nullopt;
   if (response->body.empty()) return nlohmann::json(nullptr);
 

@@ -75,18 +75,17 @@ Result<std::int64_t> parseNumericId(std::string_view text) {
 Result<std::vector<std::string>> parseList(std::string_view text) {
   std::vector<std::string> entries;
   if (trimmed(text).empty()) return entries;
+  std::string_view rest = text;
   while (true) {
-    auto comma = text.find(',');
-    auto entry = trimmed(text.substr(0, comma));
+    auto comma = rest.find(',');
+    auto entry = trimmed(rest.substr(0, comma));
     if (entry.empty()) {
-      return invalid(
-          fmt::format("invalid list '{}': it has an empty entry; separate names "
-                      "with single commas",
-                      text));
+      return invalid(fmt::format(
+          "invalid list '{}': it has an empty entry; separate names with single commas", text));
     }
     entries.emplace_back(entry);
     if (comma == std::string_view::npos) return entries;
-    text.remove_prefix(comma + 1);
+    rest.remove_prefix(comma + 1);
   }
 }
 

@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "protocol/api_client.h"
+
 namespace pk::cli {
 namespace {
 
@@ -172,7 +174,7 @@ Result<void> saveClientConfig(const std::filesystem::path& path, const ClientCon
   for (const auto& [name, value] : fields) {
     if (!value->empty()) document[name] = *value;
   }
-  std::string text = document.dump(2) + "\n";
+  std::string text = document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 
   std::filesystem::path folder = path.parent_path();
   if (auto created = ensureFolder(folder); !created) return created;
@@ -292,10 +294,7 @@ Result<void> validateServerUrl(const std::string& url) {
 }
 
 Result<void> validatePin(const std::string& pin) {
-  constexpr std::string_view kPrefix = "sha256:";
-  bool valid = pin.size() == kPrefix.size() + 64 && pin.rfind(kPrefix, 0) == 0 &&
-               pin.find_first_not_of("0123456789abcdef", kPrefix.size()) == std::string::npos;
-  if (valid) return {};
+  if (protocol::isPublicKeyPin(pin)) return {};
   return fail(ErrorCode::kInvalidArgument,
               fmt::format("invalid pin '{}': expected \"sha256:\" followed by 64 lower-case hex "
                           "digits, as patchkeeper-server prints at start",

@@ -26,20 +26,26 @@ const nlohmann::json* findField(const nlohmann::json& object, std::string_view p
   }
 }
 
+// Serializes without throwing on invalid UTF-8, which JSON built from
+// command-line arguments may contain.
+std::string jsonText(const nlohmann::json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string scalarText(const nlohmann::json& value) {
   if (value.is_null()) return "";
   if (value.is_string()) return value.get<std::string>();
   if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
-  return value.dump();
+  return jsonText(value);
 }
 
 std::string valueText(const nlohmann::json& value) {
-  if (!value.is_array()) return value.is_object() ? value.dump() : scalarText(value);
+  if (!value.is_array()) return value.is_object() ? jsonText(value) : scalarText(value);
 
   bool all_scalars = std::all_of(value.begin(), value.end(), [](const nlohmann::json& item) {
     return !item.is_array() && !item.is_object();
   });
-  if (!all_scalars) return value.dump();
+  if (!all_scalars) return jsonText(value);
   std::string joined;
   for (const auto& item : value) {
     if (!joined.empty()) joined += ',';
@@ -216,7 +222,7 @@ void writeList(const nlohmann::json& items, const std::vector<Column>& columns,
   const nlohmann::json& list = items.is_array() ? items : kNoItems;
 
   if (options.format == OutputFormat::kJson) {
-    out << list.dump(2) << '\n';
+    out << jsonText(list, 2) << '\n';
     return;
   }
 
@@ -252,7 +258,7 @@ void writeList(const nlohmann::json& items, const std::vector<Column>& columns,
 
 void writeObject(const nlohmann::json& object, const OutputOptions& options, std::ostream& out) {
   if (options.format == OutputFormat::kJson) {
-    out << object.dump(2) << '\n';
+    out << jsonText(object, 2) << '\n';
     return;
   }
 

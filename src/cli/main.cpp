@@ -1,11 +1,13 @@
-// The patchkeeper command: offline tools and, later, administration through
-// the server's API.
+// The patchkeeper command: offline tools (scan, version) and administration
+// through the server's API (login, hosts, findings, feeds, users, ...).
 
 #include <CLI/CLI.hpp>
 
+#include "cli/admin_commands.h"
 #include "cli/exit_codes.h"
 #include "cli/scan_command.h"
 #include "cli/version_command.h"
+#include "common/clock.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"patchkeeper: find, evaluate, deploy and confirm security patches"};
@@ -16,6 +18,9 @@ int main(int argc, char** argv) {
   pk::cli::addScanCommand(app, scan_options, exit_status);
   pk::cli::VersionCompareOptions version_options;
   pk::cli::addVersionCommand(app, version_options, exit_status);
+  pk::SystemClock clock;
+  pk::cli::AdminRunner admin_runner(exit_status);
+  pk::cli::addAdminCommands(app, admin_runner, clock);
 
   try {
     app.parse(argc, argv);

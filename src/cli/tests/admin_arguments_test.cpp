@@ -63,7 +63,9 @@ TEST(AdminArguments, ListSplitsAndTrims) {
   for (auto text : {"a,,b", "a,", ",a", "a, ,b"}) {
     auto result = parseList(text);
     ASSERT_FALSE(result) << text;
-    EXPECT_NE(result.error().message.find("empty entry"), std::string::npos);
+    EXPECT_EQ(result.error().message, "invalid list '" + std::string(text) +
+                                          "': it has an empty entry; separate names with "
+                                          "single commas");
   }
 }
 
