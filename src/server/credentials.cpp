@@ -94,19 +94,19 @@ struct Lookup {
 std::variant<Principal, Response> principalFor(const Lookup& lookup, SystemTime now) {
   if (!lookup.credential) {
     return unauthorized("unknown_credential",
-                        "the bearer token is not known; log in again or create a new API token");
+                        "The bearer token is not known. Log in again or create a new API token.");
   }
   const store::CredentialRecord& credential = *lookup.credential;
   if (credential.revoked_at) {
     return unauthorized("revoked_credential",
-                        fmt::format("this credential was revoked at {}; log in again or ask an "
-                                    "administrator for a new one",
+                        fmt::format("This credential was revoked at {}. Log in again or ask an "
+                                    "administrator for a new one.",
                                     formatRfc3339(*credential.revoked_at)));
   }
   if (credential.expires_at && now >= *credential.expires_at) {
     return unauthorized("expired_credential",
-                        fmt::format("this credential expired at {}; log in again or create a new "
-                                    "API token",
+                        fmt::format("This credential expired at {}. Log in again or create a new "
+                                    "API token.",
                                     formatRfc3339(*credential.expires_at)));
   }
 
@@ -121,12 +121,13 @@ std::variant<Principal, Response> principalFor(const Lookup& lookup, SystemTime 
   // The user row goes with its credentials (ON DELETE CASCADE), so a
   // missing user means it was deleted between the two reads.
   if (!lookup.user) {
-    return unauthorized("unknown_credential", "the user of this credential no longer exists");
+    return unauthorized("unknown_credential", "The user of this credential no longer exists.");
   }
   if (lookup.user->disabled) {
-    return unauthorized("revoked_credential",
-                        fmt::format("the account {} is disabled; ask an administrator to enable it",
-                                    lookup.user->username));
+    return unauthorized(
+        "revoked_credential",
+        fmt::format("The account {} is disabled. Ask an administrator to enable it.",
+                    lookup.user->username));
   }
   principal.kind = Principal::Kind::kUser;
   principal.user_id = lookup.user->id;
@@ -219,20 +220,20 @@ Authenticate makeAuthenticator(ServerContext& ctx) {
     const std::string header = request.header("authorization");
     if (header.empty()) {
       return unauthorized("missing_credential",
-                          "this request needs a credential: send \"Authorization: Bearer "
-                          "<token>\" with a session or API token");
+                          "This request needs a credential. Send \"Authorization: Bearer "
+                          "<token>\" with a session or API token.");
     }
     const std::string token = bearerToken(header);
     if (token.empty()) {
       return unauthorized("missing_credential",
-                          "the Authorization header is not a bearer token: send "
-                          "\"Authorization: Bearer <token>\"");
+                          "The Authorization header is not a bearer token. Send "
+                          "\"Authorization: Bearer <token>\".");
     }
     // Every token this server issues has this shape; anything else cannot
     // match, so it costs no database read.
     if (token.size() != kTokenHexLength || !isLowerHex(token)) {
       return unauthorized("unknown_credential",
-                          "the bearer token is not known; log in again or create a new API token");
+                          "The bearer token is not known. Log in again or create a new API token.");
     }
 
     const SystemTime now = ctx.clock.now();
@@ -251,7 +252,8 @@ Authenticate makeAuthenticator(ServerContext& ctx) {
       spdlog::error("checking a credential for {} {} failed: {}", request.method, request.path,
                     read.error().message);
       return errorResponse(500, "internal_error",
-                           "the server could not check the credential; try again later");
+                           "The server failed to check the credential. The error has been logged; "
+                           "try again later.");
     }
 
     auto result = principalFor(lookup, now);
