@@ -141,16 +141,6 @@ std::variant<std::vector<std::string>, Response> readRoles(const json& value) {
 // ---------------------------------------------------------------------------
 // JSON views. None of them contains a password hash or a token.
 
-json userToJson(const store::UserRecord& user) {
-  return {
-      {"username", user.username},
-      {"roles", user.roles},
-      {"disabled", user.disabled},
-      {"created_at", formatRfc3339(user.created_at)},
-      {"updated_at", formatRfc3339(user.updated_at)},
-  };
-}
-
 std::string_view credentialStatus(const store::CredentialRecord& credential, SystemTime now) {
   if (credential.revoked_at) return "revoked";
   if (credential.expires_at && now >= *credential.expires_at) return "expired";
@@ -816,6 +806,16 @@ Response listAudit(PeopleState& state, const Request& request) {
 }
 
 }  // namespace
+
+json userToJson(const store::UserRecord& user) {
+  return {
+      {"username", user.username},
+      {"roles", user.roles},
+      {"disabled", user.disabled},
+      {"created_at", formatRfc3339(user.created_at)},
+      {"updated_at", formatRfc3339(user.updated_at)},
+  };
+}
 
 void addPeopleRoutes(Router& router, ServerContext& context, const PeopleOptions& options) {
   auto state = std::make_shared<PeopleState>(context, options);

@@ -26,8 +26,11 @@
 
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
 #include "server/context.h"
 #include "server/http.h"
+#include "store/user_repository.h"
 
 namespace pk::server {
 
@@ -48,6 +51,10 @@ inline constexpr int kMaxLiveApiTokensPerUser = 100;
 // they stopped working, so the credentials table does not grow without
 // bound. The audit log keeps their history.
 inline constexpr std::chrono::days kStaleCredentialRetention{30};
+
+// Returns `user` as the API and the audit log show it: username, roles,
+// disabled, created_at and updated_at. Never the password hash.
+nlohmann::json userToJson(const store::UserRecord& user);
 
 // Registers every route above on `router`. `context` must outlive the
 // router; `options` is copied. Describes the counter
