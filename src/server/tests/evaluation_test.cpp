@@ -1,0 +1,319 @@
+#include "server/evaluation.h"
+
+#include <gtest/gtest.h>
+
+#include "server/tests/vulnerability_fixture.h"
+#include "store/pending_update_repository.h"
+
+namespace pk::server {
+namespace {
+
+using store::FindingEventType;
+using store::FindingSource;
+using store::FindingStatus;
+using version::Scheme;
+using vulns_testing::package;
+using vulns_testing::sharedData;
+
+constexpr const char* kHost = "h-00000000000000a1";
+// AlmaLinux 9's xz update: xz, xz-devel, xz-libs and xz-lzma-compat are
+// fixed in 5.2.5-8.el9_0 (CVE-2022-1271).
+constexpr const char* kXzAdvisory = "osv/almalinux/advisories/almalinux9/ALSA-2022:4940.json";
+
+class EvaluationTest : public vulns_testing::VulnerabilityTest {
+ protected:
+  void rebuild() {
+    write([&](store::Session& session) { return evaluator_.rebuild(session); });
+  }
+
+  void evaluate(const std::string& host_id = kHost) {
+    write([&](store::Session& session) {
+      return evaluator_.evaluateHost(session, host_id, clock_.now());
+    });
+  }
+
+  void almaHostWithXz(const std::string& version) {
+    addHost(kHost, "AlmaLinux:9");
+    saveInventory(kHost, Scheme::kRpm,
+                  {package("xz-libs", version, "xz", version.substr(version.find(':') + 1)),
+                   package("bash", "5.1.8-6.el9_1")});
+  }
+
+  Evaluator evaluator_;
+};
+
+TEST_F(EvaluationTest, VulnerablePackageOpensFinding) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  EXPECT_EQ(evaluator_.advisoryCount(), 1u);
+  almaHostWithXz("5.2.5-7.el9");
+
+  evaluate();
+
+  auto findings = findingsOf(kHost);
+  ASSERT_EQ(findings.size(), 1u);
+  const auto& finding = findings[0];
+  EXPECT_EQ(finding.source, FindingSource::kAdvisory);
+  EXPECT_EQ(finding.advisory_id, "ALSA-2022:4940");
+  EXPECT_EQ(finding.package, "xz-libs");
+  EXPECT_EQ(finding.installed_version, "5.2.5-7.el9");
+  EXPECT_EQ(finding.fixed_version, "5.2.5-8.el9_0");
+  EXPECT_EQ(finding.ecosystem, "AlmaLinux:9");
+  EXPECT_EQ(finding.severity, "high");  // "Important: ..." in the summary
+  EXPECT_EQ(finding.aliases, std::vector<std::string>{"CVE-2022-1271"});
+  EXPECT_EQ(finding.status, FindingStatus::kOpen);
+  EXPECT_EQ(finding.first_seen_at, clock_.now());
+
+  auto events = eventsOf(finding.id);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, FindingEventType::kOpened);
+  EXPECT_EQ(events[0].installed_version, "5.2.5-7.el9");
+  EXPECT_EQ(evaluator_.evaluationCount(), 1u);
+}
+
+TEST_F(EvaluationTest, ReevaluationKeepsFirstSeen) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  almaHostWithXz("5.2.5-7.el9");
+  evaluate();
+  SystemTime first = clock_.now();
+
+  clock_.advance(std::chrono::hours(24));
+  evaluate();
+
+  auto findings = findingsOf(kHost);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].first_seen_at, first);
+  EXPECT_EQ(findings[0].last_seen_at, clock_.now());
+  EXPECT_EQ(eventsOf(findings[0].id).size(), 1u);
+}
+
+TEST_F(EvaluationTest, FindingTurnsFixedWhenInventoryPassesFix) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  almaHostWithXz("5.2.5-7.el9");
+  evaluate();
+
+  clock_.advance(std::chrono::hours(2));
+  saveInventory(kHost, Scheme::kRpm,
+                {package("xz-libs", "5.2.5-8.el9_0", "xz"), package("bash", "5.1.8-6.el9_1")});
+  evaluate();
+
+  auto finding = findingOf(kHost, "ALSA-2022:4940", "xz-libs");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->status, FindingStatus::kFixed);
+  EXPECT_EQ(finding->fixed_at, clock_.now());
+  EXPECT_EQ(finding->installed_version, "5.2.5-8.el9_0");
+  auto events = eventsOf(finding->id);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].type, FindingEventType::kFixed);
+  EXPECT_EQ(events[1].installed_version, "5.2.5-8.el9_0");
+}
+
+TEST_F(EvaluationTest, DowngradeReopensFixedFinding) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  almaHostWithXz("5.2.5-7.el9");
+  evaluate();
+  saveInventory(kHost, Scheme::kRpm, {package("xz-libs", "5.2.5-8.el9_0", "xz")});
+  evaluate();
+  saveInventory(kHost, Scheme::kRpm, {package("xz-libs", "5.2.5-7.el9", "xz")});
+  clock_.advance(std::chrono::hours(1));
+  evaluate();
+
+  auto finding = findingOf(kHost, "ALSA-2022:4940", "xz-libs");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->status, FindingStatus::kOpen);
+  EXPECT_FALSE(finding->fixed_at);
+  auto events = eventsOf(finding->id);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].type, FindingEventType::kReopened);
+  // Still one finding for the key: reopening does not duplicate it.
+  EXPECT_EQ(findingsOf(kHost).size(), 1u);
+}
+
+TEST_F(EvaluationTest, VanishedAdvisoryDoesNotCloseFinding) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  almaHostWithXz("5.2.5-7.el9");
+  evaluate();
+
+  write([](store::Session& session) {
+    return store::deleteAdvisory(session, "osv-alma", "ALSA-2022:4940");
+  });
+  rebuild();
+  EXPECT_EQ(evaluator_.advisoryCount(), 0u);
+  evaluate();
+
+  auto finding = findingOf(kHost, "ALSA-2022:4940", "xz-libs");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->status, FindingStatus::kOpen);
+
+  // The fix still closes it, judged on the stored fixed version.
+  saveInventory(kHost, Scheme::kRpm, {package("xz-libs", "5.2.5-8.el9_0", "xz")});
+  evaluate();
+  finding = findingOf(kHost, "ALSA-2022:4940", "xz-libs");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->status, FindingStatus::kFixed);
+}
+
+TEST_F(EvaluationTest, VanishedAdvisoryAndOlderVersionStaysOpen) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  almaHostWithXz("5.2.5-6.el9");
+  evaluate();
+  write([](store::Session& session) {
+    return store::deleteAdvisory(session, "osv-alma", "ALSA-2022:4940");
+  });
+  rebuild();
+
+  // An upgrade that does not reach the fix leaves it open.
+  saveInventory(kHost, Scheme::kRpm, {package("xz-libs", "5.2.5-7.el9", "xz")});
+  evaluate();
+  auto finding = findingOf(kHost, "ALSA-2022:4940", "xz-libs");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->status, FindingStatus::kOpen);
+}
+
+TEST_F(EvaluationTest, RemovedPackageClosesFinding) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  almaHostWithXz("5.2.5-7.el9");
+  evaluate();
+
+  saveInventory(kHost, Scheme::kRpm, {package("bash", "5.1.8-6.el9_1")});
+  evaluate();
+  auto finding = findingOf(kHost, "ALSA-2022:4940", "xz-libs");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->status, FindingStatus::kFixed);
+}
+
+TEST_F(EvaluationTest, HostWithoutInventoryIsLeftAlone) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  addHost(kHost, "AlmaLinux:9");
+  evaluate();
+  EXPECT_TRUE(findingsOf(kHost).empty());
+}
+
+TEST_F(EvaluationTest, UbuntuSourceAdvisoryComparesSourceVersion) {
+  // USN-7259-1 names the glibc source package; Ubuntu 24.04 is fixed in
+  // 2.39-0ubuntu8.4.
+  storeAdvisories("osv-ubuntu", sharedData("osv/ubuntu-samples/osv/usn/USN-7259-1.json"));
+  rebuild();
+  addHost(kHost, "Ubuntu:24.04:LTS");
+  saveInventory(kHost, Scheme::kDpkg,
+                {package("libc6", "2.39-0ubuntu8.3", "glibc", "2.39-0ubuntu8.3"),
+                 package("libc-bin", "2.39-0ubuntu8.3", "glibc", "2.39-0ubuntu8.3")});
+  evaluate();
+  auto finding = findingOf(kHost, "USN-7259-1", "libc6");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->status, FindingStatus::kOpen);
+  EXPECT_EQ(finding->source_package, "glibc");
+  EXPECT_EQ(finding->fixed_version, "2.39-0ubuntu8.4");
+  EXPECT_EQ(findingsOf(kHost).size(), 2u);
+
+  saveInventory(kHost, Scheme::kDpkg,
+                {package("libc6", "2.39-0ubuntu8.4", "glibc", "2.39-0ubuntu8.4"),
+                 package("libc-bin", "2.39-0ubuntu8.4", "glibc", "2.39-0ubuntu8.4")});
+  evaluate();
+  for (const auto& item : findingsOf(kHost)) {
+    EXPECT_EQ(item.status, FindingStatus::kFixed) << item.package;
+  }
+}
+
+TEST_F(EvaluationTest, AlpineSecdbFinding) {
+  storeAdvisories("alpine", sharedData("alpine-secdb/3.20/main.json"));
+  rebuild();
+  addHost(kHost, "Alpine:v3.20");
+  saveInventory(kHost, Scheme::kApk, {package("aom-libs", "3.9.0-r0", "aom", "3.9.0-r0")});
+  evaluate();
+
+  bool found = false;
+  for (const auto& finding : findingsOf(kHost)) {
+    bool names_cve = finding.advisory_id == "CVE-2024-5171" ||
+                     std::find(finding.aliases.begin(), finding.aliases.end(), "CVE-2024-5171") !=
+                         finding.aliases.end();
+    if (!names_cve) continue;
+    found = true;
+    EXPECT_EQ(finding.fixed_version, "3.9.1-r0");
+    EXPECT_EQ(finding.status, FindingStatus::kOpen);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(EvaluationTest, PendingSecurityUpdateIsFinding) {
+  addHost(kHost, "Debian:12");
+  saveInventory(kHost, Scheme::kDpkg,
+                {package("libssl3", "3.0.11-1~deb12u1", "openssl", "3.0.11-1~deb12u1")});
+  store::PendingUpdateRecord update;
+  update.package = "libssl3";
+  update.architecture = "amd64";
+  update.source_package = "openssl";
+  update.installed_version = "3.0.11-1~deb12u1";
+  update.candidate_version = "3.0.11-1~deb12u2";
+  update.archive = "bookworm-security";
+  update.cve_ids = {"CVE-2023-5678"};
+  write([&](store::Session& session) {
+    return store::replacePendingUpdates(session, kHost, {update});
+  });
+  rebuild();
+  evaluate();
+
+  auto finding = findingOf(kHost, "security-update:openssl", "libssl3");
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->source, FindingSource::kHostRepository);
+  EXPECT_EQ(finding->fixed_version, "3.0.11-1~deb12u2");
+  EXPECT_EQ(finding->aliases, std::vector<std::string>{"CVE-2023-5678"});
+  EXPECT_EQ(finding->status, FindingStatus::kOpen);
+
+  // The update list empties but nothing was installed: still open.
+  write([&](store::Session& session) { return store::replacePendingUpdates(session, kHost, {}); });
+  evaluate();
+  EXPECT_EQ(findingOf(kHost, "security-update:openssl", "libssl3")->status, FindingStatus::kOpen);
+
+  // Installing the candidate fixes it.
+  saveInventory(kHost, Scheme::kDpkg,
+                {package("libssl3", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2")});
+  evaluate();
+  EXPECT_EQ(findingOf(kHost, "security-update:openssl", "libssl3")->status, FindingStatus::kFixed);
+}
+
+TEST_F(EvaluationTest, KevEnrichmentMarksKnownExploited) {
+  // ALSA-2022:6634 fixes CVE-2022-32893 in webkit2gtk3, which CISA's KEV
+  // catalog lists.
+  storeAdvisories("osv-alma",
+                  sharedData("osv/almalinux/advisories/almalinux9/ALSA-2022:6634.json"));
+  write([](store::Session& session) -> Result<void> {
+    store::StoredKevEntry entry;
+    entry.cve_id = "CVE-2022-32893";
+    entry.content_hash = "h";
+    entry.due_date = "2022-09-08";
+    return store::upsertKevEntry(session, "osv-alma", entry);
+  });
+  rebuild();
+  addHost(kHost, "AlmaLinux:9");
+  saveInventory(kHost, Scheme::kRpm, {package("webkit2gtk3", "2.36.6-1.el9")});
+  evaluate();
+
+  auto finding = findingOf(kHost, "ALSA-2022:6634", "webkit2gtk3");
+  ASSERT_TRUE(finding);
+  EXPECT_TRUE(finding->known_exploited);
+  EXPECT_EQ(finding->kev_due_date, "2022-09-08");
+}
+
+TEST_F(EvaluationTest, UndecodableAdvisoryKeepsPreviousIndex) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  write([](store::Session& session) {
+    return store::upsertAdvisory(session, {"osv-alma", "BROKEN-1", "h", "{not json", {}});
+  });
+  auto rebuilt =
+      database().write([&](store::Session& session) { return evaluator_.rebuild(session); });
+  ASSERT_FALSE(rebuilt);
+  EXPECT_NE(rebuilt.error().message.find("BROKEN-1"), std::string::npos);
+  EXPECT_EQ(evaluator_.advisoryCount(), 1u);
+}
+
+}  // namespace
+}  // namespace pk::server
