@@ -46,6 +46,17 @@ Result<void> validateHostKind(std::string_view kind) {
   return invalid(fmt::format("invalid host kind '{}': use server or endpoint", kind));
 }
 
+Result<void> validateHostStatus(std::string_view status) {
+  if (status == "active" || status == "revoked") return {};
+  return invalid(fmt::format("invalid host status '{}': use active or revoked", status));
+}
+
+Result<void> validateComplianceStatus(std::string_view status) {
+  if (status == "compliant" || status == "not_compliant" || status == "unknown") return {};
+  return invalid(fmt::format(
+      "invalid compliance status '{}': use compliant, not_compliant or unknown", status));
+}
+
 Result<void> validateSeverity(std::string_view severity) {
   using advisory::Severity;
   std::vector<std::string_view> names;

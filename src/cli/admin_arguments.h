@@ -24,6 +24,10 @@ namespace pk::cli {
 Result<void> validateHostId(std::string_view id);
 // A host kind: "server" or "endpoint".
 Result<void> validateHostKind(std::string_view kind);
+// A host status: "active" or "revoked".
+Result<void> validateHostStatus(std::string_view status);
+// A compliance status: compliant, not_compliant or unknown.
+Result<void> validateComplianceStatus(std::string_view status);
 // A severity: critical, high, medium, low, none or unknown.
 Result<void> validateSeverity(std::string_view severity);
 // A finding status filter: open, fixed or all.

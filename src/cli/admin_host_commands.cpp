@@ -29,6 +29,7 @@ const std::vector<Column> kEnrolmentSecretColumns = {
     {"KIND", "kind"},
     {"OWNER", "owner"},
     {"COLLECTIONS", "collections"},
+    {"STATUS", "status"},
     {"EXPIRES", "expires_at"},
     {"USES", "use_count"},
     {"CREATED BY", "created_by"},
@@ -45,7 +46,8 @@ int runHostsList(const HostListOptions& options, AdminContext& ctx) {
                   {{"owner", options.owner},
                    {"kind", options.kind},
                    {"status", options.status},
-                   {"collection", options.collection}},
+                   {"collection", options.collection},
+                   {"compliance", options.compliance}},
                   kHostColumns, "no hosts");
 }
 
@@ -103,10 +105,10 @@ int runEnrolmentSecretsCreate(const EnrolmentSecretCreateOptions& options, Admin
   nlohmann::json request = {
       {"name", options.name},
       {"kind", options.kind},
-      {"owner", options.owner},
       {"collections", *collections},
       {"expires_in_hours", options.expires_in_hours},
   };
+  if (!options.owner.empty()) request["owner"] = options.owner;
   int status = showObject(ctx, "POST", "/api/v1/enrolment-secrets", request);
   if (status == kExitOk) {
     ctx.err << "note: the server shows this secret only once; store it now, for example in "
@@ -132,8 +134,12 @@ void addHostCommands(CLI::App& app, AdminRunner& runner) {
   list->add_option("--owner", list_options->owner, "only hosts owned by this username");
   list->add_option("--kind", list_options->kind, "only servers or only endpoints")
       ->check(kind_check);
-  list->add_option("--status", list_options->status, "only hosts in this status: active, revoked");
+  list->add_option("--status", list_options->status, "only active or only revoked hosts")
+      ->check(checkedBy(validateHostStatus, "STATUS"));
   list->add_option("--collection", list_options->collection, "only hosts in this collection");
+  list->add_option("--compliance", list_options->compliance,
+                   "only hosts with this compliance: compliant, not_compliant, unknown")
+      ->check(checkedBy(validateComplianceStatus, "COMPLIANCE"));
   runner.addConnectionOptions(list);
   runner.addFormatOption(list);
   list->callback([&runner, list_options] {
@@ -204,15 +210,15 @@ void addHostCommands(CLI::App& app, AdminRunner& runner) {
   create->add_option("--kind", create_options->kind, "server or endpoint")
       ->required()
       ->check(kind_check);
-  create->add_option("--owner", create_options->owner, "the username owning the enrolled hosts")
-      ->required();
+  create->add_option("--owner", create_options->owner,
+                     "the username owning the enrolled hosts (default: none)");
   create->add_option("--collections", create_options->collections,
                      "comma-separated collections for the enrolled hosts");
   create
       ->add_option("--expires-in-hours", create_options->expires_in_hours,
                    "hours until the secret stops working")
       ->required()
-      ->check(CLI::Range(1, 24 * 366));
+      ->check(CLI::PositiveNumber);
   runner.addConnectionOptions(create);
   runner.addFormatOption(create);
   create->callback([&runner, create_options] {

@@ -20,8 +20,9 @@ class AdminRunner;
 struct HostListOptions {
   std::string owner;
   std::string kind;
-  std::string status;
+  std::string status;  // "active" or "revoked"
   std::string collection;
+  std::string compliance;  // "compliant", "not_compliant" or "unknown"
 };
 
 struct HostSetOptions {
@@ -34,12 +35,12 @@ struct HostSetOptions {
 struct EnrolmentSecretCreateOptions {
   std::string name;
   std::string kind;
-  std::string owner;
+  std::string owner;        // "" leaves the enrolled hosts without an owner
   std::string collections;  // comma-separated
   int expires_in_hours = 0;
 };
 
-// GET /api/v1/hosts?owner=&kind=&status=&collection=
+// GET /api/v1/hosts?owner=&kind=&status=&collection=&compliance=
 int runHostsList(const HostListOptions& options, AdminContext& ctx);
 // GET /api/v1/hosts/{id}
 int runHostsShow(const std::string& host_id, AdminContext& ctx);

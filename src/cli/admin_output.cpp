@@ -160,6 +160,16 @@ void flatten(const nlohmann::json& value, const std::string& prefix,
   fields.emplace_back(prefix, valueText(value));
 }
 
+std::string tableCellText(const nlohmann::json& object, const Column& column) {
+  if (column.style == CellStyle::kAge) {
+    const nlohmann::json* value = findField(object, column.field);
+    if (value != nullptr && value->is_number_integer()) {
+      return formatAge(value->get<std::int64_t>());
+    }
+  }
+  return cellText(object, column.field);
+}
+
 }  // namespace
 
 Result<OutputFormat> parseOutputFormat(std::string_view name) {
@@ -181,6 +191,17 @@ bool shouldUseColour(int fd) {
 std::string cellText(const nlohmann::json& object, std::string_view path) {
   const nlohmann::json* value = findField(object, path);
   return value == nullptr ? "" : valueText(*value);
+}
+
+std::string formatAge(std::int64_t seconds) {
+  constexpr std::int64_t kMinute = 60;
+  constexpr std::int64_t kHour = 60 * kMinute;
+  constexpr std::int64_t kDay = 24 * kHour;
+  seconds = std::max<std::int64_t>(seconds, 0);
+  if (seconds < kMinute) return fmt::format("{}s", seconds);
+  if (seconds < kHour) return fmt::format("{}m", seconds / kMinute);
+  if (seconds < kDay) return fmt::format("{}h {}m", seconds / kHour, seconds % kHour / kMinute);
+  return fmt::format("{}d {}h", seconds / kDay, seconds % kDay / kHour);
 }
 
 std::string csvQuoted(std::string_view value) {
@@ -249,7 +270,7 @@ void writeList(const nlohmann::json& items, const std::vector<Column>& columns,
   for (const auto& item : list) {
     std::vector<std::string> cells;
     for (const auto& column : columns) {
-      cells.push_back(escapeControlCharacters(cellText(item, column.field)));
+      cells.push_back(escapeControlCharacters(tableCellText(item, column)));
     }
     rows.push_back(std::move(cells));
   }

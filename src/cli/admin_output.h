@@ -10,6 +10,7 @@
 // Booleans become "yes" or "no", null and missing fields "". Arrays of
 // scalars are joined by ",", and other values written as compact JSON.
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -22,9 +23,17 @@
 
 namespace pk::cli {
 
+// How a table shows a column's values. CSV and JSON always carry the raw
+// value, so that programs need not parse "3d 4h".
+enum class CellStyle {
+  kText,  // by the rules in the file comment
+  kAge,   // a number of seconds, shown as "45s", "12m", "5h 3m" or "3d 4h"
+};
+
 struct Column {
   std::string heading;  // the table heading, "LAST SEEN"
   std::string field;    // the dotted path into each object, and the CSV heading, "last_seen_at"
+  CellStyle style = CellStyle::kText;
 };
 
 struct OutputOptions {
@@ -45,6 +54,10 @@ bool shouldUseColour(int fd);
 // Returns the text of the field at `path` in `object` for a table or CSV
 // cell, by the rules in the file comment. A missing field gives "".
 std::string cellText(const nlohmann::json& object, std::string_view path);
+
+// Returns `seconds` as the table shows a kAge cell: "45s", "12m", "5h 3m",
+// "3d 4h". Negative values show as "0s".
+std::string formatAge(std::int64_t seconds);
 
 // Writes `items` (a JSON array of objects) in `options.format`:
 // - table: one heading row and one row per item, columns separated by two

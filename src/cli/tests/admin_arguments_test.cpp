@@ -41,6 +41,14 @@ TEST(AdminArguments, HostKindSeverityAndStatus) {
   EXPECT_EQ(bad_severity.error().message,
             "invalid severity 'severe': use one of critical, high, medium, low, none, unknown");
 
+  EXPECT_TRUE(validateHostStatus("active"));
+  EXPECT_TRUE(validateHostStatus("revoked"));
+  EXPECT_FALSE(validateHostStatus("compliant"));
+  EXPECT_TRUE(validateComplianceStatus("compliant"));
+  EXPECT_TRUE(validateComplianceStatus("not_compliant"));
+  EXPECT_TRUE(validateComplianceStatus("unknown"));
+  EXPECT_FALSE(validateComplianceStatus("not compliant"));
+
   EXPECT_TRUE(validateFindingStatus("open"));
   EXPECT_TRUE(validateFindingStatus("fixed"));
   EXPECT_TRUE(validateFindingStatus("all"));

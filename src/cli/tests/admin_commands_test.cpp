@@ -32,9 +32,11 @@ TEST(AdminHostCommands, ListSendsOnlyGivenFilters) {
   HostListOptions options;
   options.kind = "server";
   options.collection = "web dmz";
+  options.compliance = "not_compliant";
 
   EXPECT_EQ(runHostsList(options, fake.ctx), kExitOk);
-  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/hosts?kind=server&collection=web%20dmz");
+  EXPECT_EQ(fake.transport.requests[0].target,
+            "/api/v1/hosts?kind=server&collection=web%20dmz&compliance=not_compliant");
   EXPECT_EQ(fake.out.str(), "no hosts\n");
 }
 
@@ -147,6 +149,21 @@ TEST(AdminEnrolmentSecretCommands, CreateSendsAllFieldsAndWarnsOnce) {
   EXPECT_NE(fake.err.str().find("shows this secret only once"), std::string::npos);
 }
 
+TEST(AdminEnrolmentSecretCommands, CreateWithoutOwnerLeavesItOut) {
+  FakeContext fake;
+  fake.transport.respond(201, R"({"id": 5, "secret": "cd34"})");
+  EnrolmentSecretCreateOptions options;
+  options.name = "laptops";
+  options.kind = "endpoint";
+  options.expires_in_hours = 2;
+
+  EXPECT_EQ(runEnrolmentSecretsCreate(options, fake.ctx), kExitOk);
+  EXPECT_EQ(sentBody(fake), nlohmann::json({{"name", "laptops"},
+                                            {"kind", "endpoint"},
+                                            {"collections", nlohmann::json::array()},
+                                            {"expires_in_hours", 2}}));
+}
+
 TEST(AdminEnrolmentSecretCommands, Delete) {
   FakeContext fake;
   fake.transport.respond(204, "");
@@ -179,11 +196,52 @@ TEST(AdminFindingCommands, ListMapsEveryFilter) {
             "critical,yes,h-0123456789abcdef,xz-utils,,,,,\n");
 }
 
-TEST(AdminFindingCommands, ListWithoutFiltersHasNoQuery) {
+TEST(AdminFindingCommands, ListWithoutFiltersSendsPageSize) {
   FakeContext fake;
   fake.transport.respond(200, R"({"items": []})");
   EXPECT_EQ(runFindingsList({}, fake.ctx), kExitOk);
-  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/findings");
+  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/findings?limit=500");
+}
+
+TEST(AdminFindingCommands, LargeLimitKeepsPageSize) {
+  FakeContext fake;
+  fake.transport.respond(200, R"({"items": [{"id": 1}], "next_after_id": null})");
+  FindingListOptions options;
+  options.limit = 100000;
+  EXPECT_EQ(runFindingsList(options, fake.ctx), kExitOk);
+  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/findings?limit=500");
+}
+
+TEST(AdminComplianceReport, ShowsDataAgeInTableAndSecondsInCsv) {
+  nlohmann::json host = {
+      {"host_id", "h-0123456789abcdef"},
+      {"hostname", "web-01"},
+      {"kind", "server"},
+      {"owner", "alice"},
+      {"status", "unknown"},
+      {"open_findings", 0},
+      {"data_age_seconds", 788400},
+      {"reason", "not seen for 9 days"},
+  };
+  std::string body = nlohmann::json({{"items", {host}}, {"summary", {}}}).dump();
+
+  FakeContext table;
+  table.transport.respond(200, body);
+  EXPECT_EQ(runComplianceReport("unknown", table.ctx), kExitOk);
+  EXPECT_EQ(table.transport.requests[0].target, "/api/v1/reports/compliance?status=unknown");
+  EXPECT_EQ(
+      table.out.str(),
+      "HOST                HOSTNAME  KIND    OWNER  STATUS   OPEN FINDINGS  DATA AGE  REASON\n"
+      "h-0123456789abcdef  web-01    server  alice  unknown  0              9d 3h     "
+      "not seen for 9 days\n");
+
+  FakeContext csv;
+  csv.ctx.output.format = OutputFormat::kCsv;
+  csv.transport.respond(200, body);
+  EXPECT_EQ(runComplianceReport("", csv.ctx), kExitOk);
+  EXPECT_EQ(csv.transport.requests[0].target, "/api/v1/reports/compliance");
+  EXPECT_NE(csv.out.str().find(",0,788400,not seen for 9 days\n"), std::string::npos)
+      << csv.out.str();
 }
 
 TEST(AdminFeedCommands, SyncAndConfirmEncodeName) {

@@ -136,6 +136,29 @@ TEST(AdminOutputCell, RendersEachJsonType) {
   EXPECT_EQ(cellText(object, "text.below"), "");
 }
 
+TEST(AdminOutputAge, PicksTwoLargestUnits) {
+  EXPECT_EQ(formatAge(-5), "0s");
+  EXPECT_EQ(formatAge(0), "0s");
+  EXPECT_EQ(formatAge(59), "59s");
+  EXPECT_EQ(formatAge(60), "1m");
+  EXPECT_EQ(formatAge(3599), "59m");
+  EXPECT_EQ(formatAge(3600), "1h 0m");
+  EXPECT_EQ(formatAge(5 * 3600 + 3 * 60 + 9), "5h 3m");
+  EXPECT_EQ(formatAge(86400), "1d 0h");
+  EXPECT_EQ(formatAge(3 * 86400 + 4 * 3600 + 59), "3d 4h");
+}
+
+TEST(AdminOutputAge, TableFormatsCsvKeepsSeconds) {
+  std::vector<Column> columns = {{"AGE", "age", CellStyle::kAge}};
+  nlohmann::json items = {{{"age", 90}}, {{"age", nullptr}}, {{"age", "soon"}}};
+  std::ostringstream table;
+  writeList(items, columns, OutputOptions{OutputFormat::kTable, false}, "", table);
+  EXPECT_EQ(table.str(), "AGE\n1m\n\nsoon\n");
+  std::ostringstream csv;
+  writeList(items, columns, OutputOptions{OutputFormat::kCsv, false}, "", csv);
+  EXPECT_EQ(csv.str(), "age\n90\n\nsoon\n");
+}
+
 TEST(AdminOutputObject, TableFlattensAndAligns) {
   nlohmann::json host = {
       {"id", "h-0123456789abcdef"},
