@@ -29,11 +29,13 @@ struct ApiClientOptions {
   // "https://host[:port][/prefix]" (port 443 by default) or, with
   // allow_plain_http, "http://host[:port][/prefix]" (port 80). An IPv6
   // literal goes in brackets. A prefix is put before every request path.
-  std::string base_url;
-  std::string server_pin;  // "sha256:<64 hex>", or empty
-  std::string ca_file;     // PEM file of trusted CAs, or empty for the system store
+  // Every member has an initializer, so designated initializers may leave
+  // any of them out without -Wmissing-field-initializers.
+  std::string base_url{};
+  std::string server_pin{};  // "sha256:<64 hex>", or empty
+  std::string ca_file{};     // PEM file of trusted CAs, or empty for the system store
   bool allow_plain_http = false;
-  std::string bearer_token;  // sent as "Authorization: Bearer ..." when not empty
+  std::string bearer_token{};  // sent as "Authorization: Bearer ..." when not empty
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};

@@ -1,0 +1,227 @@
+// patchkeeper-agent: reports this host's packages and pending security
+// updates to a patchkeeper server.
+//
+//   patchkeeper-agent run [--config FILE] [--once] [overrides]
+//   patchkeeper-agent status [--config FILE]
+//
+// Exit status: 0 success; 1 a runtime failure (state folder, collection);
+// 2 a configuration error; 3 with --once, reports remain queued.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "agent/agent_state.h"
+#include "agent/checkin.h"
+#include "agent/collector.h"
+#include "agent/config.h"
+#include "agent/log.h"
+#include "agent/random.h"
+#include "common/clock.h"
+#include "protocol/api_client.h"
+
+namespace {
+
+using pk::agent::AgentConfig;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitConfiguration = 2;
+constexpr int kExitQueued = 3;
+
+constexpr const char* kDefaultConfigPath = "/etc/patchkeeper/agent.toml";
+
+// Values given on the command line; each set one replaces the file's value.
+struct Overrides {
+  std::optional<std::string> server_url;
+  std::optional<std::string> server_pin;
+  std::optional<std::string> ca_file;
+  std::optional<std::string> enrolment_secret_file;
+  std::optional<std::string> state_dir;
+  std::optional<std::string> root;
+  std::optional<int> interval_minutes;
+  bool allow_plain_http = false;
+  bool download_changelogs = false;
+};
+
+void addOverrideFlags(CLI::App& command, Overrides& overrides) {
+  command.add_option("--server-url", overrides.server_url, "Server URL, https://host:port");
+  command.add_option("--server-pin", overrides.server_pin,
+                     "Pinned server key, sha256: followed by 64 hex digits");
+  command.add_option("--ca-file", overrides.ca_file, "PEM file of CAs that sign the server");
+  command.add_option("--enrolment-secret-file", overrides.enrolment_secret_file,
+                     "File holding the enrolment secret");
+  command.add_option("--state-dir", overrides.state_dir, "Folder for the identity and outbox");
+  command.add_option("--root", overrides.root, "Root folder of the host to report on");
+  command.add_option("--interval-minutes", overrides.interval_minutes,
+                     "Minutes between check-ins, before jitter");
+  command.add_flag("--allow-plain-http", overrides.allow_plain_http,
+                   "Accept an http:// server URL (loopback tests only)");
+  command.add_flag("--download-changelogs", overrides.download_changelogs,
+                   "Fetch missing .debs with apt-get to read CVE ids from their changelogs");
+}
+
+void applyOverrides(const Overrides& overrides, AgentConfig& config) {
+  if (overrides.server_url) config.server_url = *overrides.server_url;
+  if (overrides.server_pin) config.server_pin = *overrides.server_pin;
+  if (overrides.ca_file) config.ca_file = *overrides.ca_file;
+  if (overrides.enrolment_secret_file) {
+    config.enrolment_secret_file = *overrides.enrolment_secret_file;
+    config.enrolment_secret.clear();
+  }
+  if (overrides.state_dir) config.state_dir = *overrides.state_dir;
+  if (overrides.root) config.root = *overrides.root;
+  if (overrides.interval_minutes) config.interval_minutes = *overrides.interval_minutes;
+  if (overrides.allow_plain_http) config.allow_plain_http = true;
+  if (overrides.download_changelogs) config.download_changelogs = true;
+}
+
+// Loads, overrides and validates the configuration, printing the error.
+std::optional<AgentConfig> loadConfig(const std::string& path, const Overrides& overrides) {
+  auto config = pk::agent::loadAgentConfig(path);
+  if (!config) {
+    std::fprintf(stderr, "patchkeeper-agent: %s\n", config.error().message.c_str());
+    return std::nullopt;
+  }
+  applyOverrides(overrides, *config);
+  if (auto valid = pk::agent::validateAgentConfig(*config); !valid) {
+    std::fprintf(stderr, "patchkeeper-agent: %s: %s\n", path.c_str(),
+                 valid.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(*config);
+}
+
+int runAgent(const AgentConfig& config, bool once) {
+  // A server that closes a TLS connection mid-write must give an error, not
+  // end the process.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  // A thread receives SIGTERM and SIGINT with sigwait, because a signal
+  // handler could not safely wake the sleeping loop. Every thread started
+  // after this inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto state = pk::agent::AgentState::open(config.state_dir);
+  if (!state) {
+    pk::agent::logger().error("{}", state.error().message);
+    return kExitFailure;
+  }
+  auto client = pk::protocol::ApiClient::create({.base_url = config.server_url,
+                                                 .server_pin = config.server_pin,
+                                                 .ca_file = config.ca_file,
+                                                 .allow_plain_http = config.allow_plain_http});
+  if (!client) {
+    pk::agent::logger().error("{}", client.error().message);
+    return kExitConfiguration;
+  }
+
+  pk::SystemClock clock;
+  pk::agent::SodiumRandom random;
+  pk::agent::Collector collector(
+      {.root = config.root, .download_changelogs = config.download_changelogs}, clock, random);
+  pk::agent::InterruptibleSleeper sleeper;
+  pk::agent::CheckinAgent agent(config, *state, collector, *client, random, sleeper);
+
+  if (once) {
+    const auto result = agent.runCycle();
+    pk::agent::logger().info("check-in {}: {} delivered, {} rejected, {} queued",
+                             pk::agent::cycleOutcomeName(result.outcome), result.delivered,
+                             result.rejected, result.queued);
+    if (result.outcome == pk::agent::CycleOutcome::kDelivered) return 0;
+    if (result.outcome == pk::agent::CycleOutcome::kCollectFailed) return kExitFailure;
+    return kExitQueued;
+  }
+
+  std::thread signal_waiter([&] {
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    pk::agent::logger().info("received signal {}, stopping after the current check-in", received);
+    sleeper.stop();
+  });
+  pk::agent::logger().info("agent started: server {}, state {}, interval {} min", client->baseUrl(),
+                           config.state_dir.string(), config.interval_minutes);
+  agent.run();
+  signal_waiter.join();
+  pk::agent::logger().info("agent stopped");
+  return 0;
+}
+
+int showStatus(const AgentConfig& config) {
+  auto state = pk::agent::AgentState::open(config.state_dir);
+  if (!state) {
+    std::fprintf(stderr, "patchkeeper-agent: %s\n", state.error().message.c_str());
+    return kExitFailure;
+  }
+  auto identity = state->loadIdentity();
+  auto pending = state->pending();
+  auto acknowledged = state->loadAcknowledgedHash();
+  if (!identity || !pending || !acknowledged) {
+    const auto& error = !identity  ? identity.error()
+                        : !pending ? pending.error()
+                                   : acknowledged.error();
+    std::fprintf(stderr, "patchkeeper-agent: %s\n", error.message.c_str());
+    return kExitFailure;
+  }
+
+  if (*identity) {
+    fmt::print("enrolled:        yes, host {}\n", (*identity)->host_id);
+    fmt::print("enrolled with:   {}\n", (*identity)->server_url);
+  } else {
+    fmt::print("enrolled:        no\n");
+  }
+  fmt::print("server_url:      {}\n", config.server_url);
+  fmt::print("state folder:    {}\n", state->folder().string());
+  fmt::print("queued reports:  {}\n", pending->size());
+  fmt::print("acknowledged:    {}\n", acknowledged->empty() ? "no inventory yet" : *acknowledged);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"patchkeeper-agent: reports this host's packages and pending security updates"};
+  app.require_subcommand(1);
+
+  std::string config_path = kDefaultConfigPath;
+  std::string log_level = "info";
+  Overrides overrides;
+  bool once = false;
+
+  CLI::App* run = app.add_subcommand("run", "Check in now and then on an interval");
+  run->add_option("--config", config_path, "Configuration file (TOML)")->capture_default_str();
+  run->add_flag("--once", once, "Run one check-in and exit: 0 when delivered, 3 when queued");
+  run->add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->capture_default_str();
+  addOverrideFlags(*run, overrides);
+
+  CLI::App* status = app.add_subcommand("status", "Show the identity and the queued reports");
+  status->add_option("--config", config_path, "Configuration file (TOML)")->capture_default_str();
+  addOverrideFlags(*status, overrides);
+
+  CLI11_PARSE(app, argc, argv);
+
+  const auto level = spdlog::level::from_str(log_level);
+  if (level == spdlog::level::off && log_level != "off") {
+    std::fprintf(stderr, "patchkeeper-agent: --log-level %s is not a level\n", log_level.c_str());
+    return kExitConfiguration;
+  }
+  spdlog::set_level(level);
+  pk::agent::logger().set_level(level);
+
+  auto config = loadConfig(config_path, overrides);
+  if (!config) return kExitConfiguration;
+  if (status->parsed()) return showStatus(*config);
+  return runAgent(*config, once);
+}
