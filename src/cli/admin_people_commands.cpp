@@ -1,5 +1,6 @@
 #include "cli/admin_people_commands.h"
 
+#include <algorithm>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -24,6 +25,7 @@ const std::vector<Column> kUserColumns = {
 const std::vector<Column> kTokenColumns = {
     {"ID", "id"},
     {"NAME", "name"},
+    {"STATUS", "status"},
     {"CREATED", "created_at"},
     {"EXPIRES", "expires_at"},
     {"LAST USED", "last_used_at"},
@@ -34,9 +36,9 @@ const std::vector<Column> kAuditColumns = {
     {"ACTION", "action"}, {"TYPE", "object_type"}, {"OBJECT", "object_id"},
 };
 
-// How many events one export request requests. The server may send fewer,
-// because it applies its own maximum page size.
-constexpr std::size_t kExportPageSize = 1000;
+// The page size of audit list and export requests: the server's default,
+// which every server accepts.
+constexpr std::size_t kAuditPageSize = 500;
 
 std::string userPath(const std::string& username) {
   return "/api/v1/users/" + percentEncode(username);
@@ -125,12 +127,14 @@ int runTokensRevoke(std::int64_t id, AdminContext& ctx) {
 }
 
 int runAuditList(const AuditListOptions& options, AdminContext& ctx) {
-  std::string page_limit = options.limit == 0 ? "" : std::to_string(options.limit);
+  // Pages of the server's default size, or smaller when the limit is.
+  std::size_t page_size = kAuditPageSize;
+  if (options.limit != 0) page_size = std::min(page_size, options.limit);
   return showList(ctx, "/api/v1/audit",
                   {{"since", options.since},
                    {"actor", options.actor},
                    {"object_type", options.object_type},
-                   {"limit", page_limit}},
+                   {"limit", std::to_string(page_size)}},
                   kAuditColumns, "no audit events", options.limit);
 }
 
@@ -140,7 +144,7 @@ int runAuditExport(const std::string& since, AdminContext& ctx) {
     std::vector<std::pair<std::string, std::string>> parameters = {
         {"format", "jsonl"},
         {"since", since},
-        {"limit", std::to_string(kExportPageSize)},
+        {"limit", std::to_string(kAuditPageSize)},
         {"after_id", after_id ? std::to_string(*after_id) : ""},
     };
     auto page = callApiText(ctx, "GET", "/api/v1/audit" + queryString(parameters));
@@ -266,7 +270,7 @@ void addPeopleCommands(CLI::App& app, AdminRunner& runner, const Clock& clock) {
       ->add_option("--expires-in-days", token_options->expires_in_days,
                    "days until the token stops working")
       ->required()
-      ->check(CLI::Range(1, 3660));
+      ->check(CLI::PositiveNumber);
   runner.addConnectionOptions(token_create);
   runner.addFormatOption(token_create);
   token_create->callback([&runner, token_options] {

@@ -326,11 +326,11 @@ TEST(AdminAuditCommands, ExportPagesUntilEmpty) {
   EXPECT_EQ(runAuditExport("2026-12-01T00:00:00Z", fake.ctx), kExitOk);
   ASSERT_EQ(fake.transport.requests.size(), 3U);
   EXPECT_EQ(fake.transport.requests[0].target,
-            "/api/v1/audit?format=jsonl&since=2026-12-01T00%3A00%3A00Z&limit=1000");
+            "/api/v1/audit?format=jsonl&since=2026-12-01T00%3A00%3A00Z&limit=500");
   EXPECT_EQ(fake.transport.requests[1].target,
-            "/api/v1/audit?format=jsonl&since=2026-12-01T00%3A00%3A00Z&limit=1000&after_id=2");
+            "/api/v1/audit?format=jsonl&since=2026-12-01T00%3A00%3A00Z&limit=500&after_id=2");
   EXPECT_EQ(fake.transport.requests[2].target,
-            "/api/v1/audit?format=jsonl&since=2026-12-01T00%3A00%3A00Z&limit=1000&after_id=3");
+            "/api/v1/audit?format=jsonl&since=2026-12-01T00%3A00%3A00Z&limit=500&after_id=3");
   EXPECT_EQ(fake.out.str(),
             "{\"id\":1,\"action\":\"user.create\"}\n{\"id\":2,\"action\":\"x\"}\n"
             "{\"id\":3,\"action\":\"token.create\"}\n");
