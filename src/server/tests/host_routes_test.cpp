@@ -1,0 +1,268 @@
+#include "server/host_routes.h"
+
+#include <gtest/gtest.h>
+
+#include "server/tests/host_server_fixture.h"
+#include "store/audit_repository.h"
+
+namespace pk::server::host_tests {
+namespace {
+
+using std::chrono::hours;
+
+class HostRoutesTest : public HostServerTest {
+ protected:
+  std::vector<std::string> listedIds(
+      const std::string& token,
+      const std::vector<std::pair<std::string, std::string>>& query = {}) {
+    const auto response = call("GET", "/api/v1/hosts", token, "", query);
+    EXPECT_EQ(response.status, 200) << response.body;
+    std::vector<std::string> ids;
+    const auto body = bodyOf(response);
+    for (const auto& item : body["items"]) ids.push_back(item["id"]);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  static std::vector<std::string> sorted(std::vector<std::string> ids) {
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  std::vector<store::AuditEvent> auditEvents(const std::string& action) {
+    std::vector<store::AuditEvent> events;
+    auto read = database_->read([&](store::Session& session) -> Result<void> {
+      auto listed = store::listAuditEvents(session, store::AuditQuery{});
+      if (!listed) return tl::unexpected(listed.error());
+      for (auto& event : *listed) {
+        if (event.action == action) events.push_back(std::move(event));
+      }
+      return {};
+    });
+    EXPECT_TRUE(read) << read.error().message;
+    return events;
+  }
+
+  // The value of the sample whose line starts with `series`, -1 when absent.
+  double metric(const std::string& series) {
+    const std::string text = metrics_.render();
+    const auto at = text.find(series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(text.substr(at + series.size() + 1));
+  }
+};
+
+TEST_F(HostRoutesTest, ShowsHostWithAgesAndCompliance) {
+  const auto host = enrolHost("machine-1");
+  const std::string path = "/api/v1/hosts/" + host.host_id;
+
+  // Never reported: compliance is unknown.
+  auto shown = bodyOf(call("GET", path, adminToken()));
+  EXPECT_EQ(shown["compliance"]["status"], "unknown");
+  EXPECT_TRUE(shown["data_age_seconds"]["last_seen"].is_null());
+
+  ASSERT_EQ(sendReport(host, makeReport(inventoryOf({"bash"}), true)).status, 200);
+  clock_.advance(hours(2));
+  shown = bodyOf(call("GET", path, adminToken()));
+  EXPECT_EQ(shown["id"], host.host_id);
+  EXPECT_EQ(shown["data_age_seconds"]["last_seen"], 7200);
+  EXPECT_EQ(shown["data_age_seconds"]["inventory"], 7200);
+  EXPECT_EQ(shown["data_age_seconds"]["package_lists"], 3 * 3600);
+  EXPECT_EQ(shown["open_findings"], 0);
+  EXPECT_EQ(shown["compliance"]["status"], "compliant");
+  EXPECT_FALSE(shown["compliance"]["reason"].get<std::string>().empty());
+
+  // Eight days later the data is stale.
+  clock_.advance(hours(24 * 8));
+  shown = bodyOf(call("GET", path, adminToken()));
+  EXPECT_EQ(shown["compliance"]["status"], "unknown");
+}
+
+TEST_F(HostRoutesTest, StaleAfterIsConfigurable) {
+  options_.stale_after = std::chrono::days(1);
+  Router router(makeAuthenticator(*context_));
+  addHostRoutes(router, *context_, options_);
+  const auto host = enrolHost("machine-1");
+  ASSERT_EQ(sendReport(host, makeReport(inventoryOf({"bash"}), true)).status, 200);
+  clock_.advance(hours(30));
+
+  Request request;
+  request.method = "GET";
+  request.path = "/api/v1/hosts/" + host.host_id;
+  request.headers["authorization"] = "Bearer " + adminToken();
+  const auto response = router.dispatch(request);
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(bodyOf(response)["compliance"]["status"], "unknown");
+}
+
+TEST_F(HostRoutesTest, OwnerSeesOnlyOwnHosts) {
+  const auto own = enrolHost("machine-1", {{"owner", "olivia"}});
+  const auto other = enrolHost("machine-2", {{"owner", "bob"}});
+  const std::string owner = userToken("olivia", {"owner"});
+
+  EXPECT_EQ(listedIds(owner), std::vector<std::string>{own.host_id});
+  EXPECT_TRUE(listedIds(owner, {{"owner", "bob"}}).empty());
+  EXPECT_EQ(call("GET", "/api/v1/hosts/" + own.host_id, owner).status, 200);
+
+  const auto hidden = call("GET", "/api/v1/hosts/" + other.host_id, owner);
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(errorCode(hidden), "not_found");
+
+  // A viewer sees the whole fleet.
+  const std::string viewer = userToken("vera", {"viewer"});
+  EXPECT_EQ(listedIds(viewer), sorted({own.host_id, other.host_id}));
+}
+
+TEST_F(HostRoutesTest, ListFiltersHosts) {
+  const auto web = enrolHost("machine-1", {{"collections", {"web"}}});
+  const auto laptop = enrolHost(
+      "machine-2", {{"kind", "endpoint"}, {"owner", "bob"}, {"collections", {"laptops"}}});
+  const auto old = enrolHost("machine-3");
+  ASSERT_EQ(call("POST", "/api/v1/hosts/" + old.host_id + "/revoke", adminToken()).status, 200);
+
+  const std::string& token = adminToken();
+  EXPECT_EQ(listedIds(token), sorted({web.host_id, laptop.host_id, old.host_id}));
+  EXPECT_EQ(listedIds(token, {{"kind", "endpoint"}}), std::vector<std::string>{laptop.host_id});
+  EXPECT_EQ(listedIds(token, {{"owner", "bob"}}), std::vector<std::string>{laptop.host_id});
+  EXPECT_EQ(listedIds(token, {{"status", "revoked"}}), std::vector<std::string>{old.host_id});
+  EXPECT_EQ(listedIds(token, {{"collection", "laptops"}}),
+            std::vector<std::string>{laptop.host_id});
+  EXPECT_EQ(listedIds(token, {{"compliance", "unknown"}}),
+            sorted({web.host_id, laptop.host_id, old.host_id}));
+  EXPECT_TRUE(listedIds(token, {{"compliance", "compliant"}}).empty());
+
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"kind", "laptop"}, {"status", "paused"}, {"compliance", "maybe"}}) {
+    const auto response = call("GET", "/api/v1/hosts", token, "", {{name, value}});
+    EXPECT_EQ(response.status, 400) << name;
+    EXPECT_EQ(errorCode(response), "invalid_query") << name;
+  }
+}
+
+TEST_F(HostRoutesTest, PatchChangesHostAndAudits) {
+  const auto host = enrolHost("machine-1");
+  const std::string path = "/api/v1/hosts/" + host.host_id;
+
+  const auto response =
+      call("PATCH", path, adminToken(),
+           R"({"kind": "endpoint", "owner": "bob", "collections": ["b", "a", "b"]})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  const auto body = bodyOf(response);
+  EXPECT_EQ(body["kind"], "endpoint");
+  EXPECT_EQ(body["owner"], "bob");
+  EXPECT_EQ(body["collections"], nlohmann::json({"a", "b"}));
+
+  const auto shown = bodyOf(call("GET", path, adminToken()));
+  EXPECT_EQ(shown["kind"], "endpoint");
+  EXPECT_EQ(shown["collections"], nlohmann::json({"a", "b"}));
+
+  const auto events = auditEvents("host.update");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].actor, "user:admin");
+  EXPECT_EQ(events[0].object_id, host.host_id);
+  EXPECT_EQ(nlohmann::json::parse(events[0].before_json)["kind"], "server");
+  EXPECT_EQ(nlohmann::json::parse(events[0].after_json)["kind"], "endpoint");
+
+  // A PATCH that changes nothing writes no audit event.
+  ASSERT_EQ(call("PATCH", path, adminToken(), R"({"owner": "bob"})").status, 200);
+  EXPECT_EQ(auditEvents("host.update").size(), 1u);
+
+  // null clears the owner.
+  const auto cleared = call("PATCH", path, adminToken(), R"({"owner": null})");
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_EQ(bodyOf(cleared)["owner"], "");
+}
+
+TEST_F(HostRoutesTest, PatchRejectsInvalidFields) {
+  const auto host = enrolHost("machine-1");
+  const std::string path = "/api/v1/hosts/" + host.host_id;
+  for (const char* body :
+       {R"({"kind": "laptop"})", R"({"kind": 1})", R"({"collections": "web"})",
+        R"({"collections": ["has space"]})", R"({"owner": ["x"]})", R"({"status": "revoked"})",
+        R"({"kind": "endpoint", "collections": [""]})", "[]", "{"}) {
+    const auto response = call("PATCH", path, adminToken(), body);
+    EXPECT_EQ(response.status, 400) << body;
+  }
+
+  const auto shown = bodyOf(call("GET", path, adminToken()));
+  EXPECT_EQ(shown["kind"], "server");
+  EXPECT_EQ(shown["status"], "active");
+  EXPECT_TRUE(auditEvents("host.update").empty());
+}
+
+TEST_F(HostRoutesTest, ChangesNeedManageHosts) {
+  const auto host = enrolHost("machine-1", {{"owner", "olivia"}});
+  const std::string path = "/api/v1/hosts/" + host.host_id;
+  for (const auto& token : {userToken("vera", {"viewer"}), userToken("olivia", {"owner"}),
+                            userToken("aude", {"auditor"})}) {
+    EXPECT_EQ(call("PATCH", path, token, R"({"kind": "endpoint"})").status, 403);
+    EXPECT_EQ(call("POST", path + "/revoke", token).status, 403);
+    EXPECT_EQ(call("POST", path + "/approve-reenrolment", token).status, 403);
+  }
+  EXPECT_EQ(call("GET", "/api/v1/hosts", "").status, 401);
+
+  const std::string operator_token = userToken("otto", {"operator"});
+  EXPECT_EQ(call("PATCH", path, operator_token, R"({"kind": "endpoint"})").status, 200);
+}
+
+TEST_F(HostRoutesTest, RevokeEndsHostsAccess) {
+  const auto host = enrolHost("machine-1");
+  const std::string path = "/api/v1/hosts/" + host.host_id;
+
+  const auto revoked = call("POST", path + "/revoke", adminToken());
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(bodyOf(revoked)["status"], "revoked");
+
+  const auto report = sendReport(host, makeReport(inventoryOf({"bash"}), true));
+  EXPECT_EQ(report.status, 401);
+  EXPECT_EQ(errorCode(report), "revoked_credential");
+
+  const auto events = auditEvents("host.revoke");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(events[0].before_json)["status"], "active");
+  EXPECT_EQ(nlohmann::json::parse(events[0].after_json)["status"], "revoked");
+
+  // Revoking again changes nothing.
+  EXPECT_EQ(call("POST", path + "/revoke", adminToken()).status, 200);
+  EXPECT_EQ(auditEvents("host.revoke").size(), 1u);
+
+  const auto approve = call("POST", path + "/approve-reenrolment", adminToken());
+  EXPECT_EQ(approve.status, 409);
+  EXPECT_EQ(errorCode(approve), "host_revoked");
+}
+
+TEST_F(HostRoutesTest, ApprovalIsAudited) {
+  const auto host = enrolHost("machine-1");
+  ASSERT_EQ(
+      call("POST", "/api/v1/hosts/" + host.host_id + "/approve-reenrolment", adminToken()).status,
+      200);
+  const auto events = auditEvents("host.approve_reenrolment");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(events[0].after_json)["reenrolment_approved_until"],
+            "2026-12-02T00:00:00Z");
+}
+
+TEST_F(HostRoutesTest, UnknownHostIsNotFound) {
+  const std::string path = "/api/v1/hosts/h-00000000000000ff";
+  EXPECT_EQ(call("GET", path, adminToken()).status, 404);
+  EXPECT_EQ(call("PATCH", path, adminToken(), R"({"kind": "endpoint"})").status, 404);
+  EXPECT_EQ(call("POST", path + "/revoke", adminToken()).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/hosts/not-a-host-id", adminToken()).status, 404);
+}
+
+TEST_F(HostRoutesTest, MetricsCountHostsAndCheckins) {
+  const auto web = enrolHost("machine-1");
+  enrolHost("machine-2", {{"kind", "endpoint"}});
+  const auto old = enrolHost("machine-3");
+  ASSERT_EQ(call("POST", "/api/v1/hosts/" + old.host_id + "/revoke", adminToken()).status, 200);
+  ASSERT_EQ(sendReport(web, makeReport(inventoryOf({"bash"}), true)).status, 200);
+
+  EXPECT_EQ(metric(R"(patchkeeper_hosts{kind="server",status="active"})"), 1);
+  EXPECT_EQ(metric(R"(patchkeeper_hosts{kind="endpoint",status="active"})"), 1);
+  EXPECT_EQ(metric(R"(patchkeeper_hosts{kind="server",status="revoked"})"), 1);
+  EXPECT_EQ(metric(R"(patchkeeper_hosts{kind="endpoint",status="revoked"})"), 0);
+  EXPECT_EQ(metric(R"(patchkeeper_checkins_total{result="accepted"})"), 1);
+}
+
+}  // namespace
+}  // namespace pk::server::host_tests
