@@ -16,6 +16,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -211,6 +212,11 @@ int main(int argc, char** argv) {
   addOverrideFlags(*status, overrides);
 
   CLI11_PARSE(app, argc, argv);
+
+  // Log lines go to standard error, which systemd's journal records, and
+  // leave standard output to `status`. This must precede the first use of
+  // the agent logger, which copies the default logger's sinks.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("main"));
 
   const auto level = spdlog::level::from_str(log_level);
   if (level == spdlog::level::off && log_level != "off") {
