@@ -77,7 +77,8 @@ Result<std::string> readPasswordFile(const std::filesystem::path& path) {
         ErrorCode::kIoError,
         fmt::format("cannot read the password file {}; check its permissions", path.string()));
   }
-  // One byte past the limit is enough to tell that the file is too large.
+  // The limit, a "\r\n" and one more byte are enough to tell whether the
+  // file is too large.
   std::string password;
   password.resize(kMaxPasswordBytes + 3);
   file.read(password.data(), static_cast<std::streamsize>(password.size()));
