@@ -1,0 +1,895 @@
+#include "server/openapi.h"
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "server/principal.h"
+
+namespace pk::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// --- Schema building blocks ---------------------------------------------------
+
+Json ref(std::string_view name) {
+  return {{"$ref", "#/components/schemas/" + std::string(name)}};
+}
+
+Json text(std::string_view description = {}) {
+  Json schema = {{"type", "string"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json time(std::string_view description = {}) {
+  Json schema = {{"type", "string"}, {"format", "date-time"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json integer(std::string_view description = {}) {
+  Json schema = {{"type", "integer"}, {"format", "int64"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json number(std::string_view description = {}) {
+  Json schema = {{"type", "number"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json boolean(std::string_view description = {}) {
+  Json schema = {{"type", "boolean"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json oneOfText(std::vector<std::string> values, std::string_view description = {}) {
+  Json schema = text(description);
+  schema["enum"] = std::move(values);
+  return schema;
+}
+
+Json nullable(Json schema) {
+  schema["nullable"] = true;
+  return schema;
+}
+
+Json arrayOf(Json items) {
+  return {{"type", "array"}, {"items", std::move(items)}};
+}
+
+Json object(std::vector<std::pair<std::string, Json>> properties,
+            std::vector<std::string> required = {}) {
+  Json schema = {{"type", "object"}};
+  Json props = Json::object();
+  for (auto& [name, property] : properties) props[name] = std::move(property);
+  schema["properties"] = std::move(props);
+  if (!required.empty()) schema["required"] = std::move(required);
+  return schema;
+}
+
+Json listOf(std::string_view item, bool paged = false) {
+  std::vector<std::pair<std::string, Json>> properties = {{"items", arrayOf(ref(item))}};
+  if (paged) {
+    properties.emplace_back("next_after_id",
+                            nullable(integer("Pass as after_id for the next page; null at the "
+                                             "end.")));
+  }
+  return object(std::move(properties), {"items"});
+}
+
+// --- Component schemas ---------------------------------------------------------
+
+Json hostSchemas() {
+  Json schemas = Json::object();
+  const Json os = object({{"id", text("os-release ID, \"debian\"")},
+                          {"version_id", text()},
+                          {"codename", text()},
+                          {"pretty_name", text()},
+                          {"ecosystem", text("\"Debian:12\"")}});
+
+  schemas["Host"] = object(
+      {{"id", text("\"h-\" and 16 hex digits")},
+       {"hostname", text()},
+       {"machine_id", text()},
+       {"kind", oneOfText({"server", "endpoint"})},
+       {"owner", text("A username")},
+       {"collections", arrayOf(text())},
+       {"status", oneOfText({"active", "revoked"})},
+       {"reenrolment_approved_until", nullable(time())},
+       {"enrolled_at", time()},
+       {"last_seen_at", nullable(time())},
+       {"os", os},
+       {"kernel", text()},
+       {"last_boot", nullable(time())},
+       {"restart",
+        object({{"required", boolean()}, {"reason", text()}, {"packages", arrayOf(text())}})},
+       {"inventory", object({{"hash", nullable(text())}, {"received_at", nullable(time())}})},
+       {"package_lists_updated_at", nullable(time())},
+       {"data_age_seconds", object({{"last_seen", nullable(integer())},
+                                    {"inventory", nullable(integer())},
+                                    {"package_lists", nullable(integer())}})},
+       {"open_findings", integer()},
+       {"compliance", object({{"status", oneOfText({"compliant", "not compliant", "unknown"})},
+                              {"reason", text()},
+                              {"data_age_seconds", nullable(integer())}})}},
+      {"id", "hostname", "kind", "owner", "status"});
+
+  schemas["HostPatch"] = object({{"kind", oneOfText({"server", "endpoint"})},
+                                 {"owner", text()},
+                                 {"collections", arrayOf(text())}});
+
+  schemas["EnrolRequest"] = object({{"secret", text("The enrolment secret an admin created")},
+                                    {"hostname", text()},
+                                    {"machine_id", text("/etc/machine-id")}},
+                                   {"secret", "machine_id"});
+
+  schemas["EnrolResponse"] = object(
+      {{"host_id", text()}, {"token", text("The per-host token, shown once: 64 hex digits")}},
+      {"host_id", "token"});
+
+  schemas["Report"] = object(
+      {{"report_id", text("32 lower-case hex digits chosen by the agent; repeats are ignored")},
+       {"collected_at", time()},
+       {"hostname", text()},
+       {"os", object({}, {})},
+       {"kernel", text()},
+       {"last_boot", nullable(time())},
+       {"restart", nullable(object({}, {}))},
+       {"inventory_hash", text("SHA-256 of the canonical inventory, 64 hex digits")},
+       {"inventory", nullable(object({{"scheme", text()}, {"packages", arrayOf(object({}))}}))},
+       {"security_updates", arrayOf(object({{"package", text()},
+                                            {"architecture", text()},
+                                            {"source_package", text()},
+                                            {"installed_version", text()},
+                                            {"candidate_version", text()},
+                                            {"archive", text()},
+                                            {"cve_ids", arrayOf(text())}}))},
+       {"package_lists_updated_at", nullable(time())}},
+      {"report_id", "collected_at", "hostname", "os", "inventory_hash"});
+
+  schemas["ReportResponse"] = object({{"duplicate", boolean()},
+                                      {"inventory_needed", boolean()},
+                                      {"next_checkin_seconds", integer()}},
+                                     {"next_checkin_seconds"});
+
+  schemas["EnrolmentSecret"] = object({{"id", integer()},
+                                       {"name", text()},
+                                       {"kind", oneOfText({"server", "endpoint"})},
+                                       {"owner", text()},
+                                       {"collections", arrayOf(text())},
+                                       {"created_by", text()},
+                                       {"created_at", time()},
+                                       {"expires_at", time()},
+                                       {"revoked_at", nullable(time())},
+                                       {"use_count", integer()},
+                                       {"status", text()}});
+
+  schemas["EnrolmentSecretCreate"] = object({{"name", text()},
+                                             {"kind", oneOfText({"server", "endpoint"})},
+                                             {"owner", text()},
+                                             {"collections", arrayOf(text())},
+                                             {"expires_at", time("Give this or expires_in_hours")},
+                                             {"expires_in_hours", integer()}},
+                                            {"name", "kind", "owner"});
+
+  schemas["EnrolmentSecretCreated"] = {
+      {"allOf",
+       Json::array({ref("EnrolmentSecret"),
+                    object({{"secret", text("The secret itself, shown only in this response")}},
+                           {"secret"})})}};
+  return schemas;
+}
+
+Json vulnerabilitySchemas() {
+  Json schemas = Json::object();
+  schemas["Finding"] = object({{"id", integer()},
+                               {"host_id", text()},
+                               {"source", text("Where it came from: an advisory feed or the "
+                                               "host's pending security updates")},
+                               {"advisory_id", text()},
+                               {"aliases", arrayOf(text())},
+                               {"package", text()},
+                               {"source_package", text()},
+                               {"installed_version", text()},
+                               {"fixed_version", text()},
+                               {"ecosystem", text()},
+                               {"severity", text()},
+                               {"cvss", nullable(number())},
+                               {"known_exploited", boolean("Listed in CISA KEV")},
+                               {"kev_due_date", nullable(text())},
+                               {"epss", nullable(number())},
+                               {"status", oneOfText({"open", "fixed"})},
+                               {"first_seen_at", time()},
+                               {"last_seen_at", time()},
+                               {"fixed_at", nullable(time())}});
+
+  schemas["Feed"] = object({{"name", text()},
+                            {"kind", text()},
+                            {"source", text("The URL or path")},
+                            {"interval_minutes", integer()},
+                            {"max_removal_share", number()},
+                            {"status", text()},
+                            {"last_attempt_at", nullable(time())},
+                            {"last_success_at", nullable(time())},
+                            {"last_error", nullable(text())},
+                            {"record_count", integer()},
+                            {"staged", nullable(object({{"staged_at", nullable(time())},
+                                                        {"added", integer()},
+                                                        {"changed", integer()},
+                                                        {"removed", integer()},
+                                                        {"record_count", integer()}}))}});
+
+  schemas["FeedSyncResult"] = object({{"feed", text()},
+                                      {"result", text()},
+                                      {"added", integer()},
+                                      {"changed", integer()},
+                                      {"removed", integer()},
+                                      {"record_count", integer()},
+                                      {"records_skipped", integer()},
+                                      {"hosts_evaluated", integer()}});
+
+  schemas["HostCompliance"] =
+      object({{"host_id", text()},
+              {"hostname", text()},
+              {"kind", text()},
+              {"owner", text()},
+              {"status", oneOfText({"compliant", "not compliant", "unknown"})},
+              {"reason", text()},
+              {"data_age_seconds", nullable(integer())},
+              {"last_seen_at", nullable(time())},
+              {"inventory_received_at", nullable(time())},
+              {"package_lists_updated_at", nullable(time())},
+              {"open_findings", integer()}});
+
+  schemas["ComplianceReport"] = object(
+      {{"items", arrayOf(ref("HostCompliance"))},
+       {"summary",
+        object({{"compliant", integer()}, {"not compliant", integer()}, {"unknown", integer()}})},
+       {"stale_after_days", integer()},
+       {"generated_at", time()}},
+      {"items"});
+  return schemas;
+}
+
+Json peopleSchemas() {
+  Json schemas = Json::object();
+  const Json role = oneOfText({"admin", "operator", "owner", "viewer", "auditor"});
+
+  schemas["LoginRequest"] =
+      object({{"username", text()}, {"password", text()}}, {"username", "password"});
+
+  schemas["Session"] =
+      object({{"token", text("The session token, shown once")}, {"expires_at", time()}},
+             {"token", "expires_at"});
+
+  schemas["Me"] = object({{"username", text()},
+                          {"roles", arrayOf(role)},
+                          {"permissions", arrayOf(text())},
+                          {"sees_all_hosts", boolean()},
+                          {"credential_id", integer()}});
+
+  schemas["User"] = object({{"username", text()},
+                            {"roles", arrayOf(role)},
+                            {"disabled", boolean()},
+                            {"created_at", time()},
+                            {"updated_at", time()}});
+
+  schemas["UserCreate"] =
+      object({{"username", text()}, {"password", text()}, {"roles", arrayOf(role)}},
+             {"username", "password", "roles"});
+
+  schemas["UserPatch"] =
+      object({{"roles", arrayOf(role)}, {"disabled", boolean()}, {"password", text()}});
+
+  schemas["Token"] = object({{"id", integer()},
+                             {"name", text()},
+                             {"status", text()},
+                             {"created_at", time()},
+                             {"expires_at", nullable(time())},
+                             {"revoked_at", nullable(time())},
+                             {"last_used_at", nullable(time())}});
+
+  schemas["TokenCreate"] =
+      object({{"name", text()}, {"expires_in_days", integer()}}, {"name", "expires_in_days"});
+
+  schemas["TokenCreated"] = object({{"id", integer()},
+                                    {"name", text()},
+                                    {"token", text("The API token, shown once")},
+                                    {"created_at", time()},
+                                    {"expires_at", time()}},
+                                   {"id", "token"});
+
+  schemas["AuditEvent"] = object({{"id", integer()},
+                                  {"at", time()},
+                                  {"actor", text("\"user:alice\", \"host:h-...\" or \"system\"")},
+                                  {"action", text("\"host.revoke\", \"user.create\", ...")},
+                                  {"object_type", text()},
+                                  {"object_id", text()},
+                                  {"before", nullable(object({}))},
+                                  {"after", nullable(object({}))},
+                                  {"remote_address", text()}});
+  return schemas;
+}
+
+Json errorSchema() {
+  return object({{"error", object({{"code", text("A stable snake_case word for programs")},
+                                   {"message", text("A sentence for people")}},
+                                  {"code", "message"})}},
+                {"error"});
+}
+
+// --- Operations --------------------------------------------------------------
+
+struct Operation {
+  std::string method;  // lower case, as OpenAPI keys operations
+  std::string path;    // with {param} segments
+  std::string id;
+  std::string summary;
+  std::optional<Permission> permission;  // nullopt: public
+  std::vector<Json> query;               // query parameters
+  Json request;                          // a request body schema, or null
+  int status = 200;
+  Json response;  // a JSON response schema, or null for none / not JSON
+  std::vector<int> errors;
+};
+
+Json queryParameter(std::string name, Json schema, std::string description = {}) {
+  Json parameter = {{"name", std::move(name)}, {"in", "query"}, {"required", false}};
+  if (!description.empty()) parameter["description"] = std::move(description);
+  parameter["schema"] = std::move(schema);
+  return parameter;
+}
+
+// Path parameters are named the same way in every route.
+Json pathParameter(const std::string& name) {
+  Json schema;
+  if (name == "host_id") {
+    schema = {{"type", "string"}, {"pattern", "^h-[0-9a-f]{16}$"}};
+  } else if (name == "id") {
+    schema = integer();
+  } else {
+    schema = text();
+  }
+  return {{"name", name}, {"in", "path"}, {"required", true}, {"schema", schema}};
+}
+
+std::vector<std::string> pathParameterNames(std::string_view path) {
+  std::vector<std::string> names;
+  for (std::size_t open = path.find('{'); open != std::string_view::npos;
+       open = path.find('{', open + 1)) {
+    const auto close = path.find('}', open);
+    if (close == std::string_view::npos) break;
+    names.emplace_back(path.substr(open + 1, close - open - 1));
+  }
+  return names;
+}
+
+std::string errorResponseName(int status) {
+  static const std::map<int, std::string> kNames = {
+      {400, "BadRequest"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "NotFound"},
+      {409, "Conflict"},   {413, "TooLarge"},     {429, "Throttled"}, {503, "NotReady"}};
+  return kNames.at(status);
+}
+
+std::vector<Operation> operations() {
+  const auto findingFilters = [] {
+    return std::vector<Json>{
+        queryParameter("host", text(), "A host id"),
+        queryParameter("advisory", text(), "An advisory id or alias"),
+        queryParameter("severity", text()),
+        queryParameter("kev", oneOfText({"true"}), "Only known exploited vulnerabilities"),
+        queryParameter("status", oneOfText({"open", "fixed", "all"}), "Default open"),
+        queryParameter("source", text()),
+        queryParameter("limit", integer()),
+        queryParameter("after_id", integer(), "The next_after_id of the previous page"),
+    };
+  };
+
+  return {
+      // System
+      {"get",
+       "/healthz",
+       "getHealth",
+       "Process liveness",
+       std::nullopt,
+       {},
+       nullptr,
+       200,
+       object({{"status", oneOfText({"ok"})}}),
+       {}},
+      {"get",
+       "/readyz",
+       "getReadiness",
+       "Readiness: the database answers and its schema is current",
+       std::nullopt,
+       {},
+       nullptr,
+       200,
+       object({{"status", oneOfText({"ready"})}}),
+       {503}},
+      {"get",
+       "/metrics",
+       "getMetrics",
+       "Prometheus metrics (text exposition format 0.0.4)",
+       std::nullopt,
+       {},
+       nullptr,
+       200,
+       nullptr,
+       {}},
+      {"get",
+       "/api/v1/openapi.json",
+       "getOpenApi",
+       "This document",
+       std::nullopt,
+       {},
+       nullptr,
+       200,
+       object({}),
+       {}},
+
+      // Hosts and enrolment
+      {"post",
+       "/api/v1/enrol",
+       "enrol",
+       "Exchange an enrolment secret for a per-host token",
+       std::nullopt,
+       {},
+       ref("EnrolRequest"),
+       201,
+       ref("EnrolResponse"),
+       {400, 401, 409, 413}},
+      {"post",
+       "/api/v1/hosts/{host_id}/reports",
+       "sendReport",
+       "Send a host's report (the host's own token only)",
+       Permission::kAgent,
+       {},
+       ref("Report"),
+       200,
+       ref("ReportResponse"),
+       {400, 404, 413}},
+      {"get",
+       "/api/v1/hosts",
+       "listHosts",
+       "List hosts (owners see only their own)",
+       Permission::kReadHosts,
+       {queryParameter("owner", text()), queryParameter("kind", oneOfText({"server", "endpoint"})),
+        queryParameter("status", oneOfText({"active", "revoked"})),
+        queryParameter("collection", text()),
+        queryParameter("compliance", oneOfText({"compliant", "not_compliant", "unknown"}))},
+       nullptr,
+       200,
+       listOf("Host"),
+       {400}},
+      {"get",
+       "/api/v1/hosts/{host_id}",
+       "getHost",
+       "Show a host with its data ages and compliance",
+       Permission::kReadHosts,
+       {},
+       nullptr,
+       200,
+       ref("Host"),
+       {404}},
+      {"patch",
+       "/api/v1/hosts/{host_id}",
+       "updateHost",
+       "Change a host's kind, owner or collections",
+       Permission::kManageHosts,
+       {},
+       ref("HostPatch"),
+       200,
+       ref("Host"),
+       {400, 404}},
+      {"post",
+       "/api/v1/hosts/{host_id}/revoke",
+       "revokeHost",
+       "Revoke a host: its token stops working",
+       Permission::kManageHosts,
+       {},
+       nullptr,
+       200,
+       ref("Host"),
+       {404, 409}},
+      {"post",
+       "/api/v1/hosts/{host_id}/approve-reenrolment",
+       "approveReenrolment",
+       "Allow an enrolled machine to enrol again",
+       Permission::kManageHosts,
+       {},
+       nullptr,
+       200,
+       ref("Host"),
+       {404, 409}},
+      {"get",
+       "/api/v1/enrolment-secrets",
+       "listEnrolmentSecrets",
+       "List enrolment secrets",
+       Permission::kManageEnrolment,
+       {},
+       nullptr,
+       200,
+       listOf("EnrolmentSecret"),
+       {}},
+      {"post",
+       "/api/v1/enrolment-secrets",
+       "createEnrolmentSecret",
+       "Create an enrolment secret; the secret is shown once",
+       Permission::kManageEnrolment,
+       {},
+       ref("EnrolmentSecretCreate"),
+       201,
+       ref("EnrolmentSecretCreated"),
+       {400}},
+      {"delete",
+       "/api/v1/enrolment-secrets/{id}",
+       "revokeEnrolmentSecret",
+       "Revoke an enrolment secret",
+       Permission::kManageEnrolment,
+       {},
+       nullptr,
+       200,
+       ref("EnrolmentSecret"),
+       {404}},
+
+      // Vulnerabilities
+      {"get",
+       "/api/v1/reports/compliance",
+       "getComplianceReport",
+       "Hosts with their compliance status, reason and data ages",
+       Permission::kReadReports,
+       {queryParameter("status", oneOfText({"compliant", "not_compliant", "unknown"}))},
+       nullptr,
+       200,
+       ref("ComplianceReport"),
+       {400}},
+      {"get",
+       "/api/v1/findings",
+       "listFindings",
+       "List findings (owners see only their hosts')",
+       Permission::kReadFindings,
+       findingFilters(),
+       nullptr,
+       200,
+       listOf("Finding", true),
+       {400}},
+      {"get",
+       "/api/v1/hosts/{host_id}/findings",
+       "listHostFindings",
+       "List one host's findings",
+       Permission::kReadFindings,
+       findingFilters(),
+       nullptr,
+       200,
+       listOf("Finding", true),
+       {400, 404}},
+      {"get",
+       "/api/v1/feeds",
+       "listFeeds",
+       "List advisory feeds and their last sync",
+       Permission::kReadFeeds,
+       {},
+       nullptr,
+       200,
+       listOf("Feed"),
+       {}},
+      {"post",
+       "/api/v1/feeds/{name}/sync",
+       "syncFeed",
+       "Sync a feed now and return the result",
+       Permission::kManageFeeds,
+       {},
+       nullptr,
+       200,
+       ref("FeedSyncResult"),
+       {404, 409}},
+      {"post",
+       "/api/v1/feeds/{name}/confirm",
+       "confirmFeed",
+       "Apply a sync that waits for confirmation (a large removal)",
+       Permission::kManageFeeds,
+       {},
+       nullptr,
+       200,
+       ref("FeedSyncResult"),
+       {404, 409}},
+
+      // People
+      {"post",
+       "/api/v1/sessions",
+       "login",
+       "Log in with a username and password",
+       std::nullopt,
+       {},
+       ref("LoginRequest"),
+       201,
+       ref("Session"),
+       {400, 401, 429}},
+      {"delete",
+       "/api/v1/sessions/current",
+       "logout",
+       "End the session used for this request",
+       Permission::kManageOwnTokens,
+       {},
+       nullptr,
+       204,
+       nullptr,
+       {}},
+      {"get",
+       "/api/v1/me",
+       "getMe",
+       "The caller's username, roles and permissions",
+       Permission::kManageOwnTokens,
+       {},
+       nullptr,
+       200,
+       ref("Me"),
+       {}},
+      {"get",
+       "/api/v1/users",
+       "listUsers",
+       "List users and their roles",
+       Permission::kReadUsers,
+       {},
+       nullptr,
+       200,
+       listOf("User"),
+       {}},
+      {"post",
+       "/api/v1/users",
+       "createUser",
+       "Create a user",
+       Permission::kManageUsers,
+       {},
+       ref("UserCreate"),
+       201,
+       ref("User"),
+       {400, 409}},
+      {"get",
+       "/api/v1/users/{username}",
+       "getUser",
+       "Show a user",
+       Permission::kReadUsers,
+       {},
+       nullptr,
+       200,
+       ref("User"),
+       {404}},
+      {"patch",
+       "/api/v1/users/{username}",
+       "updateUser",
+       "Change a user's roles, disabled flag or password",
+       Permission::kManageUsers,
+       {},
+       ref("UserPatch"),
+       200,
+       ref("User"),
+       {400, 404}},
+      {"get",
+       "/api/v1/tokens",
+       "listTokens",
+       "List the caller's API tokens",
+       Permission::kManageOwnTokens,
+       {},
+       nullptr,
+       200,
+       listOf("Token"),
+       {}},
+      {"post",
+       "/api/v1/tokens",
+       "createToken",
+       "Create an API token; the token is shown once",
+       Permission::kManageOwnTokens,
+       {},
+       ref("TokenCreate"),
+       201,
+       ref("TokenCreated"),
+       {400}},
+      {"delete",
+       "/api/v1/tokens/{id}",
+       "revokeToken",
+       "Revoke one of the caller's API tokens",
+       Permission::kManageOwnTokens,
+       {},
+       nullptr,
+       204,
+       nullptr,
+       {404}},
+      {"get",
+       "/api/v1/audit",
+       "listAuditEvents",
+       "Read the audit log, oldest first; format=jsonl gives one event per line",
+       Permission::kReadAudit,
+       {queryParameter("since", time()), queryParameter("after_id", integer()),
+        queryParameter("actor", text()), queryParameter("object_type", text()),
+        queryParameter("object_id", text()), queryParameter("limit", integer()),
+        queryParameter("format", oneOfText({"json", "jsonl"}))},
+       nullptr,
+       200,
+       listOf("AuditEvent", true),
+       {400}},
+  };
+}
+
+Json operationObject(const Operation& operation) {
+  Json object_json = Json::object();
+  object_json["operationId"] = operation.id;
+  object_json["summary"] = operation.summary;
+
+  Json parameters = Json::array();
+  for (const auto& name : pathParameterNames(operation.path)) {
+    parameters.push_back(pathParameter(name));
+  }
+  for (const auto& parameter : operation.query) parameters.push_back(parameter);
+  if (!parameters.empty()) object_json["parameters"] = std::move(parameters);
+
+  if (!operation.request.is_null()) {
+    object_json["requestBody"] = {
+        {"required", true}, {"content", {{"application/json", {{"schema", operation.request}}}}}};
+  }
+
+  Json responses = Json::object();
+  Json success = {{"description", operation.summary}};
+  if (operation.path == "/metrics") {
+    success["content"] = {{"text/plain", {{"schema", text()}}}};
+  } else if (!operation.response.is_null()) {
+    success["content"] = {{"application/json", {{"schema", operation.response}}}};
+  }
+  responses[std::to_string(operation.status)] = std::move(success);
+
+  std::set<int> errors(operation.errors.begin(), operation.errors.end());
+  if (operation.permission) {
+    errors.insert(401);
+    errors.insert(403);
+  }
+  for (const int status : errors) {
+    responses[std::to_string(status)] = {
+        {"$ref", "#/components/responses/" + errorResponseName(status)}};
+  }
+  object_json["responses"] = std::move(responses);
+
+  if (operation.permission) {
+    object_json["security"] = Json::array({{{"bearerAuth", Json::array()}}});
+    object_json["x-permission"] = permissionName(*operation.permission);
+  } else {
+    object_json["security"] = Json::array();
+    object_json["x-permission"] = "public";
+  }
+  return object_json;
+}
+
+Json errorResponses() {
+  const std::vector<std::pair<int, std::string>> descriptions = {
+      {400, "Malformed JSON, an invalid field or an invalid query parameter"},
+      {401, "Missing, unknown, expired or revoked credential"},
+      {403, "The credential's roles lack the permission, or a host touched another host"},
+      {404, "No such resource"},
+      {409, "The change conflicts with the current state"},
+      {413, "The request body is larger than the server accepts"},
+      {429, "Too many failed logins; try again later"},
+      {503, "Not ready; the message gives the reason"},
+  };
+  Json responses = Json::object();
+  for (const auto& [status, description] : descriptions) {
+    responses[errorResponseName(status)] = {
+        {"description", description},
+        {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+  }
+  return responses;
+}
+
+}  // namespace
+
+nlohmann::ordered_json openApiDocument(std::string_view server_version) {
+  Json document = Json::object();
+  document["openapi"] = "3.0.3";
+  document["info"] = {
+      {"title", "patchkeeper API"},
+      {"version", server_version},
+      {"description",
+       "Patch management for servers and endpoints. Times are RFC 3339 UTC. Errors are "
+       "{\"error\": {\"code\", \"message\"}}. Lists are {\"items\": [...]}, with "
+       "\"next_after_id\" where paged. Each operation's x-permission names the permission the "
+       "caller's roles must grant."}};
+
+  Json paths = Json::object();
+  for (const auto& operation : operations()) {
+    paths[operation.path][operation.method] = operationObject(operation);
+  }
+  document["paths"] = std::move(paths);
+
+  Json schemas = Json::object();
+  schemas["Error"] = errorSchema();
+  for (const auto& group : {hostSchemas(), vulnerabilitySchemas(), peopleSchemas()}) {
+    for (const auto& [name, schema] : group.items()) schemas[name] = schema;
+  }
+  document["components"] = {
+      {"securitySchemes",
+       {{"bearerAuth",
+         {{"type", "http"},
+          {"scheme", "bearer"},
+          {"description", "A user session, a user API token, or a host's token"}}}}},
+      {"schemas", std::move(schemas)},
+      {"responses", errorResponses()}};
+  return document;
+}
+
+std::string comparablePathFromPattern(std::string_view pattern) {
+  std::string path;
+  int depth = 0;
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      if (depth == 0) path += pattern[i + 1];
+      ++i;
+      continue;
+    }
+    // Parentheses inside a bracket expression do not open groups.
+    if (in_class) {
+      if (c == ']') in_class = false;
+      if (depth == 0) path += c;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (depth == 0) path += c;
+    } else if (c == '(') {
+      if (depth == 0) path += "{}";
+      ++depth;
+    } else if (c == ')') {
+      if (depth > 0) --depth;
+    } else if (depth == 0) {
+      path += c;
+    }
+  }
+  return path;
+}
+
+std::string comparablePathFromTemplate(std::string_view path_template) {
+  std::string path;
+  bool in_name = false;
+  for (const char c : path_template) {
+    if (c == '{') {
+      in_name = true;
+      path += "{}";
+    } else if (c == '}') {
+      in_name = false;
+    } else if (!in_name) {
+      path += c;
+    }
+  }
+  return path;
+}
+
+std::vector<std::pair<std::string, std::string>> routesMissingFromOpenApi(
+    const nlohmann::ordered_json& document,
+    const std::vector<std::pair<std::string, std::string>>& routes) {
+  // comparable path -> lower-case methods documented there
+  std::map<std::string, std::set<std::string>> documented;
+  if (document.contains("paths") && document["paths"].is_object()) {
+    for (const auto& [path, item] : document["paths"].items()) {
+      auto& methods = documented[comparablePathFromTemplate(path)];
+      for (const auto& [method, operation] : item.items()) methods.insert(method);
+    }
+  }
+
+  std::vector<std::pair<std::string, std::string>> missing;
+  for (const auto& [method, pattern] : routes) {
+    std::string lower = method;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto found = documented.find(comparablePathFromPattern(pattern));
+    if (found == documented.end() || !found->second.contains(lower)) {
+      missing.emplace_back(method, pattern);
+    }
+  }
+  return missing;
+}
+
+}  // namespace pk::server
