@@ -8,8 +8,7 @@
 namespace pk {
 
 SystemTime SystemClock::now() const {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
 Elapsed SystemClock::elapsed() const {
@@ -48,13 +47,14 @@ std::optional<SystemTime> parseRfc3339(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!readNumber(text, 0, 4, year) || text.size() < 20 || text[4] != '-' ||
       !readNumber(text, 5, 2, month) || text[7] != '-' || !readNumber(text, 8, 2, day) ||
-      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-      !readNumber(text, 11, 2, hour) || text[13] != ':' || !readNumber(text, 14, 2, minute) ||
-      text[16] != ':' || !readNumber(text, 17, 2, second)) {
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !readNumber(text, 11, 2, hour) ||
+      text[13] != ':' || !readNumber(text, 14, 2, minute) || text[16] != ':' ||
+      !readNumber(text, 17, 2, second)) {
     return std::nullopt;
   }
-  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(month),
-                                         std::chrono::day(day)};
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
   if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
 
   std::size_t at = 19;
@@ -77,8 +77,8 @@ std::optional<SystemTime> parseRfc3339(std::string_view text) {
   } else if (at < text.size() && (text[at] == '+' || text[at] == '-')) {
     int offset_hours = 0, offset_minutes = 0;
     if (!readNumber(text, at + 1, 2, offset_hours) || at + 3 >= text.size() ||
-        text[at + 3] != ':' || !readNumber(text, at + 4, 2, offset_minutes) ||
-        offset_hours > 23 || offset_minutes > 59) {
+        text[at + 3] != ':' || !readNumber(text, at + 4, 2, offset_minutes) || offset_hours > 23 ||
+        offset_minutes > 59) {
       return std::nullopt;
     }
     offset = std::chrono::hours(offset_hours) + std::chrono::minutes(offset_minutes);
@@ -91,9 +91,8 @@ std::optional<SystemTime> parseRfc3339(std::string_view text) {
 
   const auto seconds = std::chrono::sys_days(date) + std::chrono::hours(hour) +
                        std::chrono::minutes(minute) + std::chrono::seconds(second) - offset;
-  return SystemTime(std::chrono::duration_cast<std::chrono::microseconds>(
-                        seconds.time_since_epoch()) +
-                    fraction);
+  return SystemTime(
+      std::chrono::duration_cast<std::chrono::microseconds>(seconds.time_since_epoch()) + fraction);
 }
 
 }  // namespace pk
