@@ -94,8 +94,8 @@ StoredFinding fromPendingUpdate(const std::string& host_id, const std::string& e
   return finding;
 }
 
-// Copies what a new match says about a finding onto the stored one,
-// keeping its id, status and times.
+// Copies the fields a new match reports onto the stored finding, keeping
+// its id, status and times.
 void refreshFrom(StoredFinding& stored, const StoredFinding& current) {
   stored.source_package = current.source_package;
   stored.installed_version = current.installed_version;

@@ -94,8 +94,9 @@ std::vector<store::AdvisoryPackageName> packagesOf(const advisory::Advisory& adv
   return {names.begin(), names.end()};
 }
 
-// Which records a feed of `kind` may hold: a KEV feed only KEV entries, an
-// EPSS feed only scores, an advisory feed only advisories; "auto" anything.
+// Returns why the fetched records do not fit a feed of `kind`, or nullopt.
+// A KEV feed may contain only KEV entries, an EPSS feed only scores, and an
+// advisory feed only advisories. An "auto" feed may contain anything.
 std::optional<std::string> kindMismatch(const std::string& kind, std::size_t advisories,
                                         std::size_t kev, std::size_t epss) {
   if (kind == "auto") return std::nullopt;

@@ -50,7 +50,7 @@ struct FeedServiceOptions {
   std::uint64_t max_download_bytes = 4ull << 30;
 };
 
-// Who asked for a sync or confirmation, for the audit log.
+// The requester of a sync or confirmation, for the audit log.
 struct SyncRequester {
   std::string actor = "system";  // "user:alice", or "system" for the job runner
   std::string remote_address;
@@ -88,9 +88,9 @@ class FeedService {
   const FeedSource* findSource(std::string_view name) const;
 
   // Syncs feed `name` now as described above. A failed fetch, parse or
-  // apply is a result with Outcome::kFailed (and is recorded on the feed),
-  // not an error; errors are kNotFound for a feed that is not configured,
-  // and store failures while recording a result.
+  // apply is recorded on the feed and returned as a result with
+  // Outcome::kFailed, not as an error. Errors are kNotFound for a feed that
+  // is not configured, and store failures while recording a result.
   Result<FeedSyncResult> sync(const std::string& name, const SyncRequester& requester = {});
 
   // Applies the changes staged by a sync waiting for confirmation, as a sync

@@ -113,8 +113,8 @@ void JobRunner::loop() {
     Elapsed wait = due ? std::max(Elapsed{0}, *due - now) : std::chrono::hours(24);
     if (not_leader_) wait = std::min(wait, leader_retry_);
     // The condition variable waits on the steady clock, which stops while
-    // the machine sleeps; after a resume the wait ends late by the sleep,
-    // and the job then runs once (the catch-up rule).
+    // the machine sleeps. After a resume the wait ends late by the length of
+    // the sleep, and the job then runs once, as the catch-up rule says.
     if (wait > Elapsed{0}) {
       wake_.wait_for(guard, wait, [this] { return stopping_ || woken_; });
     }

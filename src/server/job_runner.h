@@ -5,9 +5,9 @@
 //
 // Intervals are measured on the Clock's elapsed time, which keeps counting
 // while the machine sleeps and ignores wall-clock changes. A job is due
-// `interval` after its last start; one that overran its interval, or
+// `interval` after its last start. A job that overran its interval, or
 // whose due time passed while the machine slept, runs once as soon as it
-// can and is never run several times to catch up. Jobs run one at a time
+// can, and is never run several times to catch up. Jobs run one at a time
 // on the runner's thread, and only while tryAcquire() returns true; a node
 // that is not the leader checks again after `leader_retry`.
 

@@ -2,7 +2,7 @@
 
 // Which server node runs the scheduled jobs. Every node serves the API, but
 // feed syncs and other jobs run on one node at a time: the node holding
-// the leader lock. The job runner asks tryAcquire() before each due job.
+// the leader lock. The job runner calls tryAcquire() before each due job.
 //
 // This build has single-node implementations; a PostgreSQL advisory lock
 // implementation comes with the PostgreSQL backend.

@@ -102,8 +102,8 @@ Result<std::vector<FindingEvent>> listFindingEvents(Session& session, std::int64
 // Findings matching `query`, ordered by id ascending, at most query.limit.
 Result<std::vector<StoredFinding>> listFindings(Session& session, const FindingQuery& query);
 
-// The number of open findings of each host in `host_ids`; every requested
-// host appears in the result, with 0 when it has none (or is unknown).
+// Counts the open findings of each host in `host_ids`. Every requested host
+// appears in the result, with 0 when it has none or is unknown.
 Result<std::map<std::string, std::int64_t>> countOpenFindings(
     Session& session, const std::vector<std::string>& host_ids);
 

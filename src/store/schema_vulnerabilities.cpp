@@ -8,7 +8,7 @@ namespace pk::store {
 // their affected package names in advisory_packages, so that a changed
 // advisory finds the hosts to re-evaluate through inventory_packages), KEV
 // entries and EPSS scores. Each record keeps a content hash so that a sync
-// tells added, changed and removed records apart without decoding bodies.
+// distinguishes added, changed and removed records without decoding bodies.
 // A sync that waits for confirmation keeps its changes in feed_staged_changes
 // until an admin confirms; the live tables are untouched until then.
 //
