@@ -144,6 +144,11 @@ TEST_F(ApiClientTest, SendsMethodBodyAndBearerToken) {
   ASSERT_TRUE(deleted) << deleted.error().message;
   EXPECT_EQ(deleted->body.substr(0, 37), "DELETE /prefix/c auth=[Bearer other] ");
   EXPECT_EQ(deleted->content_type, "text/plain");
+
+  client->setBearerToken("");
+  auto anonymous = client->get("/d");
+  ASSERT_TRUE(anonymous) << anonymous.error().message;
+  EXPECT_EQ(anonymous->body, "GET /prefix/d auth=[] type=[] body=[]");
 }
 
 TEST_F(ApiClientTest, ErrorStatusIsAResponse) {
