@@ -149,5 +149,49 @@ TEST(AdminApiList, ShowListWritesTableOrError) {
   EXPECT_EQ(failing.out.str(), "");
 }
 
+TEST(AdminApiHostileResponses, NeverThrowAndEndInStatus) {
+  // Bodies a broken or hostile server could send for a list.
+  const std::string bodies[] = {
+      "",
+      "null",
+      "\"text\"",
+      "{\"items\": null}",
+      "{\"items\": {\"id\": 1}}",
+      "{\"items\": [1, \"two\", null, [3]]}",
+      "{\"items\": [{\"name\": {\"deep\": [1, {\"x\": 2}]}}], \"next_after_id\": []}",
+      "{\"items\": [{\"name\": \"\\udc00\"}]}",
+      "{\"items\": [{\"name\": \"\\u001b]0;title\\u0007\"}]}",
+      "{\"items\": [{\"name\": 1e400}]}",
+      "{\"items\": [], \"next_after_id\": {\"x\": 1}}",
+      std::string(100000, '['),
+      "\xff\xfe{}",
+  };
+  const OutputFormat formats[] = {OutputFormat::kTable, OutputFormat::kJson, OutputFormat::kCsv};
+  for (const auto& body : bodies) {
+    for (auto format : formats) {
+      FakeContext fake;
+      fake.ctx.output.format = format;
+      fake.transport.respond(200, body);
+      int status = kExitOk;
+      EXPECT_NO_THROW(status = showList(fake.ctx, "/api/v1/users", {}, {{"NAME", "name"}}, "none"))
+          << body.substr(0, 80);
+      EXPECT_TRUE(status == kExitOk || status == kExitError) << body.substr(0, 80);
+      if (format == OutputFormat::kTable) {
+        EXPECT_EQ(fake.out.str().find('\x1b'), std::string::npos) << body.substr(0, 80);
+      }
+
+      FakeContext object;
+      object.ctx.output.format = format;
+      object.transport.respond(200, body);
+      EXPECT_NO_THROW(showObject(object.ctx, "GET", "/api/v1/me")) << body.substr(0, 80);
+
+      FakeContext error;
+      error.transport.respond(500, body);
+      EXPECT_EQ(showObject(error.ctx, "GET", "/api/v1/me"), kExitError) << body.substr(0, 80);
+      EXPECT_EQ(error.err.str().rfind("error: ", 0), 0U) << body.substr(0, 80);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pk::cli
