@@ -41,9 +41,9 @@ struct ServerState {
 
   int enrol_status = 201;
   int next_checkin_seconds = 3600;
-  // Returns a status to answer instead of accepting the report, or 0.
+  // Returns a status to respond with instead of accepting the report, or 0.
   std::function<int(const protocol::Report&)> override_status;
-  // Applies the report, then answers 500, as if the response were lost.
+  // Applies the report, then responds 500, as if the response were lost.
   bool lose_next_response = false;
 };
 
@@ -208,7 +208,8 @@ TEST_F(CheckinTest, EnrolsThenDeliversInventory) {
   EXPECT_TRUE(server_state_.received_with_inventory[0]);
 
   auto identity = state_->loadIdentity();
-  ASSERT_TRUE(identity && identity->has_value());
+  ASSERT_TRUE(identity);
+  ASSERT_TRUE(identity->has_value());
   EXPECT_EQ((*identity)->host_id, kHostId);
   EXPECT_EQ((*identity)->server_url, config_.server_url);
   auto acknowledged = state_->loadAcknowledgedHash();
@@ -241,7 +242,7 @@ TEST_F(CheckinTest, RestartedAgentKeepsIdentity) {
   EXPECT_EQ(server_state_.accepted.size(), 2u);
 }
 
-TEST_F(CheckinTest, ReportsQueueWhileServerIsDownAndArriveOnceInOrder) {
+TEST_F(CheckinTest, ServerDownQueuesThenDeliversOnceInOrder) {
   CheckinAgent agent = makeAgent(sleeper_);
   ASSERT_EQ(agent.runCycle().outcome, CycleOutcome::kDelivered);
 
@@ -331,7 +332,8 @@ TEST_F(CheckinTest, RevokedTokenStopsSendingThenReenrols) {
   EXPECT_EQ(reenrolled.delivered, 2u);
   EXPECT_EQ(server_state_.enrolments, 2);
   auto identity = state_->loadIdentity();
-  ASSERT_TRUE(identity && identity->has_value());
+  ASSERT_TRUE(identity);
+  ASSERT_TRUE(identity->has_value());
   EXPECT_EQ((*identity)->token, server_state_.token);
 }
 
