@@ -30,6 +30,9 @@ constexpr std::size_t kMaxSecretNameLength = 200;
 constexpr std::size_t kMaxOwnerLength = 255;
 constexpr std::size_t kMaxCollectionNameLength = 64;
 constexpr std::size_t kMaxCollections = 100;
+// /etc/machine-id holds 32 hex digits; other systems' ids (GUIDs) are
+// longer but far below this.
+constexpr std::size_t kMaxMachineIdLength = 255;
 
 std::string toHex(const unsigned char* bytes, std::size_t size) {
   std::string hex(size * 2 + 1, '\0');
@@ -46,6 +49,14 @@ Response internalError() {
 
 Response invalidField(std::string_view field, std::string_view problem) {
   return errorResponse(400, "invalid_field", fmt::format("Field \"{}\": {}", field, problem));
+}
+
+// Whether `text` has 1 to `max_length` characters, each printable ASCII
+// other than a space. Machine ids are logged and shown, so they must not
+// carry line breaks or escape sequences.
+bool isPrintableAscii(std::string_view text, std::size_t max_length) {
+  if (text.empty() || text.size() > max_length) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 bool hasControlCharacter(std::string_view text) {
@@ -278,10 +289,19 @@ Response handleEnrol(ServerContext& context, const Request& request) {
         400, "invalid_request",
         fmt::format("The enrolment request is invalid: {}", enrol.error().message));
   }
-  if (enrol->machine_id.empty()) {
+  if (!isPrintableAscii(enrol->machine_id, kMaxMachineIdLength)) {
+    spdlog::warn("enrolment from {} rejected: invalid machine_id", request.remote_address);
+    return errorResponse(
+        400, "invalid_request",
+        fmt::format("The enrolment request has an invalid machine_id. Send the host's "
+                    "/etc/machine-id: 1 to {} printable ASCII characters without spaces.",
+                    kMaxMachineIdLength));
+  }
+  if (hasControlCharacter(enrol->hostname)) {
+    spdlog::warn("enrolment of machine {} from {} rejected: control characters in hostname",
+                 enrol->machine_id, request.remote_address);
     return errorResponse(400, "invalid_request",
-                         "The enrolment request has an empty machine_id. Send the host's "
-                         "/etc/machine-id.");
+                         "The enrolment request's hostname contains control characters.");
   }
 
   const SystemTime now = context.clock.now();

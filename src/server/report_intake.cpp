@@ -127,6 +127,9 @@ Result<void> applyReport(store::Session& session, const HostRouteOptions& option
     return {};
   }
 
+  auto pruned = store::pruneHostReportReceipts(session, host_id, now - kReportReceiptRetention);
+  if (!pruned) return tl::unexpected(pruned.error());
+
   const std::string stored_hash = host.inventory_hash;
   applyFacts(host, report, now);
   if (auto updated = store::updateHost(session, host); !updated) return updated;
@@ -149,6 +152,10 @@ Result<void> applyReport(store::Session& session, const HostRouteOptions& option
 
   auto previous_updates = store::loadPendingUpdates(session, host_id);
   if (!previous_updates) return tl::unexpected(previous_updates.error());
+  // Sorted here as well: the database's collation may order names
+  // differently from std::string.
+  std::sort(previous_updates->begin(), previous_updates->end(),
+            [](const auto& x, const auto& y) { return updateKey(x) < updateKey(y); });
   if (!sameUpdates(*previous_updates, updates)) {
     auto replaced = store::replacePendingUpdates(session, host_id, updates);
     if (!replaced) return replaced;

@@ -14,6 +14,11 @@ namespace pk::server {
 // lacks the inventory for the reported hash, so the agent sends it soon.
 inline constexpr std::chrono::seconds kInventoryNeededCheckin{60};
 
+// How long a report id is remembered. An agent resends a report only until
+// it gets a response, so a repeat of a report accepted this long ago is not
+// expected; each accepted report prunes older receipts of its host.
+inline constexpr std::chrono::days kReportReceiptRetention{30};
+
 // Describes patchkeeper_checkins_total{result} on `metrics`. Results:
 // "accepted", "duplicate", "rejected" (4xx) and "failed" (5xx).
 void describeCheckinMetrics(Metrics& metrics);

@@ -34,4 +34,13 @@ Result<std::int64_t> pruneReportReceipts(Session& session, SystemTime cutoff) {
   return session.changedRows();
 }
 
+Result<std::int64_t> pruneHostReportReceipts(Session& session, const std::string& host_id,
+                                             SystemTime cutoff) {
+  auto deleted =
+      session.execute("DELETE FROM report_receipts WHERE host_id = ? AND received_at < ?",
+                      {host_id, toMicros(cutoff)});
+  if (!deleted) return tl::unexpected(deleted.error());
+  return session.changedRows();
+}
+
 }  // namespace pk::store

@@ -30,4 +30,9 @@ Result<bool> hasReportReceipt(Session& session, const std::string& host_id,
 // outage worth surviving can go.
 Result<std::int64_t> pruneReportReceipts(Session& session, SystemTime cutoff);
 
+// Deletes the receipts of `host_id` received before `cutoff` and returns
+// how many.
+Result<std::int64_t> pruneHostReportReceipts(Session& session, const std::string& host_id,
+                                             SystemTime cutoff);
+
 }  // namespace pk::store

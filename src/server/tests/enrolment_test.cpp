@@ -124,6 +124,19 @@ TEST_F(EnrolmentTest, MalformedRequestIsRejected) {
   EXPECT_EQ(missing_field.status, 400);
   EXPECT_EQ(errorCode(missing_field), "invalid_request");
 
+  for (const char* machine_id : {"with space", "line\nbreak", "caf\u00e9"}) {
+    const nlohmann::json body = {
+        {"secret", std::string(64, 'a')}, {"hostname", "web-1"}, {"machine_id", machine_id}};
+    const auto response = call("POST", "/api/v1/enrol", "", body.dump());
+    EXPECT_EQ(response.status, 400) << machine_id;
+    EXPECT_EQ(errorCode(response), "invalid_request") << machine_id;
+  }
+
+  const auto control_hostname =
+      call("POST", "/api/v1/enrol", "",
+           R"({"secret": "abc", "hostname": "web\u001b[31m", "machine_id": "m-1"})");
+  EXPECT_EQ(control_hostname.status, 400);
+
   const auto empty_machine = call("POST", "/api/v1/enrol", "",
                                   R"({"secret": "abc", "hostname": "web-1", "machine_id": ""})");
   EXPECT_EQ(empty_machine.status, 400);

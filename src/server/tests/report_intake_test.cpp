@@ -5,6 +5,7 @@
 #include "server/tests/host_server_fixture.h"
 #include "store/inventory_repository.h"
 #include "store/pending_update_repository.h"
+#include "store/report_receipt_repository.h"
 
 namespace pk::server::host_tests {
 namespace {
@@ -182,6 +183,24 @@ TEST_F(ReportIntakeTest, MissingInventoryIsRequested) {
   ASSERT_TRUE(parsed);
   EXPECT_FALSE(parsed->inventory_needed);
   EXPECT_EQ(evaluated_.size(), 1u);
+}
+
+TEST_F(ReportIntakeTest, OldReceiptsArePruned) {
+  const auto old_report = makeReport(inventoryOf({"bash"}), true);
+  ASSERT_EQ(sendReport(host_, old_report).status, 200);
+
+  clock_.advance(kReportReceiptRetention + hours(1));
+  ASSERT_EQ(sendReport(host_, makeReport(inventoryOf({"bash"}), false)).status, 200);
+
+  bool remembered = true;
+  auto read = database_->read([&](store::Session& session) -> Result<void> {
+    auto found = store::hasReportReceipt(session, host_.host_id, old_report.report_id);
+    if (!found) return tl::unexpected(found.error());
+    remembered = *found;
+    return {};
+  });
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_FALSE(remembered);
 }
 
 TEST_F(ReportIntakeTest, UnchangedInventoryIsNotRewritten) {

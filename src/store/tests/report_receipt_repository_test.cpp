@@ -98,6 +98,24 @@ TEST_P(ReportReceiptRepositoryTest, PruneDeletesOnlyOlderReceipts) {
   EXPECT_TRUE(has(kFirst, "00000000000000000000000000000002"));
 }
 
+TEST_P(ReportReceiptRepositoryTest, HostPruneKeepsOtherHosts) {
+  const SystemTime start = clock_.now();
+  ASSERT_TRUE(record(kFirst, kReport, start));
+  ASSERT_TRUE(record(kSecond, kReport, start));
+
+  std::int64_t pruned = -1;
+  auto written = database().write([&](Session& session) -> Result<void> {
+    auto result = pruneHostReportReceipts(session, kFirst, start + hours(1));
+    if (!result) return tl::unexpected(result.error());
+    pruned = *result;
+    return {};
+  });
+  ASSERT_TRUE(written) << errorText(written);
+  EXPECT_EQ(pruned, 1);
+  EXPECT_FALSE(has(kFirst, kReport));
+  EXPECT_TRUE(has(kSecond, kReport));
+}
+
 TEST_P(ReportReceiptRepositoryTest, UnknownHostIsRejected) {
   auto recorded = record("h-00000000000000ff", kReport, clock_.now());
   ASSERT_FALSE(recorded);
