@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "server/app.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/support/temporary_directory.h"
@@ -260,6 +262,39 @@ TEST_F(ConfigFile, RejectsBadFilesWithLine) {
     EXPECT_EQ(message.rfind(path + test_case.location, 0), 0u) << message;
     EXPECT_NE(message.find(test_case.message_part), std::string::npos) << message;
   }
+}
+
+TEST_F(ConfigFile, FlagsOverrideFile) {
+  const auto path = write("port = 9443\nlisten_address = \"0.0.0.0\"\ndata_dir = \"/srv/pk\"\n");
+  ConfigOverrides overrides;
+  overrides.port = 0;
+  overrides.database = "sqlite:///tmp/other.db";
+  overrides.data_dir = "/srv/elsewhere";
+  overrides.listen_address = "127.0.0.1";
+  overrides.allow_plain_http = true;
+  const auto config = loadConfig(path, overrides);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->port, 0);
+  EXPECT_EQ(config->database, "sqlite:///tmp/other.db");
+  EXPECT_EQ(config->data_dir, "/srv/elsewhere");
+  EXPECT_EQ(config->listen_address, "127.0.0.1");
+  EXPECT_TRUE(config->allow_plain_http);
+
+  const auto untouched = loadConfig(path, {});
+  ASSERT_TRUE(untouched) << untouched.error().message;
+  EXPECT_EQ(untouched->port, 9443);
+  EXPECT_FALSE(untouched->allow_plain_http);
+}
+
+TEST_F(ConfigFile, BadFlagIsUsageError) {
+  const auto path = write("");
+  ConfigOverrides overrides;
+  overrides.listen_address = "not-an-address";
+  const auto config = loadConfig(path, overrides);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(exitStatusFor(config.error()), kExitUsage);
+  EXPECT_NE(config.error().message.find("command-line value: listen_address"), std::string::npos)
+      << config.error().message;
 }
 
 TEST_F(ConfigFile, MissingFileIsNotFound) {
