@@ -7,8 +7,8 @@
 //   3  PATCH /api/v1/hosts/{own id}            with an admin token
 //   4  POST /api/v1/enrolment-secrets          with an admin token
 // and the rest is the body. Whatever the body, every response must be JSON
-// with a 2xx or 4xx status (a 500 means a handler or the store failed on
-// input it should have rejected), a report for another host must get 403,
+// with a 2xx or 4xx status, because a 500 means a handler or the store failed
+// on input it should have rejected. A report for another host must get 403,
 // and an accepted report's response must parse. A violated property traps,
 // so libFuzzer records the input.
 //

@@ -30,7 +30,7 @@ constexpr std::size_t kMaxSecretNameLength = 200;
 constexpr std::size_t kMaxOwnerLength = 255;
 constexpr std::size_t kMaxCollectionNameLength = 64;
 constexpr std::size_t kMaxCollections = 100;
-// /etc/machine-id holds 32 hex digits; other systems' ids (GUIDs) are
+// /etc/machine-id contains 32 hex digits; other systems' ids (GUIDs) are
 // longer but far below this.
 constexpr std::size_t kMaxMachineIdLength = 255;
 

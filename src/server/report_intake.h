@@ -15,8 +15,8 @@ namespace pk::server {
 inline constexpr std::chrono::seconds kInventoryNeededCheckin{60};
 
 // How long a report id is remembered. An agent resends a report only until
-// it gets a response, so a repeat of a report accepted this long ago is not
-// expected; each accepted report prunes older receipts of its host.
+// it gets a response, so a repeat after this long is not expected. Each
+// accepted report prunes its host's older receipts.
 inline constexpr std::chrono::days kReportReceiptRetention{30};
 
 // Describes patchkeeper_checkins_total{result} on `metrics`. Results:

@@ -1,8 +1,9 @@
 #pragma once
 
-// The ids of the reports each host has had accepted, so that a report the
-// agent sends again (after a lost response, or from its outbox after an
-// outage) is applied exactly once.
+// The ids of the reports each host has had accepted. A report the agent
+// sends again (after a lost response, or from its outbox after an outage)
+// finds its receipt and is not applied twice, as long as the receipt has
+// not been pruned (see pruneReportReceipts below).
 
 #include <cstdint>
 #include <string>
