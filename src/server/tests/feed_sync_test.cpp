@@ -267,7 +267,9 @@ TEST_F(FeedSyncTest, LargeRemovalWaitsForConfirm) {
   // Both steps are in the audit log.
   std::vector<store::AuditEvent> events;
   auto read = database().read([&](store::Session& session) -> Result<void> {
-    auto listed = store::listAuditEvents(session, {.object_type = "feed"});
+    store::AuditQuery query;
+    query.object_type = "feed";
+    auto listed = store::listAuditEvents(session, query);
     if (!listed) return tl::unexpected(listed.error());
     events = std::move(*listed);
     return {};

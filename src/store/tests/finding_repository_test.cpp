@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "store/host_repository.h"
@@ -65,6 +67,13 @@ class FindingRepositoryTest : public conformance::StoreTest {
     });
     EXPECT_TRUE(read) << errorText(read);
     return found;
+  }
+
+  // Builds a query with the fields `set` assigns; the rest keep defaults.
+  static FindingQuery where(const std::function<void(FindingQuery&)>& set) {
+    FindingQuery query;
+    set(query);
+    return query;
   }
 
   static std::vector<std::int64_t> ids(const std::vector<StoredFinding>& findings) {
@@ -142,12 +151,12 @@ TEST_P(FindingRepositoryTest, UpdateChangesStatusAndAliases) {
   auto written = database().write([&](Session& session) { return updateFinding(session, value); });
   ASSERT_TRUE(written) << errorText(written);
 
-  auto fixed = list({.status = FindingStatus::kFixed});
+  auto fixed = list(where([](FindingQuery& q) { q.status = FindingStatus::kFixed; }));
   ASSERT_EQ(fixed.size(), 1u);
   EXPECT_EQ(fixed[0].installed_version, "1.0-2");
   EXPECT_EQ(fixed[0].fixed_at, clock_.now());
-  EXPECT_TRUE(list({.advisory = "CVE-2024-1"}).empty());
-  EXPECT_EQ(list({.advisory = "CVE-2024-9"}).size(), 1u);
+  EXPECT_TRUE(list(where([](FindingQuery& q) { q.advisory = "CVE-2024-1"; })).empty());
+  EXPECT_EQ(list(where([](FindingQuery& q) { q.advisory = "CVE-2024-9"; })).size(), 1u);
 
   value.id = 999;
   written = database().write([&](Session& session) { return updateFinding(session, value); });
@@ -175,23 +184,37 @@ TEST_P(FindingRepositoryTest, FiltersCombine) {
   std::int64_t id_d = insert(d);
 
   EXPECT_EQ(ids(list({})), (std::vector<std::int64_t>{id_a, id_b, id_c, id_d}));
-  EXPECT_EQ(ids(list({.host_id = "h-0000000000000001"})), (std::vector<std::int64_t>{id_a, id_b}));
-  EXPECT_EQ(ids(list({.advisory = "CVE-2024-1"})), (std::vector<std::int64_t>{id_a, id_c}));
-  EXPECT_EQ(ids(list({.advisory = "DSA-2"})), (std::vector<std::int64_t>{id_b}));
-  EXPECT_EQ(ids(list({.severity = "low"})), (std::vector<std::int64_t>{id_b}));
-  EXPECT_EQ(ids(list({.known_exploited_only = true})), (std::vector<std::int64_t>{id_a}));
-  EXPECT_EQ(ids(list({.status = FindingStatus::kOpen})),
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.host_id = "h-0000000000000001"; }))),
+            (std::vector<std::int64_t>{id_a, id_b}));
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.advisory = "CVE-2024-1"; }))),
+            (std::vector<std::int64_t>{id_a, id_c}));
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.advisory = "DSA-2"; }))),
+            (std::vector<std::int64_t>{id_b}));
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.severity = "low"; }))),
+            (std::vector<std::int64_t>{id_b}));
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.known_exploited_only = true; }))),
+            (std::vector<std::int64_t>{id_a}));
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.status = FindingStatus::kOpen; }))),
             (std::vector<std::int64_t>{id_a, id_b, id_d}));
-  EXPECT_EQ(ids(list({.source = FindingSource::kHostRepository})),
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.source = FindingSource::kHostRepository; }))),
             (std::vector<std::int64_t>{id_d}));
-  EXPECT_EQ(ids(list({.owner = "bob"})), (std::vector<std::int64_t>{id_c, id_d}));
-  EXPECT_EQ(ids(list({.status = FindingStatus::kOpen, .owner = "bob"})),
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.owner = "bob"; }))),
+            (std::vector<std::int64_t>{id_c, id_d}));
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) {
+              q.status = FindingStatus::kOpen;
+              q.owner = "bob";
+            }))),
             (std::vector<std::int64_t>{id_d}));
-  EXPECT_TRUE(list({.owner = "carol"}).empty());
+  EXPECT_TRUE(list(where([](FindingQuery& q) { q.owner = "carol"; })).empty());
 
   // Paging by id.
-  EXPECT_EQ(ids(list({.limit = 2})), (std::vector<std::int64_t>{id_a, id_b}));
-  EXPECT_EQ(ids(list({.after_id = id_b, .limit = 2})), (std::vector<std::int64_t>{id_c, id_d}));
+  EXPECT_EQ(ids(list(where([](FindingQuery& q) { q.limit = 2; }))),
+            (std::vector<std::int64_t>{id_a, id_b}));
+  EXPECT_EQ(ids(list(where([&](FindingQuery& q) {
+              q.after_id = id_b;
+              q.limit = 2;
+            }))),
+            (std::vector<std::int64_t>{id_c, id_d}));
 }
 
 TEST_P(FindingRepositoryTest, CountsOpenFindings) {
