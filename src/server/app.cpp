@@ -140,11 +140,11 @@ Result<void> ServerApp::prepareTls(std::ostream& out) {
 }
 
 void ServerApp::buildRouter() {
-  router_ = std::make_unique<Router>(makeAuthenticator(*context_));
+  domain_ = std::make_unique<Domain>(*context_, config_);
+  router_ = std::make_unique<Router>(domain_->authenticator());
 
   addSystemRoutes(*router_, *context_, {.openapi_json = openApiDocument(kServerVersion).dump()});
-
-  // Domain routes are added here.
+  domain_->addRoutes(*router_);
 
   metrics_.describe("patchkeeper_build_info", Metrics::Type::kGauge,
                     "Always 1; the version label names the running build.");
@@ -157,6 +157,7 @@ Result<void> ServerApp::start(std::ostream& out) {
   if (auto opened = openDatabase(); !opened) return opened;
   if (auto prepared = prepareTls(out); !prepared) return prepared;
   buildRouter();
+  if (auto started = domain_->start(); !started) return started;
 
   auto options = ListenerOptions::fromConfig(config_);
   if (tls_) {
@@ -178,6 +179,7 @@ void ServerApp::stop() {
   if (!listener_) return;
   listener_->stop();
   listener_.reset();
+  if (domain_) domain_->stop();
   spdlog::info("patchkeeper-server stopped");
 }
 

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "server/config.h"
 #include "server/context.h"
+#include "server/domain.h"
 #include "server/http.h"
 #include "server/http_listener.h"
 #include "server/metrics.h"
@@ -98,6 +99,7 @@ class ServerApp {
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<ServerContext> context_;
   std::optional<TlsIdentity> tls_;
+  std::unique_ptr<Domain> domain_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpListener> listener_;
 };

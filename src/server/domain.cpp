@@ -1,0 +1,88 @@
+#include "server/domain.h"
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "server/credentials.h"
+#include "server/host_routes.h"
+#include "server/people_routes.h"
+#include "server/vulnerability_routes.h"
+
+namespace pk::server {
+
+Domain::Domain(ServerContext& context, const ServerConfig& config)
+    : context_(context), config_(config) {
+  FeedServiceOptions options;
+  options.download_directory = std::filesystem::path(config.data_dir) / "downloads";
+  feeds_ = std::make_unique<FeedService>(context, evaluator_, config.feeds, options);
+}
+
+Domain::~Domain() {
+  stop();
+}
+
+Authenticate Domain::authenticator() {
+  return makeAuthenticator(context_);
+}
+
+void Domain::addRoutes(Router& router) {
+  PeopleOptions people;
+  people.session_ttl = std::chrono::hours(config_.session_hours);
+  people.max_failed_logins = config_.max_failed_logins;
+  people.throttle_window = std::chrono::minutes(config_.failed_login_window_minutes);
+  addPeopleRoutes(router, context_, people);
+
+  HostRouteOptions hosts;
+  hosts.evaluate_host = [this](store::Session& session, const std::string& host_id,
+                               SystemTime now) {
+    return evaluator_.evaluateHost(session, host_id, now);
+  };
+  hosts.checkin_interval = std::chrono::minutes(config_.checkin_interval_minutes);
+  hosts.stale_after = std::chrono::days(config_.stale_after_days);
+  addHostRoutes(router, context_, hosts);
+
+  addVulnerabilityRoutes(router, context_, *feeds_, std::chrono::days(config_.stale_after_days));
+}
+
+Result<void> Domain::start() {
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(config_.data_dir) / "downloads", error);
+  if (error) {
+    return fail(ErrorCode::kIoError,
+                "cannot create " + config_.data_dir + "/downloads: " + error.message());
+  }
+  if (auto started = feeds_->start(); !started) return started;
+
+  // One node runs the scheduled jobs. On SQLite every node shares one file,
+  // so a lock file beside the database is the leader lock.
+  auto lock = FileLeaderLock::open(std::filesystem::path(config_.data_dir) / "leader.lock");
+  if (!lock) return tl::unexpected(lock.error());
+  leader_lock_ = std::move(*lock);
+
+  std::vector<ScheduledJob> jobs;
+  for (const FeedSource& source : config_.feeds) {
+    jobs.push_back(ScheduledJob{
+        .name = "feed-sync:" + source.name,
+        .interval = std::chrono::minutes(source.interval_minutes),
+        .initial_delay = Elapsed(0),
+        .run =
+            [this, name = source.name] {
+              auto result = feeds_->sync(name);
+              if (!result) {
+                spdlog::error("feed={} sync could not be recorded: {}", name,
+                              result.error().message);
+              }
+            },
+    });
+  }
+  jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs));
+  jobs_->start();
+  return {};
+}
+
+void Domain::stop() {
+  if (jobs_) jobs_->stop();
+}
+
+}  // namespace pk::server
