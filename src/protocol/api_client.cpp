@@ -263,7 +263,12 @@ Result<ApiClient> ApiClient::create(ApiClientOptions options) {
   client.set_connection_timeout(static_cast<time_t>(settings.connect_timeout.count()), 0);
   client.set_read_timeout(static_cast<time_t>(settings.read_timeout.count()), 0);
   client.set_write_timeout(static_cast<time_t>(settings.write_timeout.count()), 0);
-  client.set_keep_alive(true);
+  // One connection per request. httplib 0.11.4 reuses a kept-alive
+  // connection without noticing that the server closed it (after its idle
+  // timeout, or a restart), and the next request then fails with a write
+  // error. The agent sends a few requests per check-in, so the extra TLS
+  // handshakes cost little.
+  client.set_keep_alive(false);
   if (!settings.bearer_token.empty()) client.set_bearer_token_auth(settings.bearer_token);
   return ApiClient(std::move(state));
 }

@@ -58,7 +58,7 @@ bool isPublicKeyPin(std::string_view pin);
 // certificate.
 Result<std::string> publicKeyPinFromPem(std::string_view certificate_pem);
 
-// One connection to one server, kept alive between requests. Not
+// A client of one server, opening a new connection for each request. Not
 // thread-safe: use one client per thread. Movable, not copyable.
 class ApiClient {
  public:

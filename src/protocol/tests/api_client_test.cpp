@@ -242,6 +242,29 @@ TEST_F(ApiClientTest, StoppedServerIsAnIoError) {
       << response.error().message;
 }
 
+// A kept-alive connection that the server closed in between (a restart, or
+// its idle timeout while the agent collected a report) must not fail the
+// next request.
+TEST_F(ApiClientTest, RequestAfterServerRestartSucceeds) {
+  auto server = std::make_unique<LoopbackServer>(files_);
+  addEchoRoutes(server->server());
+  ASSERT_TRUE(server->start());
+  const int port = server->port();
+
+  auto client = ApiClient::create({.base_url = server->url("https"), .server_pin = pin_});
+  ASSERT_TRUE(client) << client.error().message;
+  auto first = client->get("/one");
+  ASSERT_TRUE(first) << first.error().message;
+
+  server = std::make_unique<LoopbackServer>(files_);
+  addEchoRoutes(server->server());
+  ASSERT_TRUE(server->start(port));
+  auto second = client->post("/two", "{}");
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(requests_, 2);
+}
+
 TEST_F(ApiClientTest, MissingCaFileIsNotFound) {
   auto client = ApiClient::create(
       {.base_url = "https://127.0.0.1:1", .ca_file = (folder_->path() / "none.pem").string()});
