@@ -209,6 +209,9 @@ Result<std::optional<Identity>> AgentState::loadIdentity() {
     return json[key].get<std::string>();
   };
   Identity identity{field("host_id"), field("token"), field("server_url")};
+  identity.token_rejected = json.is_object() && json.contains("token_rejected") &&
+                            json["token_rejected"].is_boolean() &&
+                            json["token_rejected"].get<bool>();
   if (!protocol::isHostId(identity.host_id) || identity.token.empty()) {
     moveAside(path, "it is not JSON with a host_id and a token");
     return std::optional<Identity>();
@@ -219,7 +222,8 @@ Result<std::optional<Identity>> AgentState::loadIdentity() {
 Result<void> AgentState::saveIdentity(const Identity& identity) {
   const Json json{{"host_id", identity.host_id},
                   {"token", identity.token},
-                  {"server_url", identity.server_url}};
+                  {"server_url", identity.server_url},
+                  {"token_rejected", identity.token_rejected}};
   return writeFileAtomically(folder_ / "identity.json", json.dump(2) + "\n");
 }
 

@@ -2,7 +2,7 @@
 
 // What the agent keeps on disk between runs, in its state folder:
 //
-//   STATE/identity.json            host id, host token, server URL
+//   STATE/identity.json            host id, host token, server URL, token refused?
 //   STATE/acknowledged.json        the inventory hash the server last acknowledged
 //   STATE/outbox/NNNNNNNNNNNN-ID.json   reports not yet delivered, oldest first
 //   STATE/rejected/...             reports the server rejected (400, 413)
@@ -32,6 +32,9 @@ struct Identity {
   std::string host_id;
   std::string token;
   std::string server_url;  // the server that issued the token
+  // The server refused the token (401 or 403), so the agent enrols again
+  // when it can, even after a restart.
+  bool token_rejected = false;
 };
 
 // One report waiting in the outbox.

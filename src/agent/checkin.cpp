@@ -147,6 +147,7 @@ bool CheckinAgent::ensureEnrolled() {
     }
     identity_ = *loaded;
     if (identity_) {
+      token_rejected_ = identity_->token_rejected;
       client_.setBearerToken(identity_->token);
       if (identity_->server_url != config_.server_url) {
         logger().warn(
@@ -218,6 +219,11 @@ bool CheckinAgent::ensureEnrolled() {
   identity_ = identity;
   token_rejected_ = false;
   client_.setBearerToken(identity.token);
+  // The server keeps no inventory for a new enrolment, so the next report
+  // carries it in full.
+  if (auto cleared = state_.saveAcknowledgedHash(""); !cleared) {
+    logger().warn("cannot clear the acknowledged inventory hash: {}", cleared.error().message);
+  }
   return true;
 }
 
@@ -325,15 +331,17 @@ CycleOutcome CheckinAgent::deliverOutbox(CycleResult& result) {
 
     if (status == 401 || status == 403) {
       token_rejected_ = true;
+      identity_->token_rejected = true;
+      if (auto saved = state_.saveIdentity(*identity_); !saved) {
+        logger().warn("cannot record the refused token: {}", saved.error().message);
+      }
       logger().error(
           "the server refused the token of host={} (HTTP {}): it was revoked or has "
           "expired. Reports stay queued. {}",
           identity_->host_id, status,
-          config_.enrolment_secret.empty() && config_.enrolment_secret_file.empty()
-              ? "Configure an enrolment secret so the agent can enrol again once an "
-                "administrator approves re-enrolment."
-              : "The agent will try to enrol again; an administrator must approve "
-                "re-enrolment of this host.");
+          enrolmentSecretConfigured()
+              ? "The agent enrols again with its enrolment secret."
+              : "Configure an enrolment secret so that the agent can enrol again.");
       return CycleOutcome::kUnauthorized;
     }
 
@@ -366,6 +374,12 @@ CycleResult CheckinAgent::runCycle() {
   } else {
     const bool collected = collectAndQueue(false);
     result.outcome = deliverOutbox(result);
+    // A refused token may be replaced at once: the server lets a revoked
+    // host's machine enrol again, or an administrator approved it already.
+    if (result.outcome == CycleOutcome::kUnauthorized && enrolmentSecretConfigured() &&
+        ensureEnrolled()) {
+      result.outcome = deliverOutbox(result);
+    }
     if (!collected && result.outcome == CycleOutcome::kDelivered) {
       result.outcome = CycleOutcome::kCollectFailed;
     }

@@ -8,9 +8,12 @@
 //                  hash recorded as acknowledged, unless the server responded
 //                  with inventory_needed, in which case a report with the full
 //                  inventory is collected and queued at once;
-//   401, 403       the host token is revoked or expired: sending stops and an
-//                  error is logged. The next cycle tries to enrol again (an
-//                  admin must approve that) when a secret is configured;
+//   401, 403       the host token is revoked or expired: sending stops, an
+//                  error is logged, and the refusal is stored with the
+//                  identity. With an enrolment secret configured, the agent
+//                  enrols again at once and, when the server accepts that,
+//                  delivers the outbox with the new token; otherwise it
+//                  retries at each cycle;
 //   400, 413       the server will never accept this report: it moves to
 //                  rejected/ with a log line and delivery goes on;
 //   anything else  (no response, 5xx, 404, 408, 429): the report stays, the
@@ -118,6 +121,9 @@ class CheckinAgent {
  private:
   bool ensureEnrolled();
   std::optional<std::string> enrolmentSecret();
+  bool enrolmentSecretConfigured() const {
+    return !config_.enrolment_secret.empty() || !config_.enrolment_secret_file.empty();
+  }
   bool collectAndQueue(bool include_inventory);
   CycleOutcome deliverOutbox(CycleResult& result);
 

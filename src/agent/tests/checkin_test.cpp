@@ -37,6 +37,7 @@ struct ServerState {
   std::vector<std::string> accepted;  // report ids applied, in order; each once
   std::set<std::string> known_hashes;
   int enrolments = 0;
+  int report_posts = 0;  // every POST to the reports route, refused ones included
   std::string token = std::string(64, 'a');
 
   int enrol_status = 201;
@@ -71,6 +72,7 @@ void addRoutes(httplib::Server& server, ServerState& state) {
   server.Post(R"(/api/v1/hosts/(h-[0-9a-f]{16})/reports)",
               [&state](const httplib::Request& request, httplib::Response& response) {
                 std::lock_guard lock(state.mutex);
+                ++state.report_posts;
                 if (request.get_header_value("Authorization") != "Bearer " + state.token) {
                   return errorReply(response, 401, "invalid_token");
                 }
@@ -335,6 +337,39 @@ TEST_F(CheckinTest, RevokedTokenStopsSendingThenReenrols) {
   ASSERT_TRUE(identity);
   ASSERT_TRUE(identity->has_value());
   EXPECT_EQ((*identity)->token, server_state_.token);
+}
+
+TEST_F(CheckinTest, RevokedTokenReenrolsInSameCycle) {
+  CheckinAgent agent = makeAgent(sleeper_);
+  ASSERT_EQ(agent.runCycle().outcome, CycleOutcome::kDelivered);
+
+  // The server lets a revoked host's machine enrol again without approval.
+  server_state_.token = "revoked";
+  const CycleResult result = agent.runCycle();
+  EXPECT_EQ(result.outcome, CycleOutcome::kDelivered);
+  EXPECT_EQ(result.delivered, 1u);
+  EXPECT_EQ(result.queued, 0u);
+  EXPECT_EQ(server_state_.enrolments, 2);
+}
+
+TEST_F(CheckinTest, RefusedTokenIsRememberedAcrossRestart) {
+  {
+    CheckinAgent agent = makeAgent(sleeper_);
+    ASSERT_EQ(agent.runCycle().outcome, CycleOutcome::kDelivered);
+    server_state_.token = "revoked";
+    server_state_.enrol_status = 409;
+    ASSERT_EQ(agent.runCycle().outcome, CycleOutcome::kUnauthorized);
+  }
+  auto identity = state_->loadIdentity();
+  ASSERT_TRUE(identity);
+  ASSERT_TRUE(identity->has_value());
+  EXPECT_TRUE((*identity)->token_rejected);
+
+  // A new process enrols first instead of sending with the refused token.
+  const int posts_before = server_state_.report_posts;
+  CheckinAgent restarted = makeAgent(sleeper_);
+  EXPECT_EQ(restarted.runCycle().outcome, CycleOutcome::kNotEnrolled);
+  EXPECT_EQ(server_state_.report_posts, posts_before);
 }
 
 TEST_F(CheckinTest, RejectedReportMovesAsideAndDeliveryGoesOn) {
