@@ -34,7 +34,8 @@ class HashingSlot {
 
 std::size_t countCodePoints(std::string_view text) {
   std::size_t count = 0;
-  for (unsigned char byte : text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
     // UTF-8 continuation bytes are 10xxxxxx; every other byte starts a character.
     if ((byte & 0xC0) != 0x80) ++count;
   }

@@ -2,7 +2,7 @@
 // the real authenticator, over an in-memory SQLite database that has one
 // admin. The input is four lines (method, path, query string as
 // "a=b&c=d", Authorization header) followed by the body; an empty header
-// line uses the admin's session. Properties: no request is answered 500;
+// line uses the admin's session. Properties: no request gets a 500 response;
 // every body is JSON (JSON lines for the audit export, empty for 204);
 // every error has a code and a message; no response contains a password
 // hash. A violated property traps, so libFuzzer records the input.
