@@ -14,7 +14,7 @@ packages=(
   # Reference implementations used by differential tests and benchmarks
   libdpkg-dev libapt-pkg-dev librpm-dev rpm dpkg-dev
   # Tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils
+  libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils curl
 )
 
 if [[ $(id -u) -ne 0 ]]; then
