@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -86,6 +87,56 @@ T fieldOr(const nlohmann::json& json, const char* key, T fallback) {
   } catch (const nlohmann::json::exception&) {
     return fallback;
   }
+}
+
+bool sameRanges(const std::vector<std::vector<advisory::RangeEvent>>& a,
+                const std::vector<std::vector<advisory::RangeEvent>>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].size() != b[i].size()) return false;
+    for (std::size_t k = 0; k < a[i].size(); ++k) {
+      if (a[i][k].type != b[i][k].type || a[i][k].version != b[i][k].version) return false;
+    }
+  }
+  return true;
+}
+
+bool sameAffected(const advisory::AffectedPackage& a, const advisory::AffectedPackage& b) {
+  if (a.ecosystem != b.ecosystem || a.name != b.name || a.name_kind != b.name_kind ||
+      a.versions != b.versions || a.severity != b.severity || !sameRanges(a.ranges, b.ranges) ||
+      a.binaries.size() != b.binaries.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.binaries.size(); ++i) {
+    if (a.binaries[i].name != b.binaries[i].name ||
+        a.binaries[i].version != b.binaries[i].version) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Folds a second record with the same id into the first. One feed may
+// carry an id twice: AlmaLinux publishes some advisories in both its 8 and
+// its 9 folders. Identical entries are kept once; the others are added,
+// carrying their own record's severity where it differs.
+void mergeAdvisory(advisory::Advisory& kept, advisory::Advisory&& more) {
+  for (auto& affected : more.affected) {
+    if (!affected.severity && more.severity != kept.severity) affected.severity = more.severity;
+    bool present = std::any_of(kept.affected.begin(), kept.affected.end(),
+                               [&](const auto& entry) { return sameAffected(entry, affected); });
+    if (!present) kept.affected.push_back(std::move(affected));
+  }
+  for (auto& alias : more.aliases) {
+    if (std::find(kept.aliases.begin(), kept.aliases.end(), alias) == kept.aliases.end()) {
+      kept.aliases.push_back(std::move(alias));
+    }
+  }
+  if (!kept.cvss_score && more.cvss_score) {
+    kept.cvss_score = more.cvss_score;
+    kept.cvss_vector = std::move(more.cvss_vector);
+  }
+  if (more.modified > kept.modified) kept.modified = std::move(more.modified);
 }
 
 std::vector<store::AdvisoryPackageName> packagesOf(const advisory::Advisory& advisory) {
@@ -421,17 +472,27 @@ Result<FeedService::Fetched> FeedService::fetch(const FeedSource& source) const 
   }
 
   Fetched fetched;
+  std::map<std::string, advisory::Advisory> advisories;
   advisory::Enrichment enrichment;
   advisory::LoadReport report;
   auto loaded = advisory::loadFeed(
       path,
       [&](advisory::Advisory&& advisory) {
-        std::string body = encodeAdvisory(advisory);
-        std::string hash = contentHash(body);
-        fetched.advisories.insert_or_assign(advisory.id, std::make_pair(hash, std::move(body)));
+        auto [kept, inserted] = advisories.try_emplace(advisory.id);
+        if (inserted) {
+          kept->second = std::move(advisory);
+        } else {
+          mergeAdvisory(kept->second, std::move(advisory));
+        }
       },
       enrichment, report);
   if (!loaded) return tl::unexpected(loaded.error());
+  for (auto& [id, advisory] : advisories) {
+    std::string body = encodeAdvisory(advisory);
+    std::string hash = contentHash(body);
+    fetched.advisories.emplace(id, std::make_pair(std::move(hash), std::move(body)));
+  }
+  advisories.clear();
 
   fetched.skipped = static_cast<std::int64_t>(report.records_skipped);
   if (report.records_loaded == 0 && report.records_skipped > 0) {

@@ -167,6 +167,38 @@ TEST_F(FeedSyncTest, OnlyChangedRecordsTriggerReevaluation) {
   EXPECT_EQ(finding->severity, "critical");
 }
 
+TEST_F(FeedSyncTest, RepeatedIdsInOneFeedMerge) {
+  // The same record in two folders, as AlmaLinux publishes some advisories
+  // for both releases, and a variant of it for another release.
+  std::string text = readFile(sharedData(kAlmaFolder) / kXz);
+  std::filesystem::create_directories(feed_folder_ / "a");
+  std::filesystem::create_directories(feed_folder_ / "b");
+  std::filesystem::create_directories(feed_folder_ / "c");
+  std::ofstream(feed_folder_ / "a" / kXz) << text;
+  std::ofstream(feed_folder_ / "b" / kXz) << text;
+  std::string el8 = text;
+  for (auto at = el8.find("AlmaLinux:9"); at != std::string::npos; at = el8.find("AlmaLinux:9")) {
+    el8.replace(at, 11, "AlmaLinux:8");
+  }
+  std::ofstream(feed_folder_ / "c" / kXz) << el8;
+
+  addHost("h-0000000000000008", "AlmaLinux:8");
+  saveInventory("h-0000000000000008", Scheme::kRpm, {package("xz-libs", "5.2.4-3.el8", "xz")});
+  addHost("h-0000000000000009", "AlmaLinux:9");
+  saveInventory("h-0000000000000009", Scheme::kRpm, {package("xz-libs", "5.2.5-7.el9", "xz")});
+  auto& feeds = service({almaSource()});
+
+  FeedSyncResult result = sync(feeds, "osv-alma");
+  EXPECT_EQ(result.outcome, FeedSyncResult::Outcome::kApplied) << result.error;
+  EXPECT_EQ(result.record_count, 1);
+  EXPECT_EQ(result.hosts_evaluated, 2);
+  EXPECT_TRUE(findingOf("h-0000000000000008", "ALSA-2022:4940", "xz-libs"));
+  EXPECT_TRUE(findingOf("h-0000000000000009", "ALSA-2022:4940", "xz-libs"));
+
+  // Loading the same files again gives the same content hash.
+  EXPECT_EQ(sync(feeds, "osv-alma").changed, 0);
+}
+
 TEST_F(FeedSyncTest, MalformedFeedKeepsPreviousData) {
   addToFeed(kXz);
   addHost("h-0000000000000001", "AlmaLinux:9");
