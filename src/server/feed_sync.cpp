@@ -714,6 +714,8 @@ Result<FeedSyncResult> FeedService::applyPlan(const FeedSource& source, const Pl
     if (!changed) return {};
 
     // Re-evaluate, with the new index, only the hosts the changes can touch.
+    // NOTE: the index is rebuilt from every stored advisory of every feed,
+    // not patched, so a one-record change costs decoding them all.
     auto built = evaluator_.buildIndex(session);
     if (!built) return tl::unexpected(built.error());
     index = std::move(*built);
