@@ -38,6 +38,7 @@ constexpr std::size_t kMaxPathLength = 2048;
 struct RequestNotes {
   bool started = false;
   Elapsed start{0};
+  std::string path;
   std::string route;
   std::string principal;
 };
@@ -268,6 +269,7 @@ void HttpListener::configureServer() {
         notes = RequestNotes{};
         notes.started = true;
         notes.start = clock_.elapsed();
+        notes.path = wire.path;
 
         if (wire.path.size() > kMaxPathLength) {
           respondAndClose(response, 414, "uri_too_long",
@@ -359,6 +361,10 @@ void HttpListener::configureServer() {
   });
 
   server.set_logger([this](const httplib::Request& wire, const httplib::Response& response) {
+    // cpp-httplib answers a malformed request without the pre-routing
+    // handler, and a connection that broke mid-response may have skipped
+    // this logger, so notes from another request are dropped here.
+    if (notes.path != wire.path) notes = RequestNotes{};
     const Elapsed duration = notes.started ? clock_.elapsed() - notes.start : Elapsed{0};
     const double seconds = std::chrono::duration<double>(duration).count();
     const std::string route = notes.route.empty() ? "unmatched" : notes.route;
