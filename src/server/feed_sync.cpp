@@ -455,6 +455,24 @@ Result<void> FeedService::start() {
   return {};
 }
 
+Result<Elapsed> FeedService::firstSyncDelay(const FeedSource& source) {
+  std::optional<SystemTime> last_success;
+  auto read = context_.database.read([&](store::Session& session) -> Result<void> {
+    auto feed = store::getFeed(session, source.name);
+    if (!feed) return tl::unexpected(feed.error());
+    if (*feed) last_success = (*feed)->last_success_at;
+    return {};
+  });
+  if (!read) return tl::unexpected(read.error());
+  if (!last_success) return Elapsed{0};
+
+  SystemTime now = context_.clock.now();
+  Elapsed interval = std::chrono::minutes(source.interval_minutes);
+  if (*last_success > now) return Elapsed{0};
+  Elapsed since = now - *last_success;
+  return since >= interval ? Elapsed{0} : interval - since;
+}
+
 Result<FeedService::Fetched> FeedService::fetch(const FeedSource& source) const {
   std::optional<DownloadFolder> folder;
   std::filesystem::path path = source.path;

@@ -364,6 +364,33 @@ TEST_F(FeedSyncTest, KindMismatchFails) {
   EXPECT_EQ(advisoryCount("osv-alma"), 0);
 }
 
+TEST_F(FeedSyncTest, FirstSyncDelayFollowsLastSuccess) {
+  addToFeed(kXz);
+  FeedSource source = almaSource();
+  source.interval_minutes = 360;
+  auto& feeds = service({source});
+
+  auto never = feeds.firstSyncDelay(source);
+  ASSERT_TRUE(never);
+  EXPECT_EQ(*never, Elapsed{0});
+
+  sync(feeds, "osv-alma");
+  clock_.advance(std::chrono::hours(2));
+  auto partway = feeds.firstSyncDelay(source);
+  ASSERT_TRUE(partway);
+  EXPECT_EQ(*partway, Elapsed(std::chrono::hours(4)));
+
+  clock_.advance(std::chrono::hours(5));
+  auto overdue = feeds.firstSyncDelay(source);
+  ASSERT_TRUE(overdue);
+  EXPECT_EQ(*overdue, Elapsed{0});
+
+  clock_.setNow(clock_.now() - std::chrono::hours(24));
+  auto clock_went_back = feeds.firstSyncDelay(source);
+  ASSERT_TRUE(clock_went_back);
+  EXPECT_EQ(*clock_went_back, Elapsed{0});
+}
+
 TEST_F(FeedSyncTest, UnknownFeedIsNotFound) {
   auto& feeds = service({almaSource()});
   auto result = feeds.sync("nope");
