@@ -14,8 +14,8 @@ struct FeedSource {
   // "debian-tracker" (the tracker's JSON export), "alpine-secdb", "csaf",
   // "kev" or "epss". "auto" recognises the format from the content.
   std::string kind = "auto";
-  std::string url;   // https:// or http:// to download; exclusive with path
-  std::string path;  // a local file or folder
+  std::string url;             // https:// or http:// to download; exclusive with path
+  std::string path;            // a local file or folder
   int interval_minutes = 360;  // how often the job runner syncs it
   // A sync that would remove more than this share of the feed's records
   // waits for an admin to confirm it.
