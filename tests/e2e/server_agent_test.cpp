@@ -67,13 +67,6 @@ nlohmann::json waitFor(Fleet& fleet, const std::string& path,
   return last;
 }
 
-std::string hostIdByHostname(const nlohmann::json& hosts, const std::string& hostname) {
-  for (const auto& host : hosts["items"]) {
-    if (host["hostname"] == hostname) return host["id"].get<std::string>();
-  }
-  return {};
-}
-
 TEST(ServerAndAgents, SandboxVulnerabilityAndThisMachinesUpdatesAreReportedThenFixed) {
   auto fleet = Fleet::create("e2e-fleet", dsaFeed());
   ASSERT_TRUE(fleet) << fleet.error().message;
@@ -237,9 +230,9 @@ TEST(ServerAndAgents, KillNineDuringInventoryUploadsLeavesNothingHalfWritten) {
   std::vector<std::thread> uploaders;
   for (int i = 0; i < kHosts; ++i) {
     uploaders.emplace_back([&, i] {
-      auto client = protocol::ApiClient::create({.base_url = fleet->baseUrl(),
-                                                 .server_pin = fleet->pin(),
-                                                 .bearer_token = hosts[i].token});
+      const Host& host = hosts[static_cast<std::size_t>(i)];
+      auto client = protocol::ApiClient::create(
+          {.base_url = fleet->baseUrl(), .server_pin = fleet->pin(), .bearer_token = host.token});
       if (!client) return;
       for (int round = 1; round < 1000; ++round) {
         protocol::InventoryPayload payload;
@@ -262,8 +255,8 @@ TEST(ServerAndAgents, KillNineDuringInventoryUploadsLeavesNothingHalfWritten) {
         report.os.ecosystem = "Debian:12";
         report.inventory_hash = protocol::inventoryHash(payload);
         report.inventory = std::move(payload);
-        auto response = client->post("/api/v1/hosts/" + hosts[i].id + "/reports",
-                                     protocol::toJson(report).dump());
+        auto response =
+            client->post("/api/v1/hosts/" + host.id + "/reports", protocol::toJson(report).dump());
         if (!response) return;  // the server is gone
         if (response->status == 200) ++acknowledged;
       }
