@@ -119,7 +119,7 @@ int runEnrolmentSecretsCreate(const EnrolmentSecretCreateOptions& options, Admin
 
 int runEnrolmentSecretsDelete(std::int64_t id, AdminContext& ctx) {
   if (!callApi(ctx, "DELETE", fmt::format("/api/v1/enrolment-secrets/{}", id))) return kExitError;
-  ctx.out << fmt::format("enrolment secret {} deleted: hosts can no longer enrol with it\n", id);
+  ctx.out << fmt::format("enrolment secret {} revoked: hosts can no longer enrol with it\n", id);
   return kExitOk;
 }
 
@@ -229,7 +229,7 @@ void addHostCommands(CLI::App& app, AdminRunner& runner) {
 
   auto delete_id = std::make_shared<std::int64_t>();
   auto* remove =
-      secrets->add_subcommand("delete", "Delete a secret so that no host enrols with it");
+      secrets->add_subcommand("delete", "Revoke a secret so that no host enrols with it any more");
   remove->add_option("ID", *delete_id, "the secret's id, from `enrolment-secrets list`")
       ->required()
       ->check(CLI::PositiveNumber);

@@ -212,6 +212,17 @@ TEST_F(AdminCommandsAgainstServer, AdminWorkflowIsAudited) {
   EXPECT_EQ(secrets.out.find(secret_json["secret"].get<std::string>()), std::string::npos)
       << "a listing must not show the secret again";
 
+  std::string secret_id = std::to_string(secret_json["id"].get<std::int64_t>());
+  auto revoke_secret = run("enrolment-secrets delete " + secret_id);
+  ASSERT_EQ(revoke_secret.exit_status, 0) << revoke_secret.err;
+  auto after_revoke = run("enrolment-secrets list --format json");
+  ASSERT_EQ(after_revoke.exit_status, 0) << after_revoke.err;
+  EXPECT_EQ(nlohmann::json::parse(after_revoke.out).at(0)["status"], "revoked") << after_revoke.out;
+
+  auto unknown_host = run("hosts show h-0123456789abcdef");
+  EXPECT_EQ(unknown_host.exit_status, 3);
+  EXPECT_NE(unknown_host.err.find("(not_found)"), std::string::npos) << unknown_host.err;
+
   auto exported = run("audit export --since 1h");
   ASSERT_EQ(exported.exit_status, 0) << exported.err;
   std::vector<std::string> actions;

@@ -170,6 +170,7 @@ TEST(AdminEnrolmentSecretCommands, Delete) {
   EXPECT_EQ(runEnrolmentSecretsDelete(4, fake.ctx), kExitOk);
   EXPECT_EQ(fake.transport.requests[0].method, "DELETE");
   EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/enrolment-secrets/4");
+  EXPECT_EQ(fake.out.str(), "enrolment secret 4 revoked: hosts can no longer enrol with it\n");
 }
 
 TEST(AdminFindingCommands, ListMapsEveryFilter) {
