@@ -361,7 +361,7 @@ void HttpListener::configureServer() {
   });
 
   server.set_logger([this](const httplib::Request& wire, const httplib::Response& response) {
-    // cpp-httplib answers a malformed request without the pre-routing
+    // cpp-httplib responds to a malformed request without the pre-routing
     // handler, and a connection that broke mid-response may have skipped
     // this logger, so notes from another request are dropped here.
     if (notes.path != wire.path) notes = RequestNotes{};
