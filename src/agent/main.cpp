@@ -101,10 +101,6 @@ std::optional<AgentConfig> loadConfig(const std::string& path, const Overrides& 
 }
 
 int runAgent(const AgentConfig& config, bool once) {
-  // A server that closes a TLS connection mid-write must give an error, not
-  // end the process.
-  ::signal(SIGPIPE, SIG_IGN);
-
   // A thread receives SIGTERM and SIGINT with sigwait, because a signal
   // handler could not safely wake the sleeping loop. Every thread started
   // after this inherits the blocked mask.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <csignal>
 #include <filesystem>
 #include <utility>
 
@@ -201,6 +202,8 @@ struct ApiClient::State {
 };
 
 Result<ApiClient> ApiClient::create(ApiClientOptions options) {
+  // OpenSSL writes with write(2), which raises SIGPIPE on a closed socket.
+  std::signal(SIGPIPE, SIG_IGN);
   auto url = parseBaseUrl(options.base_url);
   if (!url) return tl::unexpected(url.error());
   if (!url->tls && !options.allow_plain_http) {

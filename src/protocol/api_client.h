@@ -59,7 +59,10 @@ bool isPublicKeyPin(std::string_view pin);
 Result<std::string> publicKeyPinFromPem(std::string_view certificate_pem);
 
 // A client of one server, opening a new connection for each request. Not
-// thread-safe: use one client per thread. Movable, not copyable.
+// thread-safe: use one client per thread. Movable, not copyable. Creating a
+// client sets SIGPIPE to ignored for the whole process, so that a server
+// closing a TLS connection mid-write fails that request instead of ending
+// the process.
 class ApiClient {
  public:
   // Checks the options and prepares the TLS context; no connection is made

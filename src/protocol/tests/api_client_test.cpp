@@ -2,10 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "protocol/tests/loopback_server.h"
 #include "tests/support/temporary_directory.h"
@@ -240,6 +248,59 @@ TEST_F(ApiClientTest, StoppedServerIsAnIoError) {
   EXPECT_EQ(response.error().code, ErrorCode::kIoError);
   EXPECT_NE(response.error().message.find(fmt::format("127.0.0.1:{}", port)), std::string::npos)
       << response.error().message;
+}
+
+// A server that completes the TLS handshake, half-closes, and resets the
+// connection once the client is sending a large body. The client's next
+// write(2) after the reset fails with EPIPE and raises SIGPIPE, which ends
+// the process unless the signal is ignored.
+TEST_F(ApiClientTest, ServerClosingMidUploadIsAnIoError) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int port = ntohs(address.sin_port);
+
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_server_method()),
+                                                            &SSL_CTX_free);
+  ASSERT_TRUE(context);
+  ASSERT_EQ(
+      SSL_CTX_use_certificate_file(context.get(), files_.certificate.c_str(), SSL_FILETYPE_PEM), 1);
+  ASSERT_EQ(
+      SSL_CTX_use_PrivateKey_file(context.get(), files_.private_key.c_str(), SSL_FILETYPE_PEM), 1);
+
+  std::thread server([&] {
+    int connection = ::accept(listener, nullptr, nullptr);
+    if (connection < 0) return;
+    SSL* tls = SSL_new(context.get());
+    SSL_set_fd(tls, connection);
+    if (SSL_accept(tls) == 1) {
+      // The FIN puts the client's socket in CLOSE_WAIT, where a reset sets
+      // EPIPE rather than ECONNRESET.
+      ::shutdown(connection, SHUT_WR);
+      std::array<char, 512> start{};
+      ::recv(connection, start.data(), start.size(), MSG_WAITALL);
+    }
+    // A zero linger time makes close() send a reset.
+    linger reset{.l_onoff = 1, .l_linger = 0};
+    ::setsockopt(connection, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    SSL_free(tls);
+    ::close(connection);
+  });
+
+  auto client = ApiClient::create(
+      {.base_url = fmt::format("https://127.0.0.1:{}", port), .server_pin = pin_});
+  ASSERT_TRUE(client) << client.error().message;
+  auto response = client->post("/api/v1/upload", std::string(32U << 20U, 'x'));
+  server.join();
+  ::close(listener);
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code, ErrorCode::kIoError);
 }
 
 // A kept-alive connection that the server closed in between (a restart, or
