@@ -62,10 +62,14 @@ Result<void> Domain::start() {
 
   std::vector<ScheduledJob> jobs;
   for (const FeedSource& source : config_.feeds) {
+    // A restart waits out the rest of each feed's interval rather than
+    // fetching every feed again at once.
+    auto delay = feeds_->firstSyncDelay(source);
+    if (!delay) return tl::unexpected(delay.error());
     jobs.push_back(ScheduledJob{
         .name = "feed-sync:" + source.name,
         .interval = std::chrono::minutes(source.interval_minutes),
-        .initial_delay = Elapsed(0),
+        .initial_delay = *delay,
         .run =
             [this, name = source.name] {
               auto result = feeds_->sync(name);
