@@ -67,7 +67,7 @@ nlohmann::json waitFor(Fleet& fleet, const std::string& path,
   return last;
 }
 
-TEST(ServerAndAgents, SandboxVulnerabilityAndThisMachinesUpdatesAreReportedThenFixed) {
+TEST(ServerAndAgents, FindingsReportedThenFixed) {
   auto fleet = Fleet::create("e2e-fleet", dsaFeed());
   ASSERT_TRUE(fleet) << fleet.error().message;
   ASSERT_TRUE(fleet->startServer()) << fleet->serverLog();
@@ -79,7 +79,8 @@ TEST(ServerAndAgents, SandboxVulnerabilityAndThisMachinesUpdatesAreReportedThenF
   ASSERT_TRUE(writeSandbox(sandbox, "2:1.20.11-1+deb11u5"));
   auto sandbox_config = fleet->writeAgentConfig("sandbox", sandbox, *secret);
   auto machine_config = fleet->writeAgentConfig("machine", "/", *secret);
-  ASSERT_TRUE(sandbox_config && machine_config);
+  ASSERT_TRUE(sandbox_config);
+  ASSERT_TRUE(machine_config);
   ASSERT_EQ(fleet->runAgentOnce(*sandbox_config), 0);
   ASSERT_EQ(fleet->runAgentOnce(*machine_config), 0);
 
@@ -114,7 +115,7 @@ TEST(ServerAndAgents, SandboxVulnerabilityAndThisMachinesUpdatesAreReportedThenF
   ASSERT_TRUE(found) << open.dump(2) << fleet->serverLog();
 
   // This machine's pending security updates, as the server reports them,
-  // against what the apt lists of this machine say, read in-process.
+  // compared with the updates found in-process from this machine's apt lists.
   auto machine = inventory::readHostInventory("/");
   ASSERT_TRUE(machine) << machine.error().message;
   std::vector<inventory::Package> installed;
@@ -157,7 +158,7 @@ TEST(ServerAndAgents, SandboxVulnerabilityAndThisMachinesUpdatesAreReportedThenF
   EXPECT_TRUE(found) << fixed.dump(2);
 }
 
-TEST(ServerAndAgents, ReportsQueuedWhileTheServerIsDownArriveExactlyOnce) {
+TEST(ServerAndAgents, QueuedReportsArriveExactlyOnce) {
   auto fleet = Fleet::create("e2e-outbox", "");
   ASSERT_TRUE(fleet) << fleet.error().message;
   ASSERT_TRUE(fleet->startServer()) << fleet->serverLog();
@@ -171,7 +172,7 @@ TEST(ServerAndAgents, ReportsQueuedWhileTheServerIsDownArriveExactlyOnce) {
   ASSERT_EQ(fleet->runAgentOnce(*config), 0);
 
   // Three check-ins while the server is stopped: each is queued, and the
-  // agent says it could not deliver.
+  // agent exits with status 3 because it could not deliver.
   fleet->stopServer(SIGTERM);
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ(fleet->runAgentOnce(*config), 3) << "round " << round;
@@ -196,7 +197,7 @@ TEST(ServerAndAgents, ReportsQueuedWhileTheServerIsDownArriveExactlyOnce) {
   EXPECT_EQ(distinct, 5);
 }
 
-TEST(ServerAndAgents, KillNineDuringInventoryUploadsLeavesNothingHalfWritten) {
+TEST(ServerAndAgents, KillDuringUploadsKeepsInventoriesWhole) {
   auto fleet = Fleet::create("e2e-crash", "");
   ASSERT_TRUE(fleet) << fleet.error().message;
   ASSERT_TRUE(fleet->startServer()) << fleet->serverLog();
@@ -220,7 +221,8 @@ TEST(ServerAndAgents, KillNineDuringInventoryUploadsLeavesNothingHalfWritten) {
                                  .hostname = "crash-" + std::to_string(i),
                                  .machine_id = std::string(31, 'a') + std::to_string(i)};
     auto response = client->post("/api/v1/enrol", protocol::toJson(enrol).dump());
-    ASSERT_TRUE(response && response->status == 201) << (response ? response->body : "");
+    ASSERT_TRUE(response) << response.error().message;
+    ASSERT_EQ(response->status, 201) << response->body;
     auto enrolled = protocol::parseEnrolResponse(response->body);
     ASSERT_TRUE(enrolled);
     hosts.push_back({enrolled->host_id, enrolled->token});
