@@ -10,11 +10,13 @@ packages=(
   # Libraries
   libexpected-dev nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libzip-dev zlib1g-dev liblzma-dev liblz4-dev libarchive-dev
-  libssl-dev libsodium-dev libsqlite3-dev libcpp-httplib-dev libbrotli-dev
+  libssl-dev libsodium-dev libsqlite3-dev libcpp-httplib-dev libbrotli-dev libpq-dev
+  libical-dev libhowardhinnant-date-dev tzdata
   # Reference implementations used by differential tests and benchmarks
   libdpkg-dev libapt-pkg-dev librpm-dev rpm dpkg-dev
   # Tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils curl
+  libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils curl postgresql
+  python3-dateutil python3-icalendar
 )
 
 if [[ $(id -u) -ne 0 ]]; then
