@@ -322,6 +322,13 @@ Error describeFailure(const std::string& url, httplib::Error error, const PinChe
     return Error{ErrorCode::kIoError,
                  fmt::format("could not load the trusted CA certificates for {}", url)};
   }
+  if (error == httplib::Error::Connection) {
+    return Error{ErrorCode::kIoError,
+                 fmt::format("could not connect to {}: the connection was refused or timed out; "
+                             "check that the server is running and that the URL's host and port "
+                             "are right",
+                             url)};
+  }
   return Error{ErrorCode::kIoError,
                fmt::format("request to {} failed: {}", url, httplib::to_string(error))};
 }

@@ -246,7 +246,9 @@ TEST_F(ApiClientTest, StoppedServerIsAnIoError) {
   auto response = client->get("/api/v1/me");
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code, ErrorCode::kIoError);
-  EXPECT_NE(response.error().message.find(fmt::format("127.0.0.1:{}", port)), std::string::npos)
+  EXPECT_NE(
+      response.error().message.find(fmt::format("could not connect to https://127.0.0.1:{}", port)),
+      std::string::npos)
       << response.error().message;
 }
 
