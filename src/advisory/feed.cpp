@@ -127,8 +127,7 @@ class FeedLoader {
     auto status = fs::status(path, error);
     if (error || !fs::exists(status)) {
       return fail(ErrorCode::kNotFound,
-                  fmt::format("advisory feed {} does not exist; check the --advisories path",
-                              path.string()));
+                  fmt::format("advisory feed {} does not exist", path.string()));
     }
     if (fs::is_directory(status)) return loadFolder(path);
 

@@ -168,7 +168,9 @@ int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
         path, [&](advisory::Advisory&& record) { index.add(std::move(record), report); },
         enrichment, report, load_options);
     if (!loaded) {
-      err << "patchkeeper: " << loaded.error().message << '\n';
+      err << "patchkeeper: " << loaded.error().message;
+      if (loaded.error().code == ErrorCode::kNotFound) err << "; check the --advisories path";
+      err << '\n';
       return exitCodeFor(loaded.error());
     }
     if (!options.quiet) {

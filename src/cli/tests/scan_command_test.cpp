@@ -251,7 +251,8 @@ TEST(ScanRoot, UnknownDistributionExitsThree) {
 TEST_F(ScanDebian, MissingFeedExitsThree) {
   auto result = scan("--advisories /nonexistent/feed.json");
   EXPECT_EQ(result.exit_status, 3);
-  EXPECT_NE(result.err.find("/nonexistent/feed.json does not exist"), std::string::npos)
+  EXPECT_NE(result.err.find("/nonexistent/feed.json does not exist; check the --advisories path"),
+            std::string::npos)
       << result.err;
 }
 
