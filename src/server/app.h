@@ -25,9 +25,8 @@
 namespace pk::server {
 
 // The server's version, shown by `patchkeeper-server version` and in the
-// OpenAPI document. NOTE: kept by hand in step with the project VERSION in
-// the top-level CMakeLists.txt.
-inline constexpr std::string_view kServerVersion = "0.1.0";
+// OpenAPI document: the project VERSION of the top-level CMakeLists.txt.
+inline constexpr std::string_view kServerVersion = PK_PROJECT_VERSION;
 
 // Exit statuses of patchkeeper-server.
 inline constexpr int kExitOk = 0;

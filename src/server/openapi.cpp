@@ -371,8 +371,9 @@ std::vector<std::string> pathParameterNames(std::string_view path) {
 
 std::string errorResponseName(int status) {
   static const std::map<int, std::string> kNames = {
-      {400, "BadRequest"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "NotFound"},
-      {409, "Conflict"},   {413, "TooLarge"},     {429, "Throttled"}, {503, "NotReady"}};
+      {400, "BadRequest"}, {401, "Unauthorized"},   {403, "Forbidden"},
+      {404, "NotFound"},   {409, "Conflict"},       {413, "TooLarge"},
+      {429, "Throttled"},  {502, "FeedSyncFailed"}, {503, "NotReady"}};
   return kNames.at(status);
 }
 
@@ -588,7 +589,7 @@ std::vector<Operation> operations() {
        nullptr,
        200,
        ref("FeedSyncResult"),
-       {404, 409}},
+       {404, 409, 502}},
       {"post",
        "/api/v1/feeds/{name}/confirm",
        "confirmFeed",
@@ -598,7 +599,7 @@ std::vector<Operation> operations() {
        nullptr,
        200,
        ref("FeedSyncResult"),
-       {404, 409}},
+       {404, 409, 502}},
 
       // People
       {"post",
@@ -773,6 +774,9 @@ Json errorResponses() {
       {409, "The change conflicts with the current state"},
       {413, "The request body is larger than the server accepts"},
       {429, "Too many failed logins; try again later"},
+      {502,
+       "The feed could not be fetched or read; the message gives the reason and the feed "
+       "keeps its last good data"},
       {503, "Not ready; the message gives the reason"},
   };
   Json responses = Json::object();

@@ -177,6 +177,17 @@ TEST(OpenApi, PermissionsMatchTheContract) {
   EXPECT_EQ(permission("/api/v1/reports/compliance", "get"), "read_reports");
 }
 
+// A sync whose download or parse fails answers 502; clients need to know.
+TEST(OpenApi, FeedSyncAndConfirmDocumentUpstreamFailure) {
+  const auto document = openApiDocument("test");
+  for (const char* path : {"/api/v1/feeds/{name}/sync", "/api/v1/feeds/{name}/confirm"}) {
+    SCOPED_TRACE(path);
+    const auto& responses = document.at("paths").at(path).at("post").at("responses");
+    ASSERT_TRUE(responses.contains("502"));
+    EXPECT_EQ(responses.at("502").at("$ref"), "#/components/responses/FeedSyncFailed");
+  }
+}
+
 TEST(OpenApi, ComparablePathsFromTable) {
   const struct {
     const char* pattern;
