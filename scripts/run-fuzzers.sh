@@ -19,8 +19,12 @@ passed=0
 for target in "${targets[@]}"; do
   name=$(basename "$target")
   seeds="$root/fuzz/corpus/$name"
+  if [[ ! -d $seeds ]]; then
+    echo "run-fuzzers: $name has no seeds; add some to fuzz/corpus/$name/" >&2
+    exit 1
+  fi
   work=$(mktemp -d)
-  [[ -d $seeds ]] && cp -r "$seeds"/. "$work"/
+  cp -r "$seeds"/. "$work"/
   echo "run-fuzzers: $name for ${seconds}s"
   if ! "$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build_dir/" \
