@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "store/postgresql_database.h"
 #include "store/sqlite_database.h"
 
 namespace pk::store {
@@ -85,16 +86,15 @@ Result<std::unique_ptr<Database>> openDatabase(std::string_view connection_strin
 
   if (connection_string.starts_with("postgresql://") ||
       connection_string.starts_with("postgres://")) {
-    return fail(ErrorCode::kUnsupported,
-                "this build has no PostgreSQL backend yet; use a sqlite:// connection string");
+    return openPostgresql(connection_string);
   }
 
   // Only the scheme is repeated: the rest may hold a password.
   const std::string_view scheme = connection_string.substr(0, connection_string.find(':'));
   return fail(ErrorCode::kInvalidArgument,
               fmt::format("unknown database connection string scheme \"{}\"; use "
-                          "sqlite:///absolute/path.db, sqlite://relative/path.db or "
-                          "sqlite::memory:",
+                          "sqlite:///absolute/path.db, sqlite://relative/path.db, "
+                          "sqlite::memory: or postgresql://user:password@host:port/dbname",
                           scheme));
 }
 

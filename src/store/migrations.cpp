@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "store/postgresql_database.h"
 #include "store/schema_parts.h"
 
 namespace pk::store {
@@ -71,32 +72,40 @@ Result<void> runStatements(Session& session, const std::vector<std::string_view>
   return {};
 }
 
+// The PostgreSQL advisory lock key that migrating holds ("pk_migra" in
+// ASCII), so that nodes starting together on one database take turns.
+constexpr std::int64_t kMigrationLockKey = 0x706b5f6d69677261;
+
 // Applies `migration` unless the database already has it. The version is
 // read again inside the write transaction, so two processes migrating one
-// database at once apply each migration once.
+// database at once apply each migration once. On PostgreSQL the
+// transaction first takes an advisory lock and reads at READ COMMITTED, so
+// a node that waited for another sees the migration the other committed
+// instead of failing on a table that now exists.
 Result<void> applyOne(Database& database, const Migration& migration, std::int64_t latest_version,
                       const Clock& clock) {
   const Backend backend = database.backend();
-  auto applied = database.write([&](Session& session) -> Result<void> {
-    if (auto created = session.execute(kCreateSchemaMigrations); !created) return created;
+  auto applied =
+      writeUnderAdvisoryLock(database, kMigrationLockKey, [&](Session& session) -> Result<void> {
+        if (auto created = session.execute(kCreateSchemaMigrations); !created) return created;
 
-    auto version = versionIn(session, backend);
-    if (!version) return tl::unexpected(version.error());
-    if (*version > latest_version) return tl::unexpected(tooNewError(*version, latest_version));
-    if (*version >= migration.version) return {};
+        auto version = versionIn(session, backend);
+        if (!version) return tl::unexpected(version.error());
+        if (*version > latest_version) return tl::unexpected(tooNewError(*version, latest_version));
+        if (*version >= migration.version) return {};
 
-    if (auto done = runStatements(session, migration.statements); !done) return done;
-    const auto& specific =
-        backend == Backend::kSqlite ? migration.sqlite_statements : migration.postgresql_statements;
-    if (auto done = runStatements(session, specific); !done) return done;
+        if (auto done = runStatements(session, migration.statements); !done) return done;
+        const auto& specific = backend == Backend::kSqlite ? migration.sqlite_statements
+                                                           : migration.postgresql_statements;
+        if (auto done = runStatements(session, specific); !done) return done;
 
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
-            .count();
-    return session.execute(
-        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-        {migration.version, std::string(migration.name), now});
-  });
+        const std::int64_t now =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
+                .count();
+        return session.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            {migration.version, std::string(migration.name), now});
+      });
   if (!applied && applied.error().code != ErrorCode::kUnsupported) {
     return fail(applied.error().code,
                 fmt::format("schema migration {} ({}) failed and was rolled back: {}",

@@ -4,7 +4,9 @@
 // backend against a fresh, fully migrated database. SQLite always runs,
 // on a new file in a temporary directory. PostgreSQL runs only when the
 // environment variable PK_TEST_POSTGRESQL contains a connection string,
-// and is skipped otherwise.
+// and is skipped otherwise; each test then creates its own database
+// pk_test_<random hex> on that server (the user needs CREATEDB) and drops
+// it when the test ends.
 //
 // Use it in src/store/tests/<aggregate>_repository_test.cpp:
 //
@@ -48,6 +50,36 @@ std::string errorText(const Result<T>& result) {
   return std::string(errorCodeName(result.error().code)) + ": " + result.error().message;
 }
 
+// Reads PK_TEST_POSTGRESQL; nullopt when it is unset or empty.
+std::optional<std::string> postgresqlTestServer();
+
+// A PostgreSQL database that exists for one test: created empty (UTF8,
+// C collation, so text sorts byte by byte as in SQLite) on the server of
+// `admin_connection_string` and dropped, with any connections still open
+// to it, by the destructor.
+class TemporaryPostgresqlDatabase {
+ public:
+  static Result<TemporaryPostgresqlDatabase> create(const std::string& admin_connection_string);
+  TemporaryPostgresqlDatabase(TemporaryPostgresqlDatabase&& other) noexcept;
+  TemporaryPostgresqlDatabase& operator=(TemporaryPostgresqlDatabase&&) = delete;
+  TemporaryPostgresqlDatabase(const TemporaryPostgresqlDatabase&) = delete;
+  ~TemporaryPostgresqlDatabase();
+
+  // The connection string of the new database.
+  const std::string& connectionString() const { return connection_string_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  TemporaryPostgresqlDatabase(std::string admin, std::string name, std::string connection_string)
+      : admin_(std::move(admin)),
+        name_(std::move(name)),
+        connection_string_(std::move(connection_string)) {}
+
+  std::string admin_;
+  std::string name_;
+  std::string connection_string_;
+};
+
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   // Opens a fresh database of the backend named by GetParam() and migrates
@@ -55,6 +87,9 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   // without PK_TEST_POSTGRESQL; fails it if the database cannot be opened
   // or migrated.
   void SetUp() override;
+
+  // Closes the database, then drops a PostgreSQL test database.
+  void TearDown() override;
 
   Database& database() { return *database_; }
   Backend backend() const { return database_->backend(); }
@@ -76,6 +111,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
  private:
   std::optional<test_support::TemporaryDirectory> directory_;
+  // PK_TEST_POSTGRESQL, through which the test database is dropped.
+  std::optional<TemporaryPostgresqlDatabase> postgresql_database_;
   std::string connection_string_;
   std::unique_ptr<Database> database_;
 };

@@ -93,12 +93,20 @@ TEST_P(DatabaseTest, RowAccessorsConvertColumns) {
 }
 
 TEST_P(DatabaseTest, TextRoundTripsUnchanged) {
-  const std::vector<std::string> texts = {"",
-                                          "plain",
-                                          "naïve café ☕",
-                                          std::string("nul\0inside", 10),
-                                          std::string(100000, 'x'),
-                                          "quote ' and \" and ?"};
+  std::vector<std::string> texts = {"", "plain", "naïve café ☕", std::string(100000, 'x'),
+                                    "quote ' and \" and ?"};
+  // SQLite stores a NUL inside text; PostgreSQL's text type cannot, and
+  // that backend rejects such a parameter as the caller's bad data.
+  const std::string with_nul("nul\0inside", 10);
+  if (backend() == Backend::kSqlite) {
+    texts.push_back(with_nul);
+  } else {
+    auto rejected = database().write([&](Session& session) {
+      return session.execute("INSERT INTO parents (name) VALUES (?)", {with_nul});
+    });
+    ASSERT_FALSE(rejected);
+    EXPECT_EQ(rejected.error().code, ErrorCode::kInvalidArgument) << rejected.error().message;
+  }
   auto written = database().write([&](Session& session) -> Result<void> {
     auto parent = insertParent(session, "p");
     if (!parent) return tl::unexpected(parent.error());

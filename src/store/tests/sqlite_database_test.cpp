@@ -195,17 +195,6 @@ TEST_F(SqliteDatabaseTest, UnknownSchemeIsInvalidWithoutSecrets) {
   }
 }
 
-TEST_F(SqliteDatabaseTest, PostgresqlIsUnsupportedForNow) {
-  for (const char* connection :
-       {"postgresql://pk:secret@127.0.0.1:5432/pk", "postgres://pk@localhost/pk"}) {
-    auto database = openDatabase(connection);
-    ASSERT_FALSE(database) << connection;
-    EXPECT_EQ(database.error().code, ErrorCode::kUnsupported) << connection;
-    EXPECT_EQ(database.error().message.find("secret"), std::string::npos)
-        << database.error().message;
-  }
-}
-
 TEST_F(SqliteDatabaseTest, TwoHandlesShareOneFile) {
   const std::string connection = "sqlite://" + path("shared.db").string();
   auto first = openDatabase(connection);
