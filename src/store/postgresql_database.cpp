@@ -47,11 +47,12 @@ bool isUnreserved(char c) {
          c == '~';
 }
 
-std::string percentEncode(std::string_view text) {
+// `keep` is one more character left as it is (":" inside an IPv6 host).
+std::string percentEncode(std::string_view text, char keep = '\0') {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (isUnreserved(c)) {
+    if (isUnreserved(c) || (keep != '\0' && c == keep)) {
       out.push_back(c);
     } else {
       out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
@@ -247,7 +248,7 @@ std::string formatConnectionString(const PostgresqlConnectionString& parts,
     out += "@";
   }
   if (parts.host.find(':') != std::string::npos) {
-    out += "[" + parts.host + "]";
+    out += "[" + percentEncode(parts.host, ':') + "]";
   } else {
     out += percentEncode(parts.host);
   }

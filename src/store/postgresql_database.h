@@ -1,7 +1,7 @@
 #pragma once
 
 // The PostgreSQL backend of store::Database, written on libpq. Callers
-// normally go through openDatabase() in database.h; this header also
+// normally go through openDatabase() in database.h. This header also
 // exposes the pieces that are tested on their own: the connection string
 // parser, the placeholder rewriter and the schema type translator.
 //
@@ -86,10 +86,10 @@ struct PostgresqlConnectionString {
 };
 
 // Parses a postgresql:// or postgres:// connection string. Fails with
-// kInvalidArgument, saying what is wrong but never repeating the password,
-// on another scheme, a bad percent escape, a port that is not a number
-// from 1 to 65535, an unknown query parameter, or a pool_size outside 1 to
-// kMaxPostgresqlPoolSize.
+// kInvalidArgument on another scheme, a bad percent escape, a port that is
+// not a number from 1 to 65535, an unknown query parameter, or a pool_size
+// outside 1 to kMaxPostgresqlPoolSize. The message never repeats the
+// password.
 Result<PostgresqlConnectionString> parsePostgresqlConnectionString(std::string_view text);
 
 // Opens a pool on the database named by `connection_string` and checks it
@@ -121,7 +121,7 @@ struct PostgresqlStatement {
   std::size_t parameter_count = 0;
 };
 
-// Fails with kInvalidArgument when `sql` holds more than one statement or
+// Fails with kInvalidArgument when `sql` contains more than one statement or
 // ends inside a literal or comment.
 Result<PostgresqlStatement> rewritePlaceholders(std::string_view sql);
 
