@@ -62,14 +62,14 @@ Result<void> Domain::start() {
 
   std::vector<ScheduledJob> jobs;
   for (const FeedSource& source : config_.feeds) {
-    // A restart waits out the rest of each feed's interval rather than
-    // fetching every feed again at once.
-    auto delay = feeds_->firstSyncDelay(source);
-    if (!delay) return tl::unexpected(delay.error());
+    // Due at once, but a node that becomes the leader (at start, or after
+    // another node died) first waits out the rest of each feed's interval
+    // since its last recorded attempt, so a restart or a new leader does
+    // not fetch every feed again.
     jobs.push_back(ScheduledJob{
         .name = "feed-sync:" + source.name,
         .interval = std::chrono::minutes(source.interval_minutes),
-        .initial_delay = *delay,
+        .initial_delay = Elapsed{0},
         .run =
             [this, name = source.name] {
               auto result = feeds_->sync(name);
@@ -78,6 +78,7 @@ Result<void> Domain::start() {
                               result.error().message);
               }
             },
+        .delay_from_records = [this, source] { return feeds_->syncDelay(source); },
     });
   }
   jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs));

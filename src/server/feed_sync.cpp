@@ -455,21 +455,24 @@ Result<void> FeedService::start() {
   return {};
 }
 
-Result<Elapsed> FeedService::firstSyncDelay(const FeedSource& source) {
-  std::optional<SystemTime> last_success;
+Result<Elapsed> FeedService::syncDelay(const FeedSource& source) {
+  std::optional<SystemTime> last_tried;
   auto read = context_.database.read([&](store::Session& session) -> Result<void> {
     auto feed = store::getFeed(session, source.name);
     if (!feed) return tl::unexpected(feed.error());
-    if (*feed) last_success = (*feed)->last_success_at;
+    if (!*feed) return {};
+    for (const auto& time : {(*feed)->last_attempt_at, (*feed)->last_success_at}) {
+      if (time && (!last_tried || *time > *last_tried)) last_tried = time;
+    }
     return {};
   });
   if (!read) return tl::unexpected(read.error());
-  if (!last_success) return Elapsed{0};
+  if (!last_tried) return Elapsed{0};
 
   SystemTime now = context_.clock.now();
   Elapsed interval = std::chrono::minutes(source.interval_minutes);
-  if (*last_success > now) return Elapsed{0};
-  Elapsed since = now - *last_success;
+  if (*last_tried > now) return Elapsed{0};
+  Elapsed since = now - *last_tried;
   return since >= interval ? Elapsed{0} : interval - since;
 }
 

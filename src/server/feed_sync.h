@@ -86,12 +86,12 @@ class FeedService {
 
   const std::vector<FeedSource>& sources() const { return sources_; }
 
-  // Returns how long after start the first scheduled sync of `source`
-  // should wait: the rest of its interval since its last applied sync, by
-  // wall time, so that a restart does not fetch every feed again at once.
-  // Zero for a feed never synced, overdue, or last synced "in the future"
-  // (the wall clock went back).
-  Result<Elapsed> firstSyncDelay(const FeedSource& source);
+  // Returns how long the next scheduled sync of `source` should wait: the
+  // rest of its interval since its last recorded attempt (applied or
+  // failed), by wall time, so that neither a restart nor a new leader node
+  // fetches the feed again early. Zero for a feed never tried, overdue, or
+  // last tried "in the future" (the wall clock went back).
+  Result<Elapsed> syncDelay(const FeedSource& source);
   const FeedSource* findSource(std::string_view name) const;
 
   // Syncs feed `name` now as described above. A failed fetch, parse or

@@ -10,6 +10,11 @@
 // can, and is never run several times to catch up. Jobs run one at a time
 // on the runner's thread, and only while tryAcquire() returns true; a node
 // that is not the leader checks again after `leader_retry`.
+//
+// Several nodes each hold their own runner, and only the leader runs jobs.
+// A node that becomes the leader asks each job's `delay_from_records` when
+// it is next due, judged from what the database says ran last, so a job
+// the previous leader ran a moment ago is not run again.
 
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/error.h"
 #include "server/leader_lock.h"
 
 namespace pk::server {
@@ -33,6 +39,11 @@ struct ScheduledJob {
   Elapsed initial_delay{0};
   // The work. An exception it throws is logged and the job stays scheduled.
   std::function<void()> run;
+  // Optional: the time until the job is due, from shared records (a feed's
+  // last attempt). Called each time this node becomes the leader; its
+  // answer replaces the due time of a job this node has not run since. An
+  // error is logged and the job keeps its own schedule.
+  std::function<Result<Elapsed>()> delay_from_records;
 };
 
 // Returns when a job is next due, on the elapsed clock: `runner_started +
@@ -77,7 +88,14 @@ class JobRunner {
     ScheduledJob job;
     std::optional<Elapsed> last_started;
     std::uint64_t runs = 0;
+    // Set from delay_from_records on becoming the leader; overrides
+    // nextDue() until the job runs.
+    std::optional<Elapsed> due_from_records;
   };
+
+  Elapsed dueOf(const State& state) const;
+  // Called when tryAcquire() succeeds after failing (or first succeeds).
+  void takeDueTimesFromRecords();
 
   // The earliest due time of any job, or nullopt with no jobs.
   std::optional<Elapsed> earliestDue() const;
@@ -94,6 +112,7 @@ class JobRunner {
   bool stopping_ = false;
   bool woken_ = false;
   bool not_leader_ = false;
+  bool leading_ = false;  // read and written by runDue() only
   std::thread thread_;
 };
 

@@ -364,31 +364,46 @@ TEST_F(FeedSyncTest, KindMismatchFails) {
   EXPECT_EQ(advisoryCount("osv-alma"), 0);
 }
 
-TEST_F(FeedSyncTest, FirstSyncDelayFollowsLastSuccess) {
+TEST_F(FeedSyncTest, SyncDelayFollowsLastAttempt) {
   addToFeed(kXz);
   FeedSource source = almaSource();
   source.interval_minutes = 360;
   auto& feeds = service({source});
 
-  auto never = feeds.firstSyncDelay(source);
+  auto never = feeds.syncDelay(source);
   ASSERT_TRUE(never);
   EXPECT_EQ(*never, Elapsed{0});
 
   sync(feeds, "osv-alma");
   clock_.advance(std::chrono::hours(2));
-  auto partway = feeds.firstSyncDelay(source);
+  auto partway = feeds.syncDelay(source);
   ASSERT_TRUE(partway);
   EXPECT_EQ(*partway, Elapsed(std::chrono::hours(4)));
 
   clock_.advance(std::chrono::hours(5));
-  auto overdue = feeds.firstSyncDelay(source);
+  auto overdue = feeds.syncDelay(source);
   ASSERT_TRUE(overdue);
   EXPECT_EQ(*overdue, Elapsed{0});
 
   clock_.setNow(clock_.now() - std::chrono::hours(24));
-  auto clock_went_back = feeds.firstSyncDelay(source);
+  auto clock_went_back = feeds.syncDelay(source);
   ASSERT_TRUE(clock_went_back);
   EXPECT_EQ(*clock_went_back, Elapsed{0});
+}
+
+// A failed attempt counts too: a new leader does not retry a feed the
+// previous leader tried a moment ago.
+TEST_F(FeedSyncTest, FailedAttemptAlsoDelaysTheNextSync) {
+  addToFeed(kXz);
+  FeedSource source = almaSource();
+  source.kind = "kev";
+  source.interval_minutes = 60;
+  auto& feeds = service({source});
+  ASSERT_EQ(sync(feeds, "osv-alma").outcome, FeedSyncResult::Outcome::kFailed);
+  clock_.advance(std::chrono::minutes(15));
+  auto delay = feeds.syncDelay(source);
+  ASSERT_TRUE(delay);
+  EXPECT_EQ(*delay, Elapsed(std::chrono::minutes(45)));
 }
 
 TEST_F(FeedSyncTest, UnknownFeedIsNotFound) {

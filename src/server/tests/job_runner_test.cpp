@@ -109,6 +109,92 @@ TEST(JobRunnerTest, NonLeaderRunsNothingUntilItLeads) {
   EXPECT_EQ(runs, 1);
 }
 
+// Node B waits while node A leads and syncs; A dies a little later. B then
+// takes the due time from the records instead of running the job at once.
+TEST(JobRunnerTest, NewLeaderTakesDueTimesFromRecords) {
+  FakeClock clock(kStart);
+  SwitchLock lock;
+  lock.leader = false;
+  int recorded_runs = 0;
+  int plain_runs = 0;
+  Elapsed since_last_run{minutes(10)};
+  JobRunner runner(
+      clock, lock,
+      {ScheduledJob{.name = "feed",
+                    .interval = hours(1),
+                    .run = [&] { ++recorded_runs; },
+                    .delay_from_records = [&]() -> Result<Elapsed> {
+                      return Elapsed(hours(1)) - since_last_run;
+                    }},
+       ScheduledJob{.name = "plain", .interval = hours(1), .run = [&] { ++plain_runs; }}});
+  EXPECT_EQ(runner.runDue(), 0u);
+
+  lock.leader = true;
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(recorded_runs, 0);
+  EXPECT_EQ(plain_runs, 1);
+
+  clock.advance(minutes(49));
+  EXPECT_EQ(runner.runDue(), 0u);
+  clock.advance(minutes(1));
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(recorded_runs, 1);
+  EXPECT_EQ(plain_runs, 1);
+
+  // After that run the job follows its own interval again.
+  clock.advance(minutes(10));
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(plain_runs, 2);
+  clock.advance(minutes(49));
+  EXPECT_EQ(runner.runDue(), 0u);
+  clock.advance(minutes(1));
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(recorded_runs, 2);
+}
+
+// Losing and regaining the lead reads the records again.
+TEST(JobRunnerTest, RegainedLeadReadsRecordsAgain) {
+  FakeClock clock(kStart);
+  SwitchLock lock;
+  int lookups = 0;
+  JobRunner runner(clock, lock,
+                   {ScheduledJob{.name = "feed",
+                                 .interval = hours(1),
+                                 .run = [] {},
+                                 .delay_from_records = [&]() -> Result<Elapsed> {
+                                   ++lookups;
+                                   return Elapsed{0};
+                                 }}});
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(lookups, 1);
+  clock.advance(hours(1));
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(lookups, 1);
+
+  clock.advance(hours(1));
+  lock.leader = false;
+  EXPECT_EQ(runner.runDue(), 0u);
+  lock.leader = true;
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(lookups, 2);
+}
+
+// An unreadable record leaves the job on its own schedule.
+TEST(JobRunnerTest, FailedRecordLookupKeepsOwnSchedule) {
+  FakeClock clock(kStart);
+  SwitchLock lock;
+  int runs = 0;
+  JobRunner runner(clock, lock,
+                   {ScheduledJob{.name = "feed",
+                                 .interval = hours(1),
+                                 .run = [&] { ++runs; },
+                                 .delay_from_records = []() -> Result<Elapsed> {
+                                   return fail(ErrorCode::kIoError, "database is down");
+                                 }}});
+  EXPECT_EQ(runner.runDue(), 1u);
+  EXPECT_EQ(runs, 1);
+}
+
 TEST(JobRunnerTest, ThrowingJobStaysScheduled) {
   FakeClock clock(kStart);
   SwitchLock lock;
