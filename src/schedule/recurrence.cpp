@@ -123,6 +123,13 @@ class RuleChecker {
     return fail(ErrorCode::kInvalidArgument, fmt::format("invalid RRULE '{}': {}", rule_, why));
   }
 
+  // A valid rule that libical 3.0 expands wrongly, so it is refused.
+  tl::unexpected<Error> unsupported(std::string_view what, std::string_view instead) const {
+    return fail(ErrorCode::kUnsupported,
+                fmt::format("unsupported RRULE '{}': libical 3.0 expands {} wrongly; {}", rule_,
+                            what, instead));
+  }
+
  private:
   Result<void> checkNumbers(std::string_view name, std::string_view value, long low, long high,
                             bool list, bool negative_allowed) const {
@@ -291,6 +298,60 @@ Result<RecurrenceRule> RecurrenceRule::parse(std::string_view text, LocalSeconds
   }
   if (auto checked = checker.check(parts); !checked) return tl::unexpected(checked.error());
 
+  // libical 3.0.16 ignores negative BYMONTHDAY values under FREQ=DAILY
+  // (the differential test against dateutil found it). With an INTERVAL of
+  // 1 and no BYSETPOS, FREQ=MONTHLY with the same parts names the same
+  // dates, so such a rule is expanded that way; other such rules are
+  // rejected rather than expanded wrongly.
+  if (auto month_day = parts.find("BYMONTHDAY"); parts["FREQ"] == "DAILY" &&
+                                                 month_day != parts.end() &&
+                                                 month_day->second.find('-') != std::string::npos) {
+    auto interval = parts.find("INTERVAL");
+    bool every_day = interval == parts.end() || parseInteger(interval->second) == 1;
+    if (!every_day || parts.count("BYSETPOS") > 0) {
+      return checker.unsupported("a negative BYMONTHDAY under FREQ=DAILY with INTERVAL or BYSETPOS",
+                                 "use FREQ=MONTHLY instead");
+    }
+    parts["FREQ"] = "MONTHLY";
+    parts.erase("INTERVAL");
+  }
+
+  // More parts that libical 3.0.16 expands wrongly, found the same way: it
+  // ignores BYSETPOS under FREQ=WEEKLY; under FREQ=YEARLY without BYMONTH it
+  // keeps BYMONTHDAY to DTSTART's month and refuses BYDAY=MO;BYMONTHDAY=31
+  // as impossible; and it expands a BYWEEKNO week to one day.
+  if (parts["FREQ"] == "WEEKLY" && parts.count("BYSETPOS") > 0) {
+    return checker.unsupported("BYSETPOS with FREQ=WEEKLY",
+                               "list only the weekdays wanted in BYDAY");
+  }
+  if (parts["FREQ"] == "YEARLY" && parts.count("BYMONTHDAY") > 0 && parts.count("BYMONTH") == 0) {
+    return checker.unsupported("BYMONTHDAY under FREQ=YEARLY without BYMONTH",
+                               "add BYMONTH or use FREQ=MONTHLY");
+  }
+  if (auto by_day = parts.find("BYDAY"); parts["FREQ"] == "WEEKLY" && parts.count("INTERVAL") > 0 &&
+                                         parseInteger(parts["INTERVAL"]) != 1 &&
+                                         by_day != parts.end()) {
+    // libical counts the weeks of such a rule from the first matching day,
+    // not from the week that contains DTSTART, unless DTSTART matches; and
+    // it misplaces them again with a WKST other than MO.
+    if (auto week_start = parts.find("WKST");
+        week_start != parts.end() && week_start->second != "MO") {
+      return checker.unsupported("FREQ=WEEKLY with an INTERVAL and a WKST other than MO",
+                                 "leave WKST out");
+    }
+    date::weekday start_weekday{date::floor<date::days>(dtstart)};
+    std::string_view start_code = kWeekdays[start_weekday.c_encoding()];
+    std::vector<std::string_view> days = splitList(by_day->second);
+    if (std::find(days.begin(), days.end(), start_code) == days.end()) {
+      return checker.unsupported(
+          "FREQ=WEEKLY with an INTERVAL when the start is not on a BYDAY weekday",
+          fmt::format("move the start to one of BYDAY's weekdays (it is a {})", start_code));
+    }
+  }
+  if (parts.count("BYWEEKNO") > 0) {
+    return checker.unsupported("BYWEEKNO", "use BYMONTH with numbered weekdays in BYDAY");
+  }
+
   // A date UNTIL includes that whole day; libical compares date-times.
   if (auto until = parts.find("UNTIL"); until != parts.end() && until->second.size() == 8) {
     until->second += "T235959";
@@ -299,6 +360,10 @@ Result<RecurrenceRule> RecurrenceRule::parse(std::string_view text, LocalSeconds
   for (const auto& [name, value] : parts) {
     if (name != "FREQ") canonical += fmt::format(";{}={}", name, value);
   }
+
+  auto interval = parts.find("INTERVAL");
+  bool weekly_interval =
+      parts["FREQ"] == "WEEKLY" && interval != parts.end() && parseInteger(interval->second) != 1;
 
   icalerror_clear_errno();
   struct icalrecurrencetype parsed = icalrecurrencetype_from_string(canonical.c_str());
@@ -314,7 +379,7 @@ Result<RecurrenceRule> RecurrenceRule::parse(std::string_view text, LocalSeconds
   }
   icalrecur_iterator_free(probe);
 
-  return RecurrenceRule(canonical, dtstart, parts.count("COUNT") > 0);
+  return RecurrenceRule(canonical, dtstart, parts.count("COUNT") > 0, weekly_interval);
 }
 
 RecurrenceCursor RecurrenceRule::cursorFrom(LocalSeconds from) const {
@@ -322,8 +387,10 @@ RecurrenceCursor RecurrenceRule::cursorFrom(LocalSeconds from) const {
   auto iterator = std::make_unique<RecurrenceCursor::Iterator>(
       icalrecur_iterator_new(parsed, toIcal(dtstart_)));
   // set_start refuses rules with COUNT, whose occurrences must be counted
-  // from DTSTART; those are walked and skipped, which COUNT bounds.
-  if (!has_count_ && from > dtstart_ && iterator->raw_ != nullptr) {
+  // from DTSTART; those are walked and skipped, which COUNT bounds. libical
+  // 3.0.16 also misaligns the weeks of FREQ=WEEKLY with an INTERVAL after
+  // set_start, so those are walked from DTSTART too: at most 7 a week.
+  if (!has_count_ && !weekly_interval_ && from > dtstart_ && iterator->raw_ != nullptr) {
     icalrecur_iterator_set_start(iterator->raw_, toIcal(from));
   }
   return RecurrenceCursor(std::move(iterator), from);

@@ -8,11 +8,16 @@
 // Accepted rules: FREQ of DAILY, WEEKLY, MONTHLY or YEARLY, with INTERVAL,
 // COUNT or UNTIL (a date or a local date-time without "Z"), BYDAY (with
 // ordinals only under MONTHLY and YEARLY), BYMONTHDAY (not under WEEKLY),
-// BYYEARDAY (YEARLY only), BYWEEKNO (YEARLY only), BYMONTH, BYSETPOS (with
-// another BYxxx part) and WKST. BYHOUR, BYMINUTE and BYSECOND and sub-daily
-// frequencies are rejected because a window starts once a day at most, at
-// the time of day of its start. Thread-safe: the rule is immutable and every
-// cursor owns its own libical iterator.
+// BYYEARDAY (YEARLY only), BYMONTH, BYSETPOS (with another BYxxx part) and
+// WKST. BYHOUR, BYMINUTE and BYSECOND and sub-daily frequencies are rejected
+// (kInvalidArgument) because a window starts once a day at most, at the time
+// of day of its start. Rules that libical 3.0.16 expands wrongly are refused
+// with kUnsupported: BYWEEKNO, BYSETPOS under WEEKLY, WEEKLY with an
+// INTERVAL whose start is not on a BYDAY weekday or with a WKST other than
+// MO, BYMONTHDAY under
+// YEARLY without BYMONTH, and a negative BYMONTHDAY under DAILY with INTERVAL
+// or BYSETPOS (without those, it is expanded as the equivalent MONTHLY rule). Thread-safe: the rule
+// is immutable and every cursor owns its own libical iterator.
 
 #include <cstdint>
 #include <memory>
@@ -35,8 +40,9 @@ class RecurrenceRule {
  public:
   // Parses `text` (an RRULE value such as "FREQ=MONTHLY;BYDAY=2TU", with or
   // without a leading "RRULE:", names in any case) anchored at `dtstart`.
-  // Fails with kInvalidArgument naming the part that is wrong and why, and
-  // with libical's complaint when libical rejects the rule, including rules
+  // Fails with kInvalidArgument naming the part that is wrong and why, with
+  // kUnsupported for the combinations listed above, and with libical's
+  // complaint when libical rejects the rule, including rules
   // that libical proves can never produce an occurrence (FREQ=YEARLY;
   // BYMONTH=2;BYMONTHDAY=30). Other rules that never produce one are found
   // by the caller's bounded searches.
@@ -55,12 +61,16 @@ class RecurrenceRule {
   RecurrenceCursor cursorFrom(LocalSeconds from) const;
 
  private:
-  RecurrenceRule(std::string text, LocalSeconds dtstart, bool has_count)
-      : text_(std::move(text)), dtstart_(dtstart), has_count_(has_count) {}
+  RecurrenceRule(std::string text, LocalSeconds dtstart, bool has_count, bool weekly_interval)
+      : text_(std::move(text)),
+        dtstart_(dtstart),
+        has_count_(has_count),
+        weekly_interval_(weekly_interval) {}
 
   std::string text_;
   LocalSeconds dtstart_;
   bool has_count_ = false;
+  bool weekly_interval_ = false;  // FREQ=WEEKLY with INTERVAL above 1
 };
 
 // A forward walk over a rule's occurrence starts. Move-only; not

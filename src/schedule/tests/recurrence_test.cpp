@@ -99,5 +99,31 @@ TEST(RecurrenceRule, RejectsInvalidRulesWithReason) {
   }
 }
 
+TEST(RecurrenceRule, RefusesRulesLibicalExpandsWrongly) {
+  const InvalidRuleCase cases[] = {
+      {"FREQ=YEARLY;BYWEEKNO=20", "BYWEEKNO"},
+      {"FREQ=WEEKLY;BYDAY=TU,TH;BYSETPOS=1", "BYSETPOS with FREQ=WEEKLY"},
+      {"FREQ=YEARLY;BYMONTHDAY=15", "BYMONTHDAY under FREQ=YEARLY without BYMONTH"},
+      {"FREQ=DAILY;INTERVAL=2;BYMONTHDAY=-1", "a negative BYMONTHDAY under FREQ=DAILY"},
+      // 1 January 2026 is a Thursday.
+      {"FREQ=WEEKLY;INTERVAL=2;BYDAY=SU", "the start is not on a BYDAY weekday"},
+      {"FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;WKST=SU", "a WKST other than MO"},
+  };
+  for (const InvalidRuleCase& test : cases) {
+    auto rule = RecurrenceRule::parse(test.rule, local(2026, 1, 1, 2));
+    ASSERT_FALSE(rule.has_value()) << test.rule;
+    EXPECT_EQ(rule.error().code, ErrorCode::kUnsupported) << test.rule;
+    EXPECT_NE(rule.error().message.find(test.message_part), std::string::npos)
+        << test.rule << " -> " << rule.error().message;
+  }
+}
+
+TEST(RecurrenceRule, DailyNegativeMonthDayExpandsAsMonthly) {
+  auto rule = RecurrenceRule::parse("FREQ=DAILY;BYMONTHDAY=-1", local(2026, 1, 1, 2)).value();
+  std::vector<LocalSeconds> expected = {local(2026, 1, 31, 2), local(2026, 2, 28, 2),
+                                        local(2026, 3, 31, 2)};
+  EXPECT_EQ(take(rule.cursorFrom(rule.dtstart()), 3), expected);
+}
+
 }  // namespace
 }  // namespace pk::schedule
