@@ -7,6 +7,7 @@
 #include "cli/exit_codes.h"
 #include "cli/scan_command.h"
 #include "cli/version_command.h"
+#include "cli/windows_command.h"
 #include "common/clock.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   pk::cli::addScanCommand(app, scan_options, exit_status);
   pk::cli::VersionCompareOptions version_options;
   pk::cli::addVersionCommand(app, version_options, exit_status);
+  pk::cli::WindowPreviewOptions windows_options;
+  pk::cli::addWindowsCommand(app, windows_options, exit_status);
   pk::SystemClock clock;
   pk::cli::AdminRunner admin_runner(exit_status);
   pk::cli::addAdminCommands(app, admin_runner, clock);
