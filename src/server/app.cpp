@@ -124,6 +124,12 @@ Result<void> ServerApp::prepareTls(std::ostream& out) {
   }
   out << "TLS public key pin: " << identity->pin << "\n";
   out.flush();
+  if (config_.generatesTls() && config_.usesPostgresql()) {
+    spdlog::warn(
+        "This node uses a TLS key generated under its own data folder. Nodes that share a "
+        "PostgreSQL database must share one configured tls_certificate and tls_private_key, "
+        "or agents pinned to one node's key will refuse the others.");
+  }
 
   const auto now = clock_.now();
   if (identity->not_after <= now) {

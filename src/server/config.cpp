@@ -140,6 +140,10 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
   if (auto problem = checkRange("stale_after_days", config.stale_after_days, 1, 3650, "days")) {
     return problem;
   }
+  if (auto problem =
+          checkRange("leader_retry_seconds", config.leader_retry_seconds, 1, 600, "seconds")) {
+    return problem;
+  }
   if (auto problem = checkRange("max_failed_logins", config.max_failed_logins, 1, 1000)) {
     return problem;
   }
@@ -287,6 +291,11 @@ std::string ServerConfig::databaseUrl() const {
   return "sqlite://" + (std::filesystem::path(data_dir) / "patchkeeper.db").string();
 }
 
+bool ServerConfig::usesPostgresql() const {
+  const std::string url = databaseUrl();
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
 std::string ServerConfig::tlsCertificatePath() const {
   if (!tls_certificate.empty()) return tls_certificate;
   return (std::filesystem::path(data_dir) / "tls" / "server.crt").string();
@@ -349,6 +358,7 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"session_hours", integerInto(config.session_hours)},
       {"checkin_interval_minutes", integerInto(config.checkin_interval_minutes)},
       {"stale_after_days", integerInto(config.stale_after_days)},
+      {"leader_retry_seconds", integerInto(config.leader_retry_seconds)},
       {"max_failed_logins", integerInto(config.max_failed_logins)},
       {"failed_login_window_minutes", integerInto(config.failed_login_window_minutes)},
       {"feeds",

@@ -68,12 +68,20 @@ struct ServerConfig {
   // window has passed.
   int max_failed_logins = 5;
   int failed_login_window_minutes = 15;
+  // How often a node that is not the leader tries to take the leader lock,
+  // and so the bound on how long scheduled jobs pause after the leader dies
+  // (plus the time the database needs to notice: at once for a killed
+  // process, up to about 30 s for a vanished machine).
+  int leader_retry_seconds = 30;
   // The advisory feeds to sync, in the order written.
   std::vector<FeedSource> feeds;
 
   // Returns the database connection string: `database`, or
   // "sqlite://<data_dir>/patchkeeper.db" when that is "".
   std::string databaseUrl() const;
+  // Whether databaseUrl() names a PostgreSQL database, which several nodes
+  // may share.
+  bool usesPostgresql() const;
   // Whether the TLS pair is generated rather than configured.
   bool generatesTls() const { return tls_certificate.empty() && tls_private_key.empty(); }
   // The certificate and key paths: the configured ones, or

@@ -7,6 +7,7 @@
 #include "server/credentials.h"
 #include "server/host_routes.h"
 #include "server/people_routes.h"
+#include "server/postgresql_leader_lock.h"
 #include "server/vulnerability_routes.h"
 
 namespace pk::server {
@@ -54,11 +55,18 @@ Result<void> Domain::start() {
   }
   if (auto started = feeds_->start(); !started) return started;
 
-  // One node runs the scheduled jobs. On SQLite every node shares one file,
-  // so a lock file beside the database is the leader lock.
-  auto lock = FileLeaderLock::open(std::filesystem::path(config_.data_dir) / "leader.lock");
-  if (!lock) return tl::unexpected(lock.error());
-  leader_lock_ = std::move(*lock);
+  // One node runs the scheduled jobs. Nodes on one PostgreSQL database
+  // elect it with an advisory lock there; on SQLite every node shares one
+  // file on one machine, so a lock file beside the database serves.
+  if (config_.usesPostgresql()) {
+    auto lock = PostgresqlLeaderLock::create(config_.databaseUrl());
+    if (!lock) return tl::unexpected(lock.error());
+    leader_lock_ = std::move(*lock);
+  } else {
+    auto lock = FileLeaderLock::open(std::filesystem::path(config_.data_dir) / "leader.lock");
+    if (!lock) return tl::unexpected(lock.error());
+    leader_lock_ = std::move(*lock);
+  }
 
   std::vector<ScheduledJob> jobs;
   for (const FeedSource& source : config_.feeds) {
@@ -81,7 +89,13 @@ Result<void> Domain::start() {
         .delay_from_records = [this, source] { return feeds_->syncDelay(source); },
     });
   }
-  jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs));
+  jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs),
+                                      std::chrono::seconds(config_.leader_retry_seconds));
+  context_.metrics.describe("patchkeeper_leader", Metrics::Type::kGauge,
+                            "1 while this node holds the leader lock and runs scheduled jobs");
+  context_.metrics.addCollector([this](Metrics& metrics) {
+    metrics.set("patchkeeper_leader", {}, jobs_ && jobs_->leading() ? 1 : 0);
+  });
   jobs_->start();
   return {};
 }

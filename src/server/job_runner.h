@@ -16,6 +16,7 @@
 // it is next due, judged from what the database says ran last, so a job
 // the previous leader ran a moment ago is not run again.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -83,6 +84,10 @@ class JobRunner {
   // How many times each job has run, in the order given, for tests and logs.
   std::vector<std::uint64_t> runCounts() const;
 
+  // Whether this node held the leader lock at its last check (checks happen
+  // when a job is due, and every `leader_retry` while not leading).
+  bool leading() const { return leading_.load(); }
+
  private:
   struct State {
     ScheduledJob job;
@@ -112,7 +117,7 @@ class JobRunner {
   bool stopping_ = false;
   bool woken_ = false;
   bool not_leader_ = false;
-  bool leading_ = false;  // read and written by runDue() only
+  std::atomic<bool> leading_{false};  // written by runDue() only
   std::thread thread_;
 };
 

@@ -93,6 +93,10 @@ TEST(ServerConfig, ValidateRejectsFromTable) {
       {"zero checkin", [](ServerConfig& c) { c.checkin_interval_minutes = 0; },
        "checkin_interval_minutes"},
       {"zero stale", [](ServerConfig& c) { c.stale_after_days = 0; }, "stale_after_days"},
+      {"zero leader retry", [](ServerConfig& c) { c.leader_retry_seconds = 0; },
+       "leader_retry_seconds"},
+      {"huge leader retry", [](ServerConfig& c) { c.leader_retry_seconds = 601; },
+       "leader_retry_seconds"},
       {"zero logins", [](ServerConfig& c) { c.max_failed_logins = 0; }, "max_failed_logins"},
       {"zero window", [](ServerConfig& c) { c.failed_login_window_minutes = 0; },
        "failed_login_window_minutes"},
@@ -168,6 +172,7 @@ access_log = "/var/log/pk/access.log"
 session_hours = 8
 checkin_interval_minutes = 30
 stale_after_days = 3
+leader_retry_seconds = 5
 max_failed_logins = 10
 failed_login_window_minutes = 60
 
@@ -199,6 +204,7 @@ max_removal_share = 1
   EXPECT_EQ(config->session_hours, 8);
   EXPECT_EQ(config->checkin_interval_minutes, 30);
   EXPECT_EQ(config->stale_after_days, 3);
+  EXPECT_EQ(config->leader_retry_seconds, 5);
   EXPECT_EQ(config->max_failed_logins, 10);
   EXPECT_EQ(config->failed_login_window_minutes, 60);
   ASSERT_EQ(config->feeds.size(), 2u);
