@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto window = pk::schedule::WindowRule::create(std::move(definition));
   if (!window) return 0;
 
-  // A bounded expansion: a few occurrences and the questions a scheduler asks.
+  // A bounded expansion: a few occurrences and the queries a scheduler makes.
   auto from = window->zone().toInstant(*start);
   auto listed = window->firstOccurrences(from, 20);
   if (listed) {

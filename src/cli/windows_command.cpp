@@ -12,7 +12,7 @@
 namespace pk::cli {
 namespace {
 
-// The most occurrences one preview prints.
+// The maximum number of occurrences one preview prints.
 constexpr int kMaxPreviewCount = 1000;
 
 // Builds the window from the options, or returns the reason it is invalid.

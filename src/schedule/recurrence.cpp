@@ -332,8 +332,8 @@ Result<RecurrenceRule> RecurrenceRule::parse(std::string_view text, LocalSeconds
                                          parseInteger(parts["INTERVAL"]) != 1 &&
                                          by_day != parts.end()) {
     // libical counts the weeks of such a rule from the first matching day,
-    // not from the week that contains DTSTART, unless DTSTART matches; and
-    // it misplaces them again with a WKST other than MO.
+    // not from the week that contains DTSTART, unless DTSTART matches. It
+    // also misplaces the weeks when WKST is not MO.
     if (auto week_start = parts.find("WKST");
         week_start != parts.end() && week_start->second != "MO") {
       return checker.unsupported("FREQ=WEEKLY with an INTERVAL and a WKST other than MO",

@@ -1,7 +1,7 @@
 #pragma once
 
 // An RFC 5545 recurrence rule (RRULE) expanded by libical in floating local
-// time: libical never sees a zone, so it cannot shift occurrences across DST.
+// time: libical is never given a zone, so it cannot shift occurrences across DST.
 // The rule's DTSTART is the window's local start; every occurrence has its
 // time of day.
 //

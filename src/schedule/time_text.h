@@ -23,7 +23,7 @@ using LocalSeconds = date::local_seconds;
 inline constexpr int kMinYear = 1900;
 inline constexpr int kMaxYear = 2500;
 
-// The longest window length accepted: a year and a day of wall-clock time.
+// The maximum window length: a year and a day of wall-clock time.
 inline constexpr std::chrono::seconds kMaxLength = std::chrono::hours(24 * 366);
 
 // Parses a local date-time "YYYY-MM-DDTHH:MM[:SS]" (a space may replace the

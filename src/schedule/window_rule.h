@@ -1,7 +1,7 @@
 #pragma once
 
 // A maintenance window: when it opens and how long it stays open, and the
-// questions a scheduler asks of it (the next occurrence, the occurrences in a
+// queries a scheduler makes (the next occurrence, the occurrences in a
 // range, whether it is open, the time left). docs/WINDOWS.md states the rules
 // with examples; in short:
 // - the RRULE is expanded by libical in floating local time from the local
@@ -40,7 +40,7 @@ struct LocalPeriod {
   LocalSeconds end;
 };
 
-// What an administrator gives to define a window.
+// The fields an administrator sets to define a window.
 struct WindowDefinition {
   std::string rrule;               // RFC 5545 RRULE value, see recurrence.h
   LocalSeconds start;              // local date-time of the first possible occurrence
@@ -58,7 +58,7 @@ inline constexpr int kMaxOffsetDays = 366;
 // and the longest range occurrencesBetween accepts.
 inline constexpr date::years kSearchHorizon{100};
 
-// The most occurrences that one call returns.
+// The maximum number of occurrences that one call returns.
 inline constexpr std::size_t kMaxOccurrencesPerCall = 100'000;
 
 // One occurrence of a window, as instants and as the wall clock shows them.

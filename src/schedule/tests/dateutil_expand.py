@@ -4,7 +4,7 @@ schedule differential test.
 
 Usage: dateutil_expand.py CASES_JSON
 
-CASES_JSON holds a list of {"rrule", "dtstart", "from", "count", "before"}.
+CASES_JSON contains a list of {"rrule", "dtstart", "from", "count", "before"}.
 Times are floating local "YYYY-MM-DDTHH:MM:SS" strings. For each case the
 script prints one JSON line: {"all": [...], "from": [...]} with the first
 `count` occurrences from DTSTART and the first `count` at or after `from`,

@@ -73,9 +73,10 @@ class RuleGenerator {
             static_cast<int>(std::count(parts.back().begin(), parts.back().end(), ',')) + 1;
     }
     // No BYMONTHDAY beside numbered weekdays or week numbers, and days 29 to
-    // 31 only without BYMONTH: such rules can ask for dates that never come
-    // (the 10th that is a first Monday, 30 February), which leaves dateutil
-    // searching to the year 9999.
+    // 31 only without BYMONTH. Such rules can ask for dates that never come
+    // (the 10th that is a first Monday, 30 February), and dateutil then
+    // searches to the year 9999.
+    //
     // RecurrenceRule refuses the rules libical expands wrongly (see
     // recurrence.h); the generator leaves those out: BYMONTHDAY under YEARLY
     // without BYMONTH, a negative BYMONTHDAY under DAILY with INTERVAL, and

@@ -319,7 +319,7 @@ TEST(WindowRule, OccurrencesBetweenIsHalfOpenOnStart) {
 TEST(WindowRule, NextOccurrenceFarFromStartIsCheap) {
   auto window = makeWindow(newYork("FREQ=DAILY", local(1990, 1, 1, 21), hours(8)));
   // Starting libical near the instant, not at 1990, is what keeps this fast;
-  // the answer is the same either way.
+  // the result is the same either way.
   auto next = window.nextOccurrence(utc("2036-06-01T12:00:00Z")).value();
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->day, day(2036, 6, 1));
