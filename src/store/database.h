@@ -6,6 +6,8 @@
 //   - placeholders are written "?" and numbered by the backend when needed;
 //   - types are INTEGER (64-bit), REAL (double), TEXT and BLOB-free TEXT; times
 //     are stored as INTEGER microseconds since the Unix epoch, UTC;
+//   - text must not contain a NUL character: PostgreSQL cannot store one, and
+//     its backend rejects such a parameter with kInvalidArgument;
 //   - booleans are INTEGER 0/1; identifiers are TEXT or INTEGER keys that
 //     the caller chooses or reads back with insertReturningId();
 //   - upserts use "INSERT ... ON CONFLICT (...) DO UPDATE SET ...", which
@@ -110,6 +112,19 @@ class Database {
   // or kIoError when BEGIN or COMMIT fails. Calling write() or read() again
   // from inside `work` on the same thread fails with kInternal where it
   // would deadlock (a nested write(), or any nesting on sqlite::memory:).
+  //
+  // `work` may run more than once, each time in a fresh transaction after
+  // the previous one was rolled back: PostgreSQL retries it after a
+  // serialization failure or deadlock, and SQLite replays every write once
+  // when PK_STORE_REPLAY_WRITES=1 (kReplayWritesVariable in
+  // sqlite_database.h). So `work` must be safe to run again: it resets
+  // every output it captures at its start, and leaves side effects outside
+  // the database (metrics, logs, caches, in-memory indexes, notifications)
+  // to the caller after write() has returned success.
+  //
+  // On PostgreSQL a failed statement aborts the whole transaction, so every
+  // later statement fails too. `work` must return the first error it gets
+  // from the Session instead of carrying on.
   virtual Result<void> write(const std::function<Result<void>(Session&)>& work) = 0;
 
   // Runs `work` in a read-only transaction that sees one consistent state.
@@ -122,7 +137,8 @@ class Database {
 //   sqlite:///absolute/path/patchkeeper.db   (created when missing; WAL,
 //   sqlite://relative/path.db                 foreign keys on, busy timeout)
 //   sqlite::memory:                           (tests only; one connection)
-//   postgresql://user:password@host:port/dbname  (once that backend exists)
+//   postgresql://user:password@host:port/dbname  (see postgresql_database.h
+//   postgres://user:password@host:port/dbname     for the accepted parameters)
 // Fails with kInvalidArgument on an unknown scheme, kUnsupported for a
 // backend this build lacks, kIoError when the database cannot be opened.
 // Does not migrate: see migrations.h.

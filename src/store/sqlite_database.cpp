@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -258,11 +259,12 @@ class SqliteSession final : public Session {
   std::int64_t changed_rows_ = 0;
 };
 
-// Runs `work` between `begin` and COMMIT on `connection`. A failure from
-// `work` or from COMMIT rolls back; an exception rolls back and goes on to
-// the caller.
-Result<void> runTransaction(Connection& connection, std::string_view begin,
-                            const std::function<Result<void>(Session&)>& work) {
+using Work = std::function<Result<void>(Session&)>;
+
+// Runs `work` after `begin` on `connection` and leaves the transaction open
+// when it succeeds. A failure from `work` rolls back; an exception rolls
+// back and goes on to the caller.
+Result<void> runUncommitted(Connection& connection, std::string_view begin, const Work& work) {
   if (auto begun = connection.run(begin); !begun) return begun;
 
   SqliteSession session(connection);
@@ -283,6 +285,31 @@ Result<void> runTransaction(Connection& connection, std::string_view begin,
                 "SQLite rolled the transaction back after an error that was not passed on; "
                 "nothing was saved");
   }
+  return {};
+}
+
+// Whether write() replays its work, as a PostgreSQL retry after a
+// serialization failure would: see kReplayWritesVariable.
+enum class Replay { kOff, kOn };
+
+Replay replayFromEnvironment() {
+  const char* value = std::getenv(kReplayWritesVariable);
+  return value != nullptr && std::string_view(value) == "1" ? Replay::kOn : Replay::kOff;
+}
+
+// Runs `work` between `begin` and COMMIT on `connection`. With Replay::kOn
+// a successful first run is rolled back and `work` runs again in a new
+// transaction, whose result is the one committed. A failure from `work` or
+// from COMMIT rolls back; an exception rolls back and goes on to the
+// caller.
+Result<void> runTransaction(Connection& connection, std::string_view begin, const Work& work,
+                            Replay replay = Replay::kOff) {
+  if (replay == Replay::kOn) {
+    if (auto first = runUncommitted(connection, begin, work); !first) return first;
+    connection.rollback();
+  }
+  if (auto outcome = runUncommitted(connection, begin, work); !outcome) return outcome;
+
   if (auto committed = connection.run("COMMIT"); !committed) {
     connection.rollback();
     return committed;
@@ -411,8 +438,10 @@ Error nestedCallError() {
 
 class SqliteFileDatabase final : public Database {
  public:
-  SqliteFileDatabase(std::string location, std::unique_ptr<Connection> writer)
-      : writer_(std::move(writer)), readers_(std::move(location), kMaxSqliteReadConnections) {}
+  SqliteFileDatabase(std::string location, std::unique_ptr<Connection> writer, Replay replay)
+      : replay_(replay),
+        writer_(std::move(writer)),
+        readers_(std::move(location), kMaxSqliteReadConnections) {}
 
   Backend backend() const override { return Backend::kSqlite; }
 
@@ -424,7 +453,7 @@ class SqliteFileDatabase final : public Database {
     OwnerMark mark(writer_thread_);
     // IMMEDIATE takes the write lock at BEGIN, so a lock held by another
     // process fails the call (after the busy timeout) before any work runs.
-    return runTransaction(*writer_, "BEGIN IMMEDIATE", work);
+    return runTransaction(*writer_, "BEGIN IMMEDIATE", work, replay_);
   }
 
   Result<void> read(const std::function<Result<void>(Session&)>& work) override {
@@ -441,6 +470,7 @@ class SqliteFileDatabase final : public Database {
   }
 
  private:
+  const Replay replay_;
   std::mutex write_mutex_;
   std::atomic<std::thread::id> writer_thread_;
   std::unique_ptr<Connection> writer_;
@@ -449,8 +479,8 @@ class SqliteFileDatabase final : public Database {
 
 class SqliteMemoryDatabase final : public Database {
  public:
-  explicit SqliteMemoryDatabase(std::unique_ptr<Connection> connection)
-      : connection_(std::move(connection)) {}
+  SqliteMemoryDatabase(std::unique_ptr<Connection> connection, Replay replay)
+      : replay_(replay), connection_(std::move(connection)) {}
 
   Backend backend() const override { return Backend::kSqlite; }
 
@@ -458,7 +488,7 @@ class SqliteMemoryDatabase final : public Database {
     if (owner_.load() == std::this_thread::get_id()) return tl::unexpected(nestedCallError());
     std::lock_guard lock(mutex_);
     OwnerMark mark(owner_);
-    return runTransaction(*connection_, "BEGIN IMMEDIATE", work);
+    return runTransaction(*connection_, "BEGIN IMMEDIATE", work, replay_);
   }
 
   Result<void> read(const std::function<Result<void>(Session&)>& work) override {
@@ -476,6 +506,7 @@ class SqliteMemoryDatabase final : public Database {
   }
 
  private:
+  const Replay replay_;
   std::mutex mutex_;
   std::atomic<std::thread::id> owner_;
   std::unique_ptr<Connection> connection_;
@@ -504,13 +535,14 @@ Result<std::unique_ptr<Database>> openSqliteFile(const std::filesystem::path& pa
 
   auto writer = openConnection(path.string(), Role::kWriter);
   if (!writer) return tl::unexpected(writer.error());
-  return std::make_unique<SqliteFileDatabase>(path.string(), std::move(*writer));
+  return std::make_unique<SqliteFileDatabase>(path.string(), std::move(*writer),
+                                              replayFromEnvironment());
 }
 
 Result<std::unique_ptr<Database>> openSqliteMemory() {
   auto connection = openConnection(":memory:", Role::kMemory);
   if (!connection) return tl::unexpected(connection.error());
-  return std::make_unique<SqliteMemoryDatabase>(std::move(*connection));
+  return std::make_unique<SqliteMemoryDatabase>(std::move(*connection), replayFromEnvironment());
 }
 
 }  // namespace pk::store

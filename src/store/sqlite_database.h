@@ -12,6 +12,14 @@
 
 namespace pk::store {
 
+// The environment variable that makes write() replay its work, read when a
+// database is opened. When it is "1", every write() runs `work`, rolls the
+// transaction back, then runs `work` again in a new transaction and commits
+// that second run, as the PostgreSQL backend does after a serialization
+// failure. Tests set it to check that every write() callback is safe to run
+// twice. A first run that fails or throws is not replayed.
+inline constexpr const char* kReplayWritesVariable = "PK_STORE_REPLAY_WRITES";
+
 // Opens (creating when missing, mode 0600) the SQLite database file at
 // `path` in WAL mode. One write connection serves write() behind a mutex.
 // Up to kMaxSqliteReadConnections read connections, opened on demand,

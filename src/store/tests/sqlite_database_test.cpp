@@ -4,12 +4,16 @@
 #include "store/sqlite_database.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "store/database.h"
 #include "store/migrations.h"
@@ -47,6 +51,58 @@ class SqliteDatabaseTest : public ::testing::Test {
 
   std::optional<test_support::TemporaryDirectory> directory_;
 };
+
+// Sets (or, with nullopt, unsets) the replay switch for one test and puts
+// back the value the process had, because the test binary may itself run
+// with the switch on.
+class ReplaySwitch {
+ public:
+  explicit ReplaySwitch(const std::optional<std::string>& value) {
+    if (const char* previous = std::getenv(kReplayWritesVariable)) previous_ = previous;
+    apply(value);
+  }
+  ReplaySwitch(const ReplaySwitch&) = delete;
+  ReplaySwitch& operator=(const ReplaySwitch&) = delete;
+  ~ReplaySwitch() { apply(previous_); }
+
+ private:
+  static void apply(const std::optional<std::string>& value) {
+    if (value) {
+      ::setenv(kReplayWritesVariable, value->c_str(), 1);
+    } else {
+      ::unsetenv(kReplayWritesVariable);
+    }
+  }
+
+  std::optional<std::string> previous_;
+};
+
+// Runs one write() that counts its runs and inserts a setting whose value
+// is the run number, then returns the runs and the committed values.
+struct ReplayOutcome {
+  int runs = 0;
+  std::vector<std::string> committed_values;
+};
+
+ReplayOutcome writeCountingRuns(Database& database) {
+  ReplayOutcome outcome;
+  auto written = database.write([&](Session& session) -> Result<void> {
+    ++outcome.runs;
+    // The first run's row must be gone: a leftover would make this second
+    // INSERT fail on the primary key.
+    return session.execute("INSERT INTO settings (key, value, updated_at) VALUES ('run', ?, 0)",
+                           {std::to_string(outcome.runs)});
+  });
+  EXPECT_TRUE(written) << errorText(written);
+  auto read = database.read([&](Session& session) -> Result<void> {
+    auto rows = session.query("SELECT value FROM settings ORDER BY value");
+    if (!rows) return tl::unexpected(rows.error());
+    for (const auto& row : *rows) outcome.committed_values.push_back(row.text(0));
+    return {};
+  });
+  EXPECT_TRUE(read) << errorText(read);
+  return outcome;
+}
 
 unsigned fileMode(const std::filesystem::path& path) {
   struct stat status {};
@@ -208,6 +264,76 @@ TEST_F(SqliteDatabaseTest, TwoHandlesShareOneFile) {
   });
   ASSERT_TRUE(written) << errorText(written);
   EXPECT_EQ(readText(**second, "SELECT value FROM settings WHERE key = 'a'"), "b");
+}
+
+TEST_F(SqliteDatabaseTest, ReplaySwitchRunsWorkTwice) {
+  const ReplaySwitch replay("1");
+  for (const std::string connection :
+       {"sqlite://" + path("replay.db").string(), std::string("sqlite::memory:")}) {
+    auto database = openDatabase(connection);
+    ASSERT_TRUE(database) << errorText(database);
+    ASSERT_TRUE(migrate(**database));
+
+    const auto outcome = writeCountingRuns(**database);
+    EXPECT_EQ(outcome.runs, 2) << connection;
+    EXPECT_EQ(outcome.committed_values, std::vector<std::string>{"2"}) << connection;
+  }
+}
+
+TEST_F(SqliteDatabaseTest, WorkRunsOnceWithoutReplaySwitch) {
+  for (const std::optional<std::string> value : {std::optional<std::string>(), {"0"}, {""}}) {
+    const ReplaySwitch replay(value);
+    auto database = openDatabase("sqlite::memory:");
+    ASSERT_TRUE(database) << errorText(database);
+    ASSERT_TRUE(migrate(**database));
+
+    const auto outcome = writeCountingRuns(**database);
+    EXPECT_EQ(outcome.runs, 1) << value.value_or("(unset)");
+    EXPECT_EQ(outcome.committed_values, std::vector<std::string>{"1"});
+  }
+}
+
+TEST_F(SqliteDatabaseTest, ReplaySwitchIsReadAtOpen) {
+  std::optional<ReplaySwitch> replay;
+  replay.emplace("1");
+  auto database = openDatabase("sqlite://" + path("read-at-open.db").string());
+  ASSERT_TRUE(database) << errorText(database);
+  replay.reset();
+  const ReplaySwitch off(std::nullopt);
+  ASSERT_TRUE(migrate(**database));
+
+  EXPECT_EQ(writeCountingRuns(**database).runs, 2);
+}
+
+TEST_F(SqliteDatabaseTest, ReplaySwitchKeepsFirstFailure) {
+  const ReplaySwitch replay("1");
+  auto database = openDatabase("sqlite::memory:");
+  ASSERT_TRUE(database) << errorText(database);
+  ASSERT_TRUE(migrate(**database));
+
+  int runs = 0;
+  auto failed = (*database)->write([&](Session& session) -> Result<void> {
+    ++runs;
+    auto inserted =
+        session.execute("INSERT INTO settings (key, value, updated_at) VALUES ('kept', 'no', 0)");
+    if (!inserted) return inserted;
+    return fail(ErrorCode::kNotFound, "the first run failed");
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(readText(**database, "SELECT COUNT(*) FROM settings"), "0");
+
+  runs = 0;
+  EXPECT_THROW((*database)->write([&](Session&) -> Result<void> {
+    ++runs;
+    throw std::runtime_error("the first run threw");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(runs, 1);
+
+  // The connection is usable after both.
+  EXPECT_EQ(writeCountingRuns(**database).runs, 2);
 }
 
 }  // namespace
