@@ -105,10 +105,19 @@ std::string userActor(const Request& request) {
   return request.principal ? "user:" + request.principal->username : std::string("system");
 }
 
+// An enrolment's response, decided inside the write transaction, and the
+// line to log about it. The line is logged only after the transaction
+// commits, because the work of a write() may run more than once.
+struct Decision {
+  Response response;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  std::string log_line;
+};
+
 // Re-enrols the machine of `existing`, which an admin approved. The host
 // keeps its id, kind, owner and collections, and its old token is replaced
 // by a new one.
-Result<Response> reenrol(store::Session& session, const Request& request,
+Result<Decision> reenrol(store::Session& session, const Request& request,
                          const protocol::EnrolRequest& enrol,
                          const store::EnrolmentSecretRecord& secret, store::HostRecord existing,
                          SystemTime now) {
@@ -138,14 +147,15 @@ Result<Response> reenrol(store::Session& session, const Request& request,
     return tl::unexpected(appended.error());
   }
 
-  spdlog::info("host={} re-enrolled with enrolment secret {} ({}) after approval", existing.id,
-               secret.id, secret.name);
-  return jsonResponse(201, protocol::toJson(protocol::EnrolResponse{existing.id, *token}));
+  return Decision{jsonResponse(201, protocol::toJson(protocol::EnrolResponse{existing.id, *token})),
+                  spdlog::level::info,
+                  fmt::format("host={} re-enrolled with enrolment secret {} ({}) after approval",
+                              existing.id, secret.id, secret.name)};
 }
 
 // Enrols a machine not seen before (or whose earlier host was revoked) as a
 // new host with the secret's kind, owner and collections.
-Result<Response> enrolNewHost(store::Session& session, const Request& request,
+Result<Decision> enrolNewHost(store::Session& session, const Request& request,
                               const protocol::EnrolRequest& enrol,
                               const store::EnrolmentSecretRecord& secret, SystemTime now) {
   store::HostRecord host;
@@ -186,33 +196,37 @@ Result<Response> enrolNewHost(store::Session& session, const Request& request,
     return tl::unexpected(appended.error());
   }
 
-  spdlog::info("host={} enrolled as {} (hostname {}) with enrolment secret {} ({})", host.id,
-               host.kind, host.hostname, secret.id, secret.name);
-  return jsonResponse(201, protocol::toJson(protocol::EnrolResponse{host.id, *token}));
+  return Decision{jsonResponse(201, protocol::toJson(protocol::EnrolResponse{host.id, *token})),
+                  spdlog::level::info,
+                  fmt::format("host={} enrolled as {} (hostname {}) with enrolment secret {} ({})",
+                              host.id, host.kind, host.hostname, secret.id, secret.name)};
 }
 
 // Decides one enrolment inside the write transaction. Rejections are
 // returned as responses with nothing written.
-Result<Response> decideEnrolment(store::Session& session, const Request& request,
+Result<Decision> decideEnrolment(store::Session& session, const Request& request,
                                  const protocol::EnrolRequest& enrol, SystemTime now) {
   auto secret = store::findEnrolmentSecretByHash(session, hashEnrolmentSecret(enrol.secret));
   if (!secret) return tl::unexpected(secret.error());
   if (!*secret || (*secret)->revoked_at) {
-    spdlog::warn("enrolment of machine {} from {} rejected: unknown or revoked secret",
-                 enrol.machine_id, request.remote_address);
-    return errorResponse(401, "invalid_enrolment_secret",
-                         "The enrolment secret is unknown or was revoked. Ask an administrator "
-                         "for a current enrolment secret.");
+    return Decision{
+        errorResponse(401, "invalid_enrolment_secret",
+                      "The enrolment secret is unknown or was revoked. Ask an administrator "
+                      "for a current enrolment secret."),
+        spdlog::level::warn,
+        fmt::format("enrolment of machine {} from {} rejected: unknown or revoked secret",
+                    enrol.machine_id, request.remote_address)};
   }
   if ((*secret)->expires_at <= now) {
-    spdlog::warn("enrolment of machine {} from {} rejected: secret {} ({}) expired at {}",
-                 enrol.machine_id, request.remote_address, (*secret)->id, (*secret)->name,
-                 formatRfc3339((*secret)->expires_at));
-    return errorResponse(
-        401, "expired_enrolment_secret",
-        fmt::format("The enrolment secret \"{}\" expired at {}. Ask an administrator for a "
-                    "current enrolment secret.",
-                    (*secret)->name, formatRfc3339((*secret)->expires_at)));
+    return Decision{
+        errorResponse(401, "expired_enrolment_secret",
+                      fmt::format("The enrolment secret \"{}\" expired at {}. Ask an "
+                                  "administrator for a current enrolment secret.",
+                                  (*secret)->name, formatRfc3339((*secret)->expires_at))),
+        spdlog::level::warn,
+        fmt::format("enrolment of machine {} from {} rejected: secret {} ({}) expired at {}",
+                    enrol.machine_id, request.remote_address, (*secret)->id, (*secret)->name,
+                    formatRfc3339((*secret)->expires_at))};
   }
 
   auto existing = store::findActiveHostByMachineId(session, enrol.machine_id);
@@ -223,12 +237,14 @@ Result<Response> decideEnrolment(store::Session& session, const Request& request
   if (approved_until && now < *approved_until) {
     return reenrol(session, request, enrol, **secret, std::move(**existing), now);
   }
-  spdlog::warn("enrolment of machine {} from {} rejected: already enrolled as host={}",
-               enrol.machine_id, request.remote_address, (*existing)->id);
-  return errorResponse(409, "already_enrolled",
-                       fmt::format("This machine is already enrolled as host {}. An admin must "
-                                   "approve re-enrolment of host {} before it can enrol again.",
-                                   (*existing)->id, (*existing)->id));
+  return Decision{
+      errorResponse(409, "already_enrolled",
+                    fmt::format("This machine is already enrolled as host {}. An admin must "
+                                "approve re-enrolment of host {} before it can enrol again.",
+                                (*existing)->id, (*existing)->id)),
+      spdlog::level::warn,
+      fmt::format("enrolment of machine {} from {} rejected: already enrolled as host={}",
+                  enrol.machine_id, request.remote_address, (*existing)->id)};
 }
 
 }  // namespace
@@ -305,11 +321,12 @@ Response handleEnrol(ServerContext& context, const Request& request) {
   }
 
   const SystemTime now = context.clock.now();
-  std::optional<Response> response;
+  std::optional<Decision> decision;
   auto written = context.database.write([&](store::Session& session) -> Result<void> {
+    decision.reset();
     auto decided = decideEnrolment(session, request, *enrol, now);
     if (!decided) return tl::unexpected(decided.error());
-    response = std::move(*decided);
+    decision = std::move(*decided);
     return {};
   });
   if (!written) {
@@ -326,7 +343,8 @@ Response handleEnrol(ServerContext& context, const Request& request) {
                   request.remote_address, written.error().message);
     return internalError();
   }
-  return std::move(*response);
+  spdlog::log(decision->log_level, "{}", decision->log_line);
+  return std::move(decision->response);
 }
 
 Response handleListEnrolmentSecrets(ServerContext& context, const Request& /*request*/) {
@@ -462,7 +480,11 @@ Response handleRevokeEnrolmentSecret(ServerContext& context, const Request& requ
 
   const SystemTime now = context.clock.now();
   std::optional<Response> response;
+  bool revoked_now = false;
+  std::string revoked_name;
   auto written = context.database.write([&](store::Session& session) -> Result<void> {
+    response.reset();
+    revoked_now = false;
     auto before = store::getEnrolmentSecret(session, id);
     if (!before) return tl::unexpected(before.error());
     if (!*before) {
@@ -486,13 +508,17 @@ Response handleRevokeEnrolmentSecret(ServerContext& context, const Request& requ
     auto appended = store::appendAuditEvent(session, event);
     if (!appended) return tl::unexpected(appended.error());
 
-    spdlog::info("enrolment secret {} ({}) revoked by {}", id, after.name, userActor(request));
+    revoked_now = true;
+    revoked_name = after.name;
     response = jsonResponse(200, secretToJson(after, now));
     return {};
   });
   if (!written) {
     spdlog::error("revoking enrolment secret {} failed: {}", id, written.error().message);
     return internalError();
+  }
+  if (revoked_now) {
+    spdlog::info("enrolment secret {} ({}) revoked by {}", id, revoked_name, userActor(request));
   }
   return std::move(*response);
 }

@@ -27,6 +27,10 @@ struct Evaluator::Snapshot {
   matching::AdvisoryIndex index;
   std::unique_ptr<matching::FleetMatcher> matcher;
   advisory::Enrichment enrichment;
+  // Advisories left out of the index, logged by logIndexIssues() rather
+  // than while building, because building runs inside a write() that may
+  // run more than once.
+  std::vector<advisory::LoadIssue> issues;
 };
 
 namespace {
@@ -208,6 +212,13 @@ std::shared_ptr<Evaluator::Snapshot> Evaluator::install(std::shared_ptr<Snapshot
   return std::exchange(current_, std::move(index));
 }
 
+void Evaluator::logIndexIssues() const {
+  for (const auto& issue : snapshot()->issues) {
+    spdlog::warn("evaluation: advisory {} left out of the index: {} ({})", issue.record_id,
+                 issue.message, issue.field);
+  }
+}
+
 Result<std::shared_ptr<Evaluator::Snapshot>> Evaluator::buildIndex(store::Session& session) const {
   auto next = std::make_shared<Snapshot>();
 
@@ -223,10 +234,7 @@ Result<std::shared_ptr<Evaluator::Snapshot>> Evaluator::buildIndex(store::Sessio
     return Result<void>();
   });
   if (!loaded) return tl::unexpected(loaded.error());
-  for (const auto& issue : report.issues) {
-    spdlog::warn("evaluation: advisory {} left out of the index: {} ({})", issue.record_id,
-                 issue.message, issue.field);
-  }
+  next->issues = std::move(report.issues);
 
   auto kev = store::loadKevEntries(session);
   if (!kev) return tl::unexpected(kev.error());

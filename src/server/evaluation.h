@@ -55,8 +55,14 @@ class Evaluator {
 
   // Builds a new index from every advisory and the KEV and EPSS data in the
   // store, then swaps it in. On failure (a store error, an advisory body that
-  // does not decode) the previous index stays in use.
+  // does not decode) the previous index stays in use. Safe to run again in a
+  // retried write(): each run installs the index it built.
   Result<void> rebuild(store::Session& session);
+
+  // Logs, as warnings, the advisories that the installed index left out
+  // because they could not be matched. Call it after the transaction that
+  // built the index has committed, so that a retried write() logs them once.
+  void logIndexIssues() const;
 
   // The two halves of rebuild(), for a caller that evaluates hosts with the
   // new index inside the transaction that changed the advisories. install()
@@ -76,8 +82,10 @@ class Evaluator {
   Result<void> evaluateHostWith(const std::shared_ptr<Snapshot>& index, store::Session& session,
                                 const std::string& host_id, SystemTime now);
 
-  // How many times a host has been evaluated since construction, for tests
-  // and metrics.
+  // How many times evaluateHost() or evaluateHostWith() ran since
+  // construction, for tests. It counts every run, including runs in a
+  // write() that was rolled back and run again, so it measures matching
+  // work rather than committed evaluations.
   std::uint64_t evaluationCount() const { return evaluation_count_.load(); }
 
   // The number of advisories in the installed index.

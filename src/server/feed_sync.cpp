@@ -445,6 +445,7 @@ Result<void> FeedService::start() {
     return evaluator_.rebuild(session);
   });
   if (!registered) return registered;
+  evaluator_.logIndexIssues();
 
   for (const auto& state : states) {
     if (!findSource(state.name)) continue;
@@ -552,6 +553,7 @@ Result<FeedSyncResult> FeedService::recordFailure(const FeedSource& source,
   SystemTime now = context_.clock.now();
   std::optional<SystemTime> last_success;
   auto recorded = context_.database.write([&](store::Session& session) -> Result<void> {
+    last_success.reset();
     auto before = store::getFeed(session, source.name);
     if (!before) return tl::unexpected(before.error());
     if (auto failed = store::recordFeedFailure(session, source.name, now, error); !failed) {
@@ -705,6 +707,15 @@ Result<FeedSyncResult> FeedService::applyPlan(const FeedSource& source, const Pl
   std::shared_ptr<Evaluator::Snapshot> previous;
   bool installed = false;
   auto written = context_.database.write([&](store::Session& session) -> Result<void> {
+    // A run after a rolled-back one starts from the index that was in use
+    // before the first run installed its own.
+    if (installed) {
+      evaluator_.install(std::move(previous));
+      installed = false;
+    }
+    index.reset();
+    result.hosts_evaluated = 0;
+
     auto before = store::getFeed(session, source.name);
     if (!before) return tl::unexpected(before.error());
 
@@ -771,6 +782,7 @@ Result<FeedSyncResult> FeedService::applyPlan(const FeedSource& source, const Pl
     return tl::unexpected(written.error());
   }
 
+  if (installed) evaluator_.logIndexIssues();
   spdlog::info("feed={} {}: {} added, {} changed, {} removed, {} records, {} hosts re-evaluated",
                source.name, action, result.added, result.changed, result.removed,
                result.record_count, result.hosts_evaluated);

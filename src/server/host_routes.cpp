@@ -204,7 +204,11 @@ Response changeHost(ServerContext& context, const HostRouteOptions& options, con
   const std::string& host_id = request.path_params.at(0);
   const SystemTime now = context.clock.now();
   std::optional<Response> response;
+  // The action of a change that was written, logged once the write commits.
+  std::optional<std::string> changed_by_action;
   auto written = context.database.write([&](store::Session& session) -> Result<void> {
+    response.reset();
+    changed_by_action.reset();
     auto stored = store::getHost(session, host_id);
     if (!stored) return tl::unexpected(stored.error());
     if (!*stored || !visibleTo(*request.principal, **stored)) {
@@ -226,8 +230,7 @@ Response changeHost(ServerContext& context, const HostRouteOptions& options, con
       auto event = hostAuditEvent(request, now, std::get<std::string>(decision), before, after);
       auto appended = store::appendAuditEvent(session, event);
       if (!appended) return tl::unexpected(appended.error());
-      spdlog::info("host={} changed by {}: {}", host_id, userActor(request),
-                   std::get<std::string>(decision));
+      changed_by_action = std::get<std::string>(decision);
     }
 
     auto open = store::countOpenFindings(session, {host_id});
@@ -240,6 +243,9 @@ Response changeHost(ServerContext& context, const HostRouteOptions& options, con
   if (!written) {
     spdlog::error("changing host={} failed: {}", host_id, written.error().message);
     return internalError();
+  }
+  if (changed_by_action) {
+    spdlog::info("host={} changed by {}: {}", host_id, userActor(request), *changed_by_action);
   }
   return std::move(*response);
 }

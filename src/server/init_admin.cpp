@@ -37,7 +37,7 @@ Result<void> initFirstAdmin(store::Database& database, const std::string& userna
 
   // The count and the insert share one write transaction, so two init
   // commands run at once cannot both create an admin.
-  return database.write([&](store::Session& session) -> Result<void> {
+  auto written = database.write([&](store::Session& session) -> Result<void> {
     auto users = store::countUsers(session);
     if (!users) return tl::unexpected(users.error());
     if (*users > 0) {
@@ -60,9 +60,11 @@ Result<void> initFirstAdmin(store::Database& database, const std::string& userna
     event.after_json = userToJson(admin).dump();
     auto appended = store::appendAuditEvent(session, event);
     if (!appended) return tl::unexpected(appended.error());
-    spdlog::info("first admin created: user={}", username);
     return {};
   });
+  if (!written) return written;
+  spdlog::info("first admin created: user={}", username);
+  return {};
 }
 
 Result<std::string> readPasswordFile(const std::filesystem::path& path) {

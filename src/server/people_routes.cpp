@@ -347,6 +347,7 @@ Response logout(PeopleState& state, const Request& request) {
   const SystemTime now = state.context.clock.now();
   std::optional<Response> refused;
   auto written = state.context.database.write([&](store::Session& session) -> Result<void> {
+    refused.reset();
     auto credential = store::findCredentialById(session, principal.credential_id);
     if (!credential) return tl::unexpected(credential.error());
     if (!*credential || (*credential)->kind != store::kCredentialSession) {
@@ -473,6 +474,8 @@ Response createUser(PeopleState& state, const Request& request) {
   user.updated_at = now;
   bool exists = false;
   auto written = state.context.database.write([&](store::Session& session) -> Result<void> {
+    exists = false;
+    user.id = 0;
     auto existing = store::findUserByName(session, username);
     if (!existing) return tl::unexpected(existing.error());
     if (*existing) {
@@ -546,6 +549,7 @@ Response patchUser(PeopleState& state, const Request& request) {
   std::optional<Response> refused;
   store::UserRecord user;
   auto written = state.context.database.write([&](store::Session& session) -> Result<void> {
+    refused.reset();
     auto found = store::findUserByName(session, username);
     if (!found) return tl::unexpected(found.error());
     if (!*found) {
@@ -650,6 +654,7 @@ Response createToken(PeopleState& state, const Request& request) {
   IssuedCredential issued;
   bool too_many = false;
   auto written = state.context.database.write([&](store::Session& session) -> Result<void> {
+    too_many = false;
     auto existing =
         store::listUserCredentials(session, principal.user_id, store::kCredentialApiToken);
     if (!existing) return tl::unexpected(existing.error());
@@ -702,6 +707,7 @@ Response deleteToken(PeopleState& state, const Request& request) {
   const SystemTime now = state.context.clock.now();
   bool found = false;
   auto written = state.context.database.write([&](store::Session& session) -> Result<void> {
+    found = false;
     auto credential = store::findCredentialById(session, *id);
     if (!credential) return tl::unexpected(credential.error());
     // Another user's token, a session or a host token is reported as

@@ -238,6 +238,7 @@ Response handle(ServerContext& context, const HostRouteOptions& options, Request
 
   const SystemTime now = context.clock.now();
   auto written = context.database.write([&](store::Session& session) -> Result<void> {
+    outcome = Outcome{};
     return applyReport(session, options, request, host_id, *report, *updates, now, outcome);
   });
   if (!written) {

@@ -66,7 +66,7 @@ class CredentialsTest : public ::testing::Test {
       store::UserRecord user;
       user.username = username;
       user.password_hash = "$argon2id$placeholder";
-      user.roles = std::move(roles);
+      user.roles = roles;
       user.created_at = clock_.now();
       user.updated_at = clock_.now();
       auto inserted = store::insertUser(session, user);

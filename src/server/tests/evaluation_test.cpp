@@ -28,6 +28,7 @@ class EvaluationTest : public vulns_testing::VulnerabilityTest {
 
   void evaluate(const std::string& host_id = kHost) {
     write([&](store::Session& session) {
+      ++evaluate_runs_;
       return evaluator_.evaluateHost(session, host_id, clock_.now());
     });
   }
@@ -40,6 +41,9 @@ class EvaluationTest : public vulns_testing::VulnerabilityTest {
   }
 
   Evaluator evaluator_;
+  // Runs of evaluate()'s write() work, which may run more than once
+  // (PK_STORE_REPLAY_WRITES=1).
+  std::uint64_t evaluate_runs_ = 0;
 };
 
 TEST_F(EvaluationTest, VulnerablePackageOpensFinding) {
@@ -68,7 +72,8 @@ TEST_F(EvaluationTest, VulnerablePackageOpensFinding) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, FindingEventType::kOpened);
   EXPECT_EQ(events[0].installed_version, "5.2.5-7.el9");
-  EXPECT_EQ(evaluator_.evaluationCount(), 1u);
+  EXPECT_GE(evaluate_runs_, 1u);
+  EXPECT_EQ(evaluator_.evaluationCount(), evaluate_runs_);
 }
 
 TEST_F(EvaluationTest, ReevaluationKeepsFirstSeen) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "server/metrics.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/setting_repository.h"
 #include "store/user_repository.h"
 #include "tests/support/temporary_directory.h"
 
@@ -47,6 +49,10 @@ inline nlohmann::json bodyOf(const Response& response) {
   return nlohmann::json::parse(response.body, nullptr, false);
 }
 
+// The setting in which the fake evaluate_host hook records host ids, one
+// a line.
+inline constexpr const char* kEvaluatedHostsSetting = "test.evaluated_hosts";
+
 class HostServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -62,9 +68,17 @@ class HostServerTest : public ::testing::Test {
 
     context_ = std::make_unique<ServerContext>(ServerContext{*database_, clock_, metrics_});
     router_ = std::make_unique<Router>(makeAuthenticator(*context_));
-    options_.evaluate_host = [this](store::Session&, const std::string& host_id,
-                                    SystemTime) -> Result<void> {
-      evaluated_.push_back(host_id);
+    // The fake records each evaluation in the caller's transaction, so that
+    // a run that is rolled back and run again (PK_STORE_REPLAY_WRITES=1)
+    // leaves one record, as a real evaluation leaves one set of findings.
+    options_.evaluate_host = [this](store::Session& session, const std::string& host_id,
+                                    SystemTime now) -> Result<void> {
+      auto recorded = store::getSetting(session, kEvaluatedHostsSetting);
+      if (!recorded) return tl::unexpected(recorded.error());
+      const std::string hosts = *recorded ? (*recorded)->value + host_id + "\n" : host_id + "\n";
+      if (auto saved = store::setSetting(session, kEvaluatedHostsSetting, hosts, now); !saved) {
+        return saved;
+      }
       if (fail_evaluation_) return fail(ErrorCode::kIoError, "evaluation failed in a test");
       return {};
     };
@@ -172,6 +186,23 @@ class HostServerTest : public ::testing::Test {
     return report;
   }
 
+  // The host ids that options_.evaluate_host was called with in committed
+  // transactions, in order.
+  std::vector<std::string> evaluatedHosts() {
+    std::vector<std::string> hosts;
+    auto read = database_->read([&](store::Session& session) -> Result<void> {
+      hosts.clear();
+      auto recorded = store::getSetting(session, kEvaluatedHostsSetting);
+      if (!recorded) return tl::unexpected(recorded.error());
+      if (!*recorded) return {};
+      std::istringstream lines((*recorded)->value);
+      for (std::string line; std::getline(lines, line);) hosts.push_back(line);
+      return {};
+    });
+    EXPECT_TRUE(read) << read.error().message;
+    return hosts;
+  }
+
   Response sendReport(const protocol::EnrolResponse& host, const protocol::Report& report) {
     return call("POST", "/api/v1/hosts/" + host.host_id + "/reports", host.token,
                 protocol::toJson(report).dump());
@@ -180,7 +211,6 @@ class HostServerTest : public ::testing::Test {
   FakeClock clock_{startTime()};
   Metrics metrics_;
   HostRouteOptions options_;
-  std::vector<std::string> evaluated_;
   bool fail_evaluation_ = false;
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<ServerContext> context_;

@@ -95,7 +95,7 @@ class PeopleRoutesTest : public ::testing::Test {
       store::UserRecord user;
       user.username = username;
       user.password_hash = adminPasswordHash();
-      user.roles = std::move(roles);
+      user.roles = roles;
       user.disabled = disabled;
       user.created_at = clock_.now();
       user.updated_at = clock_.now();

@@ -87,7 +87,7 @@ TEST_F(ReportIntakeTest, FirstReportStoresInventoryAndFacts) {
   EXPECT_FALSE(parsed->duplicate);
   EXPECT_FALSE(parsed->inventory_needed);
   EXPECT_EQ(parsed->next_checkin_seconds, 3600);
-  EXPECT_EQ(evaluated_, std::vector<std::string>{host_.host_id});
+  EXPECT_EQ(evaluatedHosts(), std::vector<std::string>{host_.host_id});
 
   const auto inventory = storedInventory(host_.host_id);
   ASSERT_TRUE(inventory);
@@ -121,7 +121,7 @@ TEST_F(ReportIntakeTest, HostCannotWriteAnotherHost) {
 
   EXPECT_TRUE(showHost(other.host_id)["last_seen_at"].is_null());
   EXPECT_FALSE(storedInventory(other.host_id));
-  EXPECT_TRUE(evaluated_.empty());
+  EXPECT_TRUE(evaluatedHosts().empty());
   EXPECT_EQ(checkins("rejected"), 1);
 }
 
@@ -144,7 +144,7 @@ TEST_F(ReportIntakeTest, RepeatedReportIdIsAppliedOnce) {
   EXPECT_TRUE(parsed->duplicate);
   EXPECT_FALSE(parsed->inventory_needed);
 
-  EXPECT_EQ(evaluated_.size(), 1u);
+  EXPECT_EQ(evaluatedHosts().size(), 1u);
   EXPECT_EQ(showHost(host_.host_id)["last_seen_at"], first_seen);
   EXPECT_EQ(checkins("accepted"), 1);
   EXPECT_EQ(checkins("duplicate"), 1);
@@ -162,7 +162,7 @@ TEST_F(ReportIntakeTest, MissingInventoryIsRequested) {
   EXPECT_TRUE(parsed->inventory_needed);
   EXPECT_EQ(parsed->next_checkin_seconds, 60);
   EXPECT_FALSE(storedInventory(host_.host_id));
-  EXPECT_TRUE(evaluated_.empty());
+  EXPECT_TRUE(evaluatedHosts().empty());
   // The facts were still recorded.
   EXPECT_EQ(showHost(host_.host_id)["last_seen_at"], "2026-12-01T01:00:00Z");
 
@@ -173,7 +173,7 @@ TEST_F(ReportIntakeTest, MissingInventoryIsRequested) {
   EXPECT_FALSE(parsed->inventory_needed);
   EXPECT_EQ(parsed->next_checkin_seconds, 3600);
   ASSERT_TRUE(storedInventory(host_.host_id));
-  EXPECT_EQ(evaluated_.size(), 1u);
+  EXPECT_EQ(evaluatedHosts().size(), 1u);
 
   // The same hash again without the inventory: nothing is needed and
   // nothing is evaluated.
@@ -182,7 +182,7 @@ TEST_F(ReportIntakeTest, MissingInventoryIsRequested) {
   parsed = protocol::parseReportResponse(unchanged.body);
   ASSERT_TRUE(parsed);
   EXPECT_FALSE(parsed->inventory_needed);
-  EXPECT_EQ(evaluated_.size(), 1u);
+  EXPECT_EQ(evaluatedHosts().size(), 1u);
 }
 
 TEST_F(ReportIntakeTest, OldReceiptsArePruned) {
@@ -211,27 +211,27 @@ TEST_F(ReportIntakeTest, UnchangedInventoryIsNotRewritten) {
   clock_.advance(hours(1));
   ASSERT_EQ(sendReport(host_, makeReport(inventory, true)).status, 200);
   EXPECT_EQ(showHost(host_.host_id)["inventory"]["received_at"], received);
-  EXPECT_EQ(evaluated_.size(), 1u);
+  EXPECT_EQ(evaluatedHosts().size(), 1u);
 }
 
 TEST_F(ReportIntakeTest, ChangedUpdatesAreEvaluated) {
   const auto inventory = inventoryOf({"openssl"});
   ASSERT_EQ(sendReport(host_, makeReport(inventory, true)).status, 200);
-  ASSERT_EQ(evaluated_.size(), 1u);
+  ASSERT_EQ(evaluatedHosts().size(), 1u);
 
   auto with_update = makeReport(inventory, false);
   with_update.security_updates = {pendingUpdate("openssl")};
   ASSERT_EQ(sendReport(host_, with_update).status, 200);
-  EXPECT_EQ(evaluated_.size(), 2u);
+  EXPECT_EQ(evaluatedHosts().size(), 2u);
   EXPECT_EQ(storedUpdates(host_.host_id).size(), 1u);
 
   auto same_update = makeReport(inventory, false);
   same_update.security_updates = {pendingUpdate("openssl")};
   ASSERT_EQ(sendReport(host_, same_update).status, 200);
-  EXPECT_EQ(evaluated_.size(), 2u);
+  EXPECT_EQ(evaluatedHosts().size(), 2u);
 
   ASSERT_EQ(sendReport(host_, makeReport(inventory, false)).status, 200);
-  EXPECT_EQ(evaluated_.size(), 3u);
+  EXPECT_EQ(evaluatedHosts().size(), 3u);
   EXPECT_TRUE(storedUpdates(host_.host_id).empty());
 }
 
