@@ -12,15 +12,17 @@ function(pk_add_component name)
   target_link_libraries(pk_${name} PUBLIC ${ARG_DEPS} PRIVATE pk::options)
 endfunction()
 
-# pk_add_test(NAME SOURCES ... [DEPS ...] [LABELS ...])
+# pk_add_test(NAME SOURCES ... [DEPS ...] [LABELS ...] [ENVIRONMENT NAME=VALUE])
 # Builds one GoogleTest binary and registers each of its tests with CTest.
 # Tests carry the label "unit" unless LABELS names another (for example
 # "differential", "slow", "network"), so `ctest -L unit` stays fast.
+# ENVIRONMENT sets one variable for every test of the binary when CTest
+# runs it, for example PK_STORE_REPLAY_WRITES=1.
 function(pk_add_test name)
   if(NOT PK_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "ENVIRONMENT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -35,8 +37,19 @@ function(pk_add_test name)
   if(NOT label_count EQUAL 1)
     message(FATAL_ERROR "pk_add_test(${name}): give exactly one label, not '${ARG_LABELS}'")
   endif()
+  # For the same reason ENVIRONMENT takes one variable: a list would be
+  # flattened into separate property arguments.
+  set(environment_property)
+  if(ARG_ENVIRONMENT)
+    if(NOT ARG_ENVIRONMENT MATCHES "^[A-Za-z_][A-Za-z0-9_]*=[^;]*$")
+      message(FATAL_ERROR
+        "pk_add_test(${name}): ENVIRONMENT takes one NAME=VALUE, not '${ARG_ENVIRONMENT}'")
+    endif()
+    set(environment_property ENVIRONMENT "${ARG_ENVIRONMENT}")
+  endif()
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
+               ${environment_property}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
