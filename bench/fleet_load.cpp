@@ -1,0 +1,412 @@
+// A fleet load generator: simulates agents checking in with a real
+// patchkeeper-server, the way patchkeeper-agent does.
+//
+// Each simulated agent enrols once with an enrolment secret, uploads its
+// full inventory, and then checks in again and again. Every request opens
+// a new TLS connection, because real agents reconnect only hourly and so
+// hold no session ticket. The server pays for the handshake, the token
+// check, the inventory hash comparison and the database write. A share of
+// check-ins (--changed-share) carries a changed inventory, as when a host
+// installed updates; the rest send only the hash.
+//
+// Inventories come from a real dpkg status file. Each agent drifts from it
+// on a share of its packages (--drift), so the fleet has many distinct
+// inventories.
+//
+// Three phases are measured apart: enrolment, the first full inventory
+// upload of every agent, and --seconds of steady check-ins. For each it
+// prints requests per second, latency percentiles and errors, the server's
+// CPU use and memory (from /proc, given --server-pid), and the generator's
+// own CPU use, since both share this machine's cores.
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "inventory/dpkg_status.h"
+#include "protocol/api_client.h"
+#include "protocol/messages.h"
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using pk::protocol::ApiClient;
+
+struct Options {
+  std::string url;
+  std::string pin;
+  std::string secret;
+  std::string status_file =
+      std::string(PK_SHARED_DATA_DIR) + "/inventories/this-host-debian12/dpkg-status";
+  int agents = 100;
+  int seconds = 30;
+  int threads = 16;
+  double changed_share = 0.0;
+  double drift = 0.05;
+  int server_pid = 0;
+  std::uint64_t seed = 20261205;
+  std::string json_file;
+};
+
+struct Agent {
+  std::size_t index = 0;
+  std::string host_id;
+  std::string token;
+  pk::protocol::InventoryPayload inventory;
+  std::string inventory_hash;
+  bool send_inventory = true;  // true for the first check-in and when the server requests it
+  std::uint64_t reports = 0;
+  std::mt19937_64 random;
+};
+
+// The counts and latencies one thread measured in one phase.
+struct Tally {
+  std::vector<double> latencies_ms;
+  std::uint64_t transport_errors = 0;
+  std::uint64_t status_errors = 0;
+  std::uint64_t full_uploads = 0;
+  std::string first_error;
+
+  void add(const Tally& other) {
+    latencies_ms.insert(latencies_ms.end(), other.latencies_ms.begin(), other.latencies_ms.end());
+    transport_errors += other.transport_errors;
+    status_errors += other.status_errors;
+    full_uploads += other.full_uploads;
+    if (first_error.empty()) first_error = other.first_error;
+  }
+};
+
+// CPU seconds (user + system) and resident memory of a process.
+struct ProcessSample {
+  double cpu_seconds = 0;
+  std::uint64_t rss_kib = 0;
+  std::uint64_t peak_rss_kib = 0;
+};
+
+std::optional<ProcessSample> sampleProcess(int pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  // Fields after the command name, which is in parentheses and may hold
+  // spaces: utime and stime are the 12th and 13th of them.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 2));
+  std::vector<std::string> values;
+  for (std::string value; fields >> value;) values.push_back(value);
+  if (values.size() < 13) return std::nullopt;
+  ProcessSample sample;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  sample.cpu_seconds = (std::stod(values[11]) + std::stod(values[12])) / ticks;
+
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(status, line);) {
+    std::istringstream words(line);
+    std::string key;
+    std::uint64_t kib = 0;
+    words >> key >> kib;
+    if (key == "VmRSS:") sample.rss_kib = kib;
+    if (key == "VmHWM:") sample.peak_rss_kib = kib;
+  }
+  return sample;
+}
+
+double ownCpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& time) {
+    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double percentile(const std::vector<double>& sorted, double share) {
+  if (sorted.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(share * static_cast<double>(sorted.size() - 1));
+  return sorted[rank];
+}
+
+// Gives the agent's copy of the base inventory its own versions on a share
+// of the packages, as hosts patched at different times have.
+void drift(Agent& agent, double share) {
+  std::bernoulli_distribution pick(share);
+  for (auto& package : agent.inventory.packages) {
+    if (pick(agent.random)) package.version += fmt::format("+pk{}", agent.index);
+  }
+}
+
+// Simulates an installed update: a random package moves to a new version.
+void installUpdate(Agent& agent) {
+  auto& packages = agent.inventory.packages;
+  std::uniform_int_distribution<std::size_t> which(0, packages.size() - 1);
+  packages[which(agent.random)].version += fmt::format("+u{}", agent.reports);
+}
+
+pk::protocol::Report makeReport(Agent& agent) {
+  pk::protocol::Report report;
+  report.report_id = fmt::format("{:016x}{:016x}", agent.index, ++agent.reports);
+  report.collected_at = pk::SystemClock().now();
+  report.hostname = fmt::format("load-{}", agent.index);
+  report.os.id = "debian";
+  report.os.version_id = "12";
+  report.os.ecosystem = "Debian:12";
+  report.kernel = "6.1.0-28-amd64";
+  report.inventory_hash = agent.inventory_hash;
+  if (agent.send_inventory) report.inventory = agent.inventory;
+  return report;
+}
+
+class LoadRun {
+ public:
+  LoadRun(const Options& options, pk::protocol::InventoryPayload base)
+      : options_(options), base_(std::move(base)) {}
+
+  int run() {
+    agents_.resize(static_cast<std::size_t>(options_.agents));
+    for (std::size_t i = 0; i < agents_.size(); ++i) {
+      Agent& agent = agents_[i];
+      agent.index = i;
+      agent.random.seed(options_.seed + i);
+      agent.inventory = base_;
+      drift(agent, options_.drift);
+      agent.inventory_hash = pk::protocol::inventoryHash(agent.inventory);
+    }
+
+    nlohmann::json results = nlohmann::json::object();
+    results["agents"] = options_.agents;
+    results["threads"] = options_.threads;
+    results["packages_per_inventory"] = base_.packages.size();
+
+    results["enrol"] = measure(
+        "enrol", [this](Agent& agent, Tally& tally) { return enrol(agent, tally); }, std::nullopt);
+    results["first_upload"] = measure(
+        "first full upload", [this](Agent& agent, Tally& tally) { return checkIn(agent, tally); },
+        std::nullopt);
+    results["checkins"] = measure(
+        "check-ins",
+        [this](Agent& agent, Tally& tally) {
+          std::bernoulli_distribution changed(options_.changed_share);
+          if (changed(agent.random)) {
+            installUpdate(agent);
+            agent.inventory_hash = pk::protocol::inventoryHash(agent.inventory);
+            agent.send_inventory = true;
+          }
+          return checkIn(agent, tally);
+        },
+        std::chrono::seconds(options_.seconds));
+
+    if (!options_.json_file.empty()) {
+      std::ofstream out(options_.json_file);
+      out << results.dump(2) << '\n';
+    }
+    const bool clean = results["enrol"]["errors"] == 0 && results["first_upload"]["errors"] == 0 &&
+                       results["checkins"]["errors"] == 0;
+    return clean ? 0 : 1;
+  }
+
+ private:
+  using Step = std::function<bool(Agent&, Tally&)>;
+
+  std::optional<ApiClient> client(const std::string& token) const {
+    auto created = ApiClient::create(
+        {.base_url = options_.url, .server_pin = options_.pin, .bearer_token = token});
+    if (!created) {
+      std::cerr << "fleet_load: " << created.error().message << '\n';
+      return std::nullopt;
+    }
+    return std::move(*created);
+  }
+
+  // Sends `body` to `path` and records the latency. Returns the response when
+  // its status is 2xx.
+  std::optional<pk::protocol::ApiResponse> timedPost(ApiClient& api, const std::string& path,
+                                                     const std::string& body, Tally& tally) const {
+    const auto started = SteadyClock::now();
+    auto response = api.post(path, body);
+    const std::chrono::duration<double, std::milli> took = SteadyClock::now() - started;
+    tally.latencies_ms.push_back(took.count());
+    if (!response) {
+      ++tally.transport_errors;
+      if (tally.first_error.empty()) tally.first_error = response.error().message;
+      return std::nullopt;
+    }
+    if (response->status / 100 != 2) {
+      ++tally.status_errors;
+      if (tally.first_error.empty()) {
+        tally.first_error = fmt::format("{} {}", response->status, response->body.substr(0, 200));
+      }
+      return std::nullopt;
+    }
+    return std::move(*response);
+  }
+
+  bool enrol(Agent& agent, Tally& tally) const {
+    auto api = client("");
+    if (!api) return false;
+    pk::protocol::EnrolRequest request{.secret = options_.secret,
+                                       .hostname = fmt::format("load-{}", agent.index),
+                                       .machine_id = fmt::format("{:032x}", agent.index + 1)};
+    auto response = timedPost(*api, "/api/v1/enrol", pk::protocol::toJson(request).dump(), tally);
+    if (!response) return false;
+    auto enrolled = pk::protocol::parseEnrolResponse(response->body);
+    if (!enrolled) {
+      ++tally.status_errors;
+      return false;
+    }
+    agent.host_id = enrolled->host_id;
+    agent.token = enrolled->token;
+    return true;
+  }
+
+  bool checkIn(Agent& agent, Tally& tally) const {
+    if (agent.token.empty()) return false;
+    auto api = client(agent.token);
+    if (!api) return false;
+    const bool full = agent.send_inventory;
+    auto response = timedPost(*api, "/api/v1/hosts/" + agent.host_id + "/reports",
+                              pk::protocol::toJson(makeReport(agent)).dump(), tally);
+    if (!response) return false;
+    if (full) ++tally.full_uploads;
+    auto answer = pk::protocol::parseReportResponse(response->body);
+    agent.send_inventory = answer && answer->inventory_needed;
+    return true;
+  }
+
+  // Runs `step` for every agent once (no duration) or round after round
+  // until `duration` passes, on options_.threads threads that each own a
+  // slice of the agents. Prints and returns the phase's figures.
+  nlohmann::json measure(const std::string& name, const Step& step,
+                         std::optional<SteadyClock::duration> duration) {
+    const auto server_before =
+        options_.server_pid > 0 ? sampleProcess(options_.server_pid) : std::nullopt;
+    const double own_before = ownCpuSeconds();
+    const auto started = SteadyClock::now();
+    const auto deadline = duration ? started + *duration : SteadyClock::time_point::max();
+
+    const auto thread_count = static_cast<std::size_t>(options_.threads);
+    std::vector<Tally> tallies(thread_count);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < thread_count; ++t) {
+      threads.emplace_back([&, t] {
+        do {
+          for (std::size_t i = t; i < agents_.size(); i += thread_count) {
+            if (SteadyClock::now() >= deadline) return;
+            step(agents_[i], tallies[t]);
+          }
+        } while (duration);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    const std::chrono::duration<double> elapsed = SteadyClock::now() - started;
+
+    Tally total;
+    for (const auto& tally : tallies) total.add(tally);
+    std::sort(total.latencies_ms.begin(), total.latencies_ms.end());
+    const double requests = static_cast<double>(total.latencies_ms.size());
+    const std::uint64_t errors = total.transport_errors + total.status_errors;
+
+    nlohmann::json figures = {
+        {"requests", total.latencies_ms.size()},
+        {"seconds", elapsed.count()},
+        {"per_second", requests / elapsed.count()},
+        {"full_uploads", total.full_uploads},
+        {"errors", errors},
+        {"transport_errors", total.transport_errors},
+        {"status_errors", total.status_errors},
+        {"p50_ms", percentile(total.latencies_ms, 0.50)},
+        {"p90_ms", percentile(total.latencies_ms, 0.90)},
+        {"p99_ms", percentile(total.latencies_ms, 0.99)},
+        {"max_ms", total.latencies_ms.empty() ? 0.0 : total.latencies_ms.back()},
+        {"generator_cpu_cores", (ownCpuSeconds() - own_before) / elapsed.count()},
+    };
+    if (!total.first_error.empty()) figures["first_error"] = total.first_error;
+    if (server_before) {
+      if (auto after = sampleProcess(options_.server_pid)) {
+        figures["server_cpu_cores"] =
+            (after->cpu_seconds - server_before->cpu_seconds) / elapsed.count();
+        figures["server_rss_mib"] = static_cast<double>(after->rss_kib) / 1024.0;
+        figures["server_peak_rss_mib"] = static_cast<double>(after->peak_rss_kib) / 1024.0;
+      }
+    }
+
+    std::cout << fmt::format(
+        "{:<18} {:>8} req in {:6.1f} s = {:8.1f}/s  p50 {:6.1f} ms  p90 {:6.1f} ms  "
+        "p99 {:6.1f} ms  max {:7.1f} ms  errors {}",
+        name, total.latencies_ms.size(), elapsed.count(), requests / elapsed.count(),
+        figures["p50_ms"].get<double>(), figures["p90_ms"].get<double>(),
+        figures["p99_ms"].get<double>(), figures["max_ms"].get<double>(), errors);
+    std::cout << fmt::format("  generator {:.2f} cores",
+                             figures["generator_cpu_cores"].get<double>());
+    if (figures.contains("server_cpu_cores")) {
+      std::cout << fmt::format("  server {:.2f} cores, RSS {:.0f} MiB (peak {:.0f})",
+                               figures["server_cpu_cores"].get<double>(),
+                               figures["server_rss_mib"].get<double>(),
+                               figures["server_peak_rss_mib"].get<double>());
+    }
+    std::cout << '\n';
+    if (!total.first_error.empty()) std::cout << "  first error: " << total.first_error << '\n';
+    return figures;
+  }
+
+  const Options& options_;
+  pk::protocol::InventoryPayload base_;
+  std::vector<Agent> agents_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Simulates patchkeeper agents checking in with a real server"};
+  Options options;
+  app.add_option("--url", options.url, "Server URL, https://host:port")->required();
+  app.add_option("--pin", options.pin, "The server's public key pin, sha256:...")->required();
+  app.add_option("--secret", options.secret, "An enrolment secret for the agents")->required();
+  app.add_option("--agents", options.agents, "Simulated agents")->check(CLI::Range(1, 10'000'000));
+  app.add_option("--seconds", options.seconds, "Length of the check-in phase")
+      ->check(CLI::Range(1, 86'400));
+  app.add_option("--threads", options.threads, "Concurrent requests")->check(CLI::Range(1, 4096));
+  app.add_option("--changed-share", options.changed_share,
+                 "Share of check-ins that carry a changed inventory")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--drift", options.drift, "Share of packages each agent has at its own version")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--status-file", options.status_file,
+                 "dpkg status file the inventories start from");
+  app.add_option("--server-pid", options.server_pid, "The server's process id, for CPU and memory");
+  app.add_option("--seed", options.seed, "Seed for the drift and the changed check-ins");
+  app.add_option("--json", options.json_file, "Also write the figures as JSON to this file");
+  CLI11_PARSE(app, argc, argv);
+
+  std::ifstream status(options.status_file);
+  if (!status) {
+    std::cerr << "fleet_load: cannot read " << options.status_file << '\n';
+    return 2;
+  }
+  const std::string text((std::istreambuf_iterator<char>(status)), {});
+  auto parsed = pk::inventory::parseDpkgStatus(text, options.status_file);
+  if (parsed.packages.empty()) {
+    std::cerr << "fleet_load: no packages in " << options.status_file << '\n';
+    return 2;
+  }
+  pk::protocol::InventoryPayload base{.scheme = pk::version::Scheme::kDpkg,
+                                      .packages = std::move(parsed.packages)};
+  LoadRun run(options, std::move(base));
+  return run.run();
+}
