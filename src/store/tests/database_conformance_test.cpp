@@ -404,9 +404,11 @@ TEST_P(DatabaseTest, ReadersRunDuringWriter) {
   for (auto& count : counts) results.push_back(count.get_future());
 
   std::thread writer([&] {
+    bool signalled = false;  // the work may run more than once
     auto done = database().write([&](Session& session) -> Result<void> {
       if (auto id = insertParent(session, "uncommitted"); !id) return tl::unexpected(id.error());
-      row_inserted.set_value();
+      if (!signalled) row_inserted.set_value();
+      signalled = true;
       // Commit only after every reader has finished.
       for (auto& result : results) result.wait();
       return {};
