@@ -144,6 +144,10 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
           checkRange("leader_retry_seconds", config.leader_retry_seconds, 1, 600, "seconds")) {
     return problem;
   }
+  if (auto problem =
+          checkRange("index_refresh_seconds", config.index_refresh_seconds, 1, 3600, "seconds")) {
+    return problem;
+  }
   if (auto problem = checkRange("max_failed_logins", config.max_failed_logins, 1, 1000)) {
     return problem;
   }
@@ -359,6 +363,7 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"checkin_interval_minutes", integerInto(config.checkin_interval_minutes)},
       {"stale_after_days", integerInto(config.stale_after_days)},
       {"leader_retry_seconds", integerInto(config.leader_retry_seconds)},
+      {"index_refresh_seconds", integerInto(config.index_refresh_seconds)},
       {"max_failed_logins", integerInto(config.max_failed_logins)},
       {"failed_login_window_minutes", integerInto(config.failed_login_window_minutes)},
       {"feeds",

@@ -73,6 +73,9 @@ struct ServerConfig {
   // (plus the time the database needs to notice: at once for a killed
   // process, up to about 30 s for a vanished machine).
   int leader_retry_seconds = 30;
+  // How often each node checks whether another node's feed sync changed the
+  // stored advisories, and rebuilds its own index if so.
+  int index_refresh_seconds = 30;
   // The advisory feeds to sync, in the order written.
   std::vector<FeedSource> feeds;
 

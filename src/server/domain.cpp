@@ -97,10 +97,28 @@ Result<void> Domain::start() {
     metrics.set("patchkeeper_leader", {}, jobs_ && jobs_->leading() ? 1 : 0);
   });
   jobs_->start();
+
+  // Only the leader syncs feeds, so every node checks whether the stored
+  // advisories moved past the index it evaluates with.
+  node_jobs_ = std::make_unique<JobRunner>(
+      context_.clock, node_lock_,
+      std::vector<ScheduledJob>{ScheduledJob{
+          .name = "advisory-index-refresh",
+          .interval = std::chrono::seconds(config_.index_refresh_seconds),
+          .initial_delay = std::chrono::seconds(config_.index_refresh_seconds),
+          .run =
+              [this] {
+                if (auto refreshed = feeds_->refreshIndexIfStale(); !refreshed) {
+                  spdlog::error("advisory index refresh failed: {}", refreshed.error().message);
+                }
+              },
+      }});
+  node_jobs_->start();
   return {};
 }
 
 void Domain::stop() {
+  if (node_jobs_) node_jobs_->stop();
   if (jobs_) jobs_->stop();
 }
 

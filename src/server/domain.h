@@ -51,6 +51,9 @@ class Domain {
   std::unique_ptr<FeedService> feeds_;
   std::unique_ptr<LeaderLock> leader_lock_;
   std::unique_ptr<JobRunner> jobs_;
+  // Jobs every node runs for itself, leader or not.
+  SingleNodeLeaderLock node_lock_;
+  std::unique_ptr<JobRunner> node_jobs_;
 };
 
 }  // namespace pk::server

@@ -20,6 +20,7 @@
 #include "store/advisory_repository.h"
 #include "store/audit_repository.h"
 #include "store/feed_repository.h"
+#include "store/setting_repository.h"
 #include "store/finding_repository.h"
 #include "store/inventory_repository.h"
 
@@ -432,6 +433,7 @@ void FeedService::setGauges(const std::string& feed, bool failed,
 
 Result<void> FeedService::start() {
   std::vector<store::FeedState> states;
+  std::int64_t generation = 0;
   auto registered = context_.database.write([&](store::Session& session) -> Result<void> {
     for (const auto& source : sources_) {
       const std::string& origin = source.url.empty() ? source.path : source.url;
@@ -442,9 +444,13 @@ Result<void> FeedService::start() {
     auto feeds = store::listFeeds(session);
     if (!feeds) return tl::unexpected(feeds.error());
     states = std::move(*feeds);
+    auto stored = store::getIntegerSetting(session, kAdvisoryGenerationKey);
+    if (!stored) return tl::unexpected(stored.error());
+    generation = stored->value_or(0);
     return evaluator_.rebuild(session);
   });
   if (!registered) return registered;
+  index_generation_ = generation;
   evaluator_.logIndexIssues();
 
   for (const auto& state : states) {
@@ -454,6 +460,32 @@ Result<void> FeedService::start() {
   spdlog::info("feeds: {} configured, {} advisories in the index", sources_.size(),
                evaluator_.advisoryCount());
   return {};
+}
+
+Result<bool> FeedService::refreshIndexIfStale() {
+  // Holding the sync mutex keeps this node's own syncs from installing an
+  // index in between.
+  std::lock_guard guard(sync_mutex_);
+  std::int64_t generation = 0;
+  bool rebuilt = false;
+  auto read = context_.database.read([&](store::Session& session) -> Result<void> {
+    rebuilt = false;
+    auto stored = store::getIntegerSetting(session, kAdvisoryGenerationKey);
+    if (!stored) return tl::unexpected(stored.error());
+    generation = stored->value_or(0);
+    if (generation == index_generation_.load()) return {};
+    rebuilt = true;
+    return evaluator_.rebuild(session);
+  });
+  if (!read) return tl::unexpected(read.error());
+  if (!rebuilt) return false;
+  index_generation_ = generation;
+  evaluator_.logIndexIssues();
+  spdlog::info(
+      "advisory index rebuilt: the stored advisories changed (generation {}), {} "
+      "advisories",
+      generation, evaluator_.advisoryCount());
+  return true;
 }
 
 Result<Elapsed> FeedService::syncDelay(const FeedSource& source) {
@@ -706,6 +738,7 @@ Result<FeedSyncResult> FeedService::applyPlan(const FeedSource& source, const Pl
   std::shared_ptr<Evaluator::Snapshot> index;
   std::shared_ptr<Evaluator::Snapshot> previous;
   bool installed = false;
+  std::int64_t generation = 0;
   auto written = context_.database.write([&](store::Session& session) -> Result<void> {
     // A run after a rolled-back one starts from the index that was in use
     // before the first run installed its own.
@@ -745,6 +778,16 @@ Result<FeedSyncResult> FeedService::applyPlan(const FeedSource& source, const Pl
     }
     if (!changed) return {};
 
+    // Other nodes compare this counter with their own to know that their
+    // advisory index is out of date.
+    auto stored = store::getIntegerSetting(session, kAdvisoryGenerationKey);
+    if (!stored) return tl::unexpected(stored.error());
+    generation = stored->value_or(0) + 1;
+    if (auto bumped = store::setIntegerSetting(session, kAdvisoryGenerationKey, generation, now);
+        !bumped) {
+      return bumped;
+    }
+
     // Re-evaluate, with the new index, only the hosts the changes can touch.
     // NOTE: the index is rebuilt from every stored advisory of every feed,
     // not patched, so a one-record change costs decoding them all.
@@ -782,7 +825,10 @@ Result<FeedSyncResult> FeedService::applyPlan(const FeedSource& source, const Pl
     return tl::unexpected(written.error());
   }
 
-  if (installed) evaluator_.logIndexIssues();
+  if (installed) {
+    index_generation_ = generation;
+    evaluator_.logIndexIssues();
+  }
   spdlog::info("feed={} {}: {} added, {} changed, {} removed, {} records, {} hosts re-evaluated",
                source.name, action, result.added, result.changed, result.removed,
                result.record_count, result.hosts_evaluated);

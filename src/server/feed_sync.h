@@ -23,6 +23,7 @@
 //
 // Thread-safe: syncs and confirmations run one at a time.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -106,6 +107,13 @@ class FeedService {
   // configured and kInvalidArgument when nothing waits for confirmation.
   Result<FeedSyncResult> confirm(const std::string& name, const SyncRequester& requester = {});
 
+  // Rebuilds the evaluator's index when the stored advisories changed since
+  // this service built it: another node (the leader) applied a sync. Every
+  // applied sync bumps the setting kAdvisoryGenerationKey in its own
+  // transaction, so one small read tells. Returns whether it rebuilt; fails
+  // on a store error, keeping the index in use.
+  Result<bool> refreshIndexIfStale();
+
  private:
   struct Fetched;
   struct Plan;
@@ -122,6 +130,11 @@ class FeedService {
   std::vector<FeedSource> sources_;
   FeedServiceOptions options_;
   std::mutex sync_mutex_;
+  // The advisory generation the installed index was built from.
+  std::atomic<std::int64_t> index_generation_{0};
 };
+
+// The setting counting applied feed syncs that changed advisories.
+inline constexpr std::string_view kAdvisoryGenerationKey = "advisories.generation";
 
 }  // namespace pk::server

@@ -15,6 +15,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "protocol/api_client.h"
 #include "protocol/tests/loopback_server.h"
@@ -97,7 +98,8 @@ class FailoverTest : public ::testing::Test {
     writeFile(node.config,
               fmt::format("listen_address = \"127.0.0.1\"\nport = {}\ndata_dir = \"{}\"\n"
                           "database = \"{}\"\ntls_certificate = \"{}\"\ntls_private_key = \"{}\"\n"
-                          "access_log = \"off\"\nleader_retry_seconds = {}\n\n"
+                          "access_log = \"off\"\nleader_retry_seconds = {}\n"
+                          "index_refresh_seconds = 1\n\n"
                           "[[feeds]]\nname = \"demo\"\nkind = \"osv\"\npath = \"{}\"\n"
                           "interval_minutes = 60\n",
                           node.port, data.string(), database_->connectionString(),
@@ -185,6 +187,50 @@ TEST_F(FailoverTest, SurvivorTakesOverTheScheduleWithoutRunningTheJobAgain) {
     ::usleep(200'000);
   }
   EXPECT_NE(second.process->log().find("this node now runs the scheduled jobs"), std::string::npos);
+}
+
+// A feed sync on the leader changes the stored advisories; the other node
+// notices and rebuilds the index it evaluates reports with.
+TEST_F(FailoverTest, FollowerRebuildsItsIndexAfterTheLeaderSyncs) {
+  Node first = makeNode("first");
+  Node second = makeNode("second");
+  const fs::path password = folder_->path() / "password";
+  writeFile(password, "correct horse battery staple");
+  auto init = test_support::BackgroundProcess::start(
+      {PK_SERVER_BINARY, "init", "--config", first.config.string(), "--username", "admin",
+       "--password-file", password.string()},
+      folder_->path() / "init.log");
+  ASSERT_TRUE(init) << init.error().message;
+  ASSERT_TRUE(waitFor([&] { return !init->running(); }, std::chrono::seconds(60)));
+
+  start(first);
+  const std::string synced = R"(patchkeeper_feed_sync_total{feed="demo",result="applied"})";
+  ASSERT_TRUE(waitFor([&] { return metric(first, synced) == 1.0; }, std::chrono::seconds(30)))
+      << first.process->log();
+  start(second);
+
+  // A second advisory in the feed, synced on the leader by an admin.
+  std::string changed(kFeed);
+  changed.replace(changed.find("PKTEST-2026-0001"), 16, "PKTEST-2026-0002");
+  writeFile(folder_->path() / "feed.json",
+            std::string("[") + std::string(kFeed) + "," + changed + "]");
+  auto login = first.client->post(
+      "/api/v1/sessions", R"({"username": "admin", "password": "correct horse battery staple"})");
+  ASSERT_TRUE(login && login->status == 201) << (login ? login->body : login.error().message);
+  const auto token = nlohmann::json::parse(login->body).at("token").get<std::string>();
+  auto pin = protocol::publicKeyPinFromPem(readFile(tls_.certificate));
+  ASSERT_TRUE(pin);
+  auto admin = protocol::ApiClient::create(
+      {.base_url = first.baseUrl(), .server_pin = *pin, .bearer_token = token});
+  ASSERT_TRUE(admin);
+  auto sync = admin->post("/api/v1/feeds/demo/sync", "");
+  ASSERT_TRUE(sync && sync->status == 200) << (sync ? sync->body : sync.error().message);
+
+  EXPECT_TRUE(waitFor(
+      [&] { return second.process->log().find("advisory index rebuilt") != std::string::npos; },
+      std::chrono::seconds(15)))
+      << second.process->log();
+  EXPECT_EQ(first.process->log().find("advisory index rebuilt"), std::string::npos);
 }
 
 }  // namespace

@@ -97,6 +97,8 @@ TEST(ServerConfig, ValidateRejectsFromTable) {
        "leader_retry_seconds"},
       {"huge leader retry", [](ServerConfig& c) { c.leader_retry_seconds = 601; },
        "leader_retry_seconds"},
+      {"zero index refresh", [](ServerConfig& c) { c.index_refresh_seconds = 0; },
+       "index_refresh_seconds"},
       {"zero logins", [](ServerConfig& c) { c.max_failed_logins = 0; }, "max_failed_logins"},
       {"zero window", [](ServerConfig& c) { c.failed_login_window_minutes = 0; },
        "failed_login_window_minutes"},
@@ -173,6 +175,7 @@ session_hours = 8
 checkin_interval_minutes = 30
 stale_after_days = 3
 leader_retry_seconds = 5
+index_refresh_seconds = 7
 max_failed_logins = 10
 failed_login_window_minutes = 60
 
@@ -205,6 +208,7 @@ max_removal_share = 1
   EXPECT_EQ(config->checkin_interval_minutes, 30);
   EXPECT_EQ(config->stale_after_days, 3);
   EXPECT_EQ(config->leader_retry_seconds, 5);
+  EXPECT_EQ(config->index_refresh_seconds, 7);
   EXPECT_EQ(config->max_failed_logins, 10);
   EXPECT_EQ(config->failed_login_window_minutes, 60);
   ASSERT_EQ(config->feeds.size(), 2u);

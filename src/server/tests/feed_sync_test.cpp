@@ -416,6 +416,42 @@ TEST_F(FeedSyncTest, FailedAttemptAlsoDelaysTheNextSync) {
   EXPECT_EQ(*delay, Elapsed(std::chrono::minutes(45)));
 }
 
+// A node that did not run a sync (not the leader) learns from the database
+// that the advisories changed, and rebuilds its own index.
+TEST_F(FeedSyncTest, OtherNodeRebuildsItsIndexAfterASync) {
+  auto& leader = service({almaSource()});
+  auto other_database = store::openDatabase("sqlite://" + (directory() / "pk.db").string());
+  ASSERT_TRUE(other_database) << vulns_testing::errorText(other_database);
+  Metrics other_metrics;
+  ServerContext other_context{**other_database, clock_, other_metrics};
+  Evaluator other_evaluator;
+  FeedService other(other_context, other_evaluator, {almaSource()});
+  ASSERT_TRUE(other.start());
+
+  auto nothing_new = other.refreshIndexIfStale();
+  ASSERT_TRUE(nothing_new) << vulns_testing::errorText(nothing_new);
+  EXPECT_FALSE(*nothing_new);
+
+  addToFeed(kXz);
+  ASSERT_EQ(sync(leader, "osv-alma").outcome, FeedSyncResult::Outcome::kApplied);
+  ASSERT_GT(evaluator_.advisoryCount(), 0u);
+  EXPECT_EQ(other_evaluator.advisoryCount(), 0u);
+
+  auto refreshed = other.refreshIndexIfStale();
+  ASSERT_TRUE(refreshed) << vulns_testing::errorText(refreshed);
+  EXPECT_TRUE(*refreshed);
+  EXPECT_EQ(other_evaluator.advisoryCount(), evaluator_.advisoryCount());
+
+  auto again = other.refreshIndexIfStale();
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+
+  // The leader's own index is current: its sync recorded the generation.
+  auto own = leader.refreshIndexIfStale();
+  ASSERT_TRUE(own);
+  EXPECT_FALSE(*own);
+}
+
 TEST_F(FeedSyncTest, UnknownFeedIsNotFound) {
   auto& feeds = service({almaSource()});
   auto result = feeds.sync("nope");
