@@ -89,7 +89,7 @@ class FeedService {
 
   // Returns how long the next scheduled sync of `source` should wait: the
   // rest of its interval since its last recorded attempt (applied or
-  // failed), by wall time, so that neither a restart nor a new leader node
+  // failed), by wall time. So neither a restart nor a new leader node
   // fetches the feed again early. Zero for a feed never tried, overdue, or
   // last tried "in the future" (the wall clock went back).
   Result<Elapsed> syncDelay(const FeedSource& source);
@@ -110,7 +110,7 @@ class FeedService {
   // Rebuilds the evaluator's index when the stored advisories changed since
   // this service built it: another node (the leader) applied a sync. Every
   // applied sync bumps the setting kAdvisoryGenerationKey in its own
-  // transaction, so one small read tells. Returns whether it rebuilt; fails
+  // transaction, so one small read detects the change. Returns whether it rebuilt; fails
   // on a store error, keeping the index in use.
   Result<bool> refreshIndexIfStale();
 
