@@ -20,9 +20,9 @@
 #include "store/advisory_repository.h"
 #include "store/audit_repository.h"
 #include "store/feed_repository.h"
-#include "store/setting_repository.h"
 #include "store/finding_repository.h"
 #include "store/inventory_repository.h"
+#include "store/setting_repository.h"
 
 namespace pk::server {
 
