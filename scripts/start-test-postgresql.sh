@@ -50,6 +50,19 @@ if ! runuser -u postgres -- pg_isready -q -h 127.0.0.1 -p "$port"; then
   exit 1
 fi
 
+# A cluster started before a package upgrade still runs the old binary,
+# which cannot load the upgraded plpgsql library: restart it.
+running=$(runuser -u postgres -- psql -Atq -X -p "$port" -d postgres -c "SHOW server_version")
+installed=$("/usr/lib/postgresql/$version/bin/postgres" --version)
+if [[ $installed != *"$running"* ]]; then
+  say "restarting cluster $version/$cluster: it runs $running, the installed binary is $installed"
+  pg_ctlcluster "$version" "$cluster" restart >&2
+  for _ in $(seq 1 50); do
+    if runuser -u postgres -- pg_isready -q -h 127.0.0.1 -p "$port"; then break; fi
+    sleep 0.2
+  done
+fi
+
 # Creates the role, or resets its password and rights when it exists.
 runuser -u postgres -- psql -q -X -v ON_ERROR_STOP=1 -p "$port" -d postgres >&2 <<SQL
 DO \$\$
