@@ -268,7 +268,7 @@ TEST_F(SqliteDatabaseTest, TwoHandlesShareOneFile) {
 
 TEST_F(SqliteDatabaseTest, ReplaySwitchRunsWorkTwice) {
   const ReplaySwitch replay("1");
-  for (const std::string connection :
+  for (const std::string& connection :
        {"sqlite://" + path("replay.db").string(), std::string("sqlite::memory:")}) {
     auto database = openDatabase(connection);
     ASSERT_TRUE(database) << errorText(database);
@@ -281,7 +281,7 @@ TEST_F(SqliteDatabaseTest, ReplaySwitchRunsWorkTwice) {
 }
 
 TEST_F(SqliteDatabaseTest, WorkRunsOnceWithoutReplaySwitch) {
-  for (const std::optional<std::string> value : {std::optional<std::string>(), {"0"}, {""}}) {
+  for (const std::optional<std::string>& value : {std::optional<std::string>(), {"0"}, {""}}) {
     const ReplaySwitch replay(value);
     auto database = openDatabase("sqlite::memory:");
     ASSERT_TRUE(database) << errorText(database);
