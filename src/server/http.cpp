@@ -28,7 +28,7 @@ constexpr int kMaxJsonDepth = 64;
 
 // The parse error's text without nlohmann's "[json.exception...] " prefix,
 // cut so that a huge last-read token does not end up in the response.
-std::string describeParseError(const nlohmann::json::parse_error& error) {
+std::string describeParseError(const nlohmann::json::exception& error) {
   std::string_view text = error.what();
   if (const auto end = text.find("] "); end != std::string_view::npos) text.remove_prefix(end + 2);
   constexpr std::size_t kMaxLength = 200;
@@ -118,6 +118,11 @@ std::variant<nlohmann::json, Response> parseJsonBody(const Request& request) {
     return errorResponse(400, "invalid_json",
                          fmt::format("The request body is not valid JSON: {} (byte {}).",
                                      describeParseError(error), error.byte));
+  } catch (const nlohmann::json::out_of_range& error) {
+    // A number too large for a double ("1e999") is reported this way.
+    return errorResponse(
+        400, "invalid_json",
+        fmt::format("The request body is not valid JSON: {}.", describeParseError(error)));
   }
 
   if (!document.is_object()) {

@@ -248,6 +248,8 @@ TEST(ParseJsonBody, FromTable) {
       {"\"text\"", 400, "not_an_object"},
       {"42", 400, "not_an_object"},
       {"null", 400, "not_an_object"},
+      {R"({"collections": 52e509})", 400, "invalid_json"},
+      {R"({"a": -1e999})", 400, "invalid_json"},
   };
   for (const auto& test_case : cases) {
     SCOPED_TRACE(test_case.body);
