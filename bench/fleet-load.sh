@@ -4,7 +4,7 @@
 #
 #   bench/fleet-load.sh BUILD_DIR [DATABASE_URL] [-- fleet_load options...]
 #
-# BUILD_DIR holds patchkeeper-server and bench/fleet_load (the bench preset:
+# BUILD_DIR contains patchkeeper-server and bench/fleet_load (the bench preset:
 # cmake --preset bench -B build/bench && cmake --build build/bench --target
 # patchkeeper-server fleet_load). DATABASE_URL defaults to a new SQLite file;
 # give an empty PostgreSQL database's postgresql:// URL to load that backend.

@@ -5,7 +5,7 @@
 #
 # PK_TEST_POSTGRESQL, when already set, names the PostgreSQL server to use
 # instead. Starting the local cluster needs root or sudo; without either,
-# the PostgreSQL tests are skipped and the script says so.
+# the PostgreSQL tests are skipped and the script prints a warning.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -68,10 +68,10 @@ struct ServerConfig {
   // window has passed.
   int max_failed_logins = 5;
   int failed_login_window_minutes = 15;
-  // How often a node that is not the leader tries to take the leader lock,
-  // and so the bound on how long scheduled jobs pause after the leader dies
-  // (plus the time the database needs to notice: at once for a killed
-  // process, up to about 30 s for a vanished machine).
+  // How often a node that is not the leader tries to take the leader lock.
+  // Scheduled jobs pause for at most this long after the leader dies, plus
+  // the time the database needs to notice: at once for a killed process,
+  // up to about 30 s for a vanished machine.
   int leader_retry_seconds = 30;
   // How often each node checks whether another node's feed sync changed the
   // stored advisories, and rebuilds its own index if so.

@@ -56,8 +56,8 @@ Result<void> Domain::start() {
   if (auto started = feeds_->start(); !started) return started;
 
   // One node runs the scheduled jobs. Nodes on one PostgreSQL database
-  // elect it with an advisory lock there; on SQLite every node shares one
-  // file on one machine, so a lock file beside the database serves.
+  // elect it with an advisory lock there. SQLite nodes share one file on one
+  // machine, so a lock file beside the database is enough.
   if (config_.usesPostgresql()) {
     auto lock = PostgresqlLeaderLock::create(config_.databaseUrl());
     if (!lock) return tl::unexpected(lock.error());
@@ -70,10 +70,9 @@ Result<void> Domain::start() {
 
   std::vector<ScheduledJob> jobs;
   for (const FeedSource& source : config_.feeds) {
-    // Due at once, but a node that becomes the leader (at start, or after
-    // another node died) first waits out the rest of each feed's interval
-    // since its last recorded attempt, so a restart or a new leader does
-    // not fetch every feed again.
+    // Due at once. A node that becomes the leader first waits out the rest
+    // of each feed's interval since its last recorded attempt, so a restart
+    // or a new leader does not fetch every feed again.
     jobs.push_back(ScheduledJob{
         .name = "feed-sync:" + source.name,
         .interval = std::chrono::minutes(source.interval_minutes),

@@ -12,9 +12,9 @@
 // that is not the leader checks again after `leader_retry`.
 //
 // Several nodes each hold their own runner, and only the leader runs jobs.
-// A node that becomes the leader asks each job's `delay_from_records` when
-// it is next due, judged from what the database says ran last, so a job
-// the previous leader ran a moment ago is not run again.
+// A node that becomes the leader calls each job's `delay_from_records`,
+// which reads from the database when the job last ran. So a job the
+// previous leader ran a moment ago is not run again.
 
 #include <atomic>
 #include <chrono>
@@ -41,8 +41,8 @@ struct ScheduledJob {
   // The work. An exception it throws is logged and the job stays scheduled.
   std::function<void()> run;
   // Optional: the time until the job is due, from shared records (a feed's
-  // last attempt). Called each time this node becomes the leader; its
-  // answer replaces the due time of a job this node has not run since. An
+  // last attempt). Called each time this node becomes the leader. Its
+  // result replaces the due time of a job this node has not run since. An
   // error is logged and the job keeps its own schedule.
   std::function<Result<Elapsed>()> delay_from_records;
 };

@@ -1,5 +1,5 @@
 // Two patchkeeper-server nodes on one PostgreSQL database, sharing one TLS
-// key. One node is elected to run the scheduled jobs; when it is killed,
+// key. One node is elected to run the scheduled jobs. When it is killed,
 // the other takes the schedule over within the bound, and the job the dead
 // node ran is not run again. Needs PK_TEST_POSTGRESQL; skipped without it.
 
@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kLeaderRetrySeconds = 1;
-// The bound the test holds the takeover to: the retry interval, plus the
+// The longest takeover the test accepts: the retry interval, plus the
 // time a node takes to notice and act, with room for a loaded CI machine.
 constexpr auto kTakeoverBound = std::chrono::seconds(15);
 
@@ -61,7 +61,7 @@ struct Node {
 };
 
 // Returns the value of an unlabelled or labelled sample in /metrics, or
-// nullopt when the node does not answer or has no such sample.
+// nullopt when the request fails or the sample is missing.
 std::optional<double> metric(Node& node, const std::string& sample) {
   auto response = node.client->get("/metrics");
   if (!response || response->status != 200) return std::nullopt;
@@ -128,7 +128,7 @@ class FailoverTest : public ::testing::Test {
         << node.process->log();
   }
 
-  // Polls `condition` every 100 ms until it holds or `limit` passes.
+  // Polls `condition` every 100 ms until it is true or `limit` passes.
   template <typename Condition>
   static bool waitFor(Condition condition, Clock::duration limit) {
     const auto deadline = Clock::now() + limit;
@@ -149,7 +149,7 @@ class FailoverTest : public ::testing::Test {
   protocol::test_support::TlsFiles tls_;
 };
 
-TEST_F(FailoverTest, SurvivorTakesOverTheScheduleWithoutRunningTheJobAgain) {
+TEST_F(FailoverTest, SurvivorTakesOverWithoutRerun) {
   Node first = makeNode("first");
   Node second = makeNode("second");
   start(first);
@@ -191,7 +191,7 @@ TEST_F(FailoverTest, SurvivorTakesOverTheScheduleWithoutRunningTheJobAgain) {
 
 // A feed sync on the leader changes the stored advisories; the other node
 // notices and rebuilds the index it evaluates reports with.
-TEST_F(FailoverTest, FollowerRebuildsItsIndexAfterTheLeaderSyncs) {
+TEST_F(FailoverTest, FollowerRebuildsIndexAfterSync) {
   Node first = makeNode("first");
   Node second = makeNode("second");
   const fs::path password = folder_->path() / "password";
@@ -216,7 +216,8 @@ TEST_F(FailoverTest, FollowerRebuildsItsIndexAfterTheLeaderSyncs) {
             std::string("[") + std::string(kFeed) + "," + changed + "]");
   auto login = first.client->post(
       "/api/v1/sessions", R"({"username": "admin", "password": "correct horse battery staple"})");
-  ASSERT_TRUE(login && login->status == 201) << (login ? login->body : login.error().message);
+  ASSERT_TRUE(login) << login.error().message;
+  ASSERT_EQ(login->status, 201) << login->body;
   const auto token = nlohmann::json::parse(login->body).at("token").get<std::string>();
   auto pin = protocol::publicKeyPinFromPem(readFile(tls_.certificate));
   ASSERT_TRUE(pin);
@@ -224,7 +225,8 @@ TEST_F(FailoverTest, FollowerRebuildsItsIndexAfterTheLeaderSyncs) {
       {.base_url = first.baseUrl(), .server_pin = *pin, .bearer_token = token});
   ASSERT_TRUE(admin);
   auto sync = admin->post("/api/v1/feeds/demo/sync", "");
-  ASSERT_TRUE(sync && sync->status == 200) << (sync ? sync->body : sync.error().message);
+  ASSERT_TRUE(sync) << sync.error().message;
+  ASSERT_EQ(sync->status, 200) << sync->body;
 
   EXPECT_TRUE(waitFor(
       [&] { return second.process->log().find("advisory index rebuilt") != std::string::npos; },

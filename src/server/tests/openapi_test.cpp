@@ -177,7 +177,7 @@ TEST(OpenApi, PermissionsMatchTheContract) {
   EXPECT_EQ(permission("/api/v1/reports/compliance", "get"), "read_reports");
 }
 
-// A sync whose download or parse fails answers 502; clients need to know.
+// A sync whose download or parse fails returns 502, so clients must expect it.
 TEST(OpenApi, FeedSyncAndConfirmDocumentUpstreamFailure) {
   const auto document = openApiDocument("test");
   for (const char* path : {"/api/v1/feeds/{name}/sync", "/api/v1/feeds/{name}/confirm"}) {
