@@ -122,6 +122,8 @@ const std::vector<Migration>& allMigrations() {
       peopleMigration(),
       hostsMigration(),
       vulnerabilitiesMigration(),
+      windowsMigration(),
+      ticketsMigration(),
   };
   return migrations;
 }

@@ -21,4 +21,12 @@ Migration hostsMigration();
 // Version 4: advisories, feeds and findings (schema_vulnerabilities.cpp).
 Migration vulnerabilitiesMigration();
 
+// Version 5: maintenance windows, server window assignments and calendar
+// feed tokens (schema_windows.cpp).
+Migration windowsMigration();
+
+// Version 6: tickets, their comments, and outgoing webhooks
+// (schema_tickets.cpp).
+Migration ticketsMigration();
+
 }  // namespace pk::store
