@@ -1,0 +1,72 @@
+#pragma once
+
+// Which maintenance window each server is in, and how a server moves to
+// another window. A server is in at most one window; an endpoint is in
+// none. A move never takes a server out of a window that is open: it takes
+// effect from the next occurrence of the server's current window that has
+// not started, so patching that runs now finishes where it began.
+//
+// The rules of scheduleWindowMove, at `now`:
+//   - a server with no window gets the new window at once (its first);
+//   - a server whose current window is closed at `now` moves at once;
+//   - a server whose current window is open at `now` keeps it until that
+//     occurrence ends; the move is stored as pending with that end as its
+//     effective time, and replaces any earlier pending move;
+//   - a move to the window the server is already in cancels a pending
+//     move and changes nothing else.
+//
+// Reads of a host's window (currentWindowOf) treat a pending move whose
+// effective time has passed as applied, so answers are right before the
+// job that calls applyDueWindowMoves has run.
+//
+// Functions here run inside the caller's transaction and write the audit
+// events of what they change there. They are safe to run again in a fresh
+// transaction (Database::write() may replay its work). Thread-safe as far
+// as the Session they are given is.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "store/database.h"
+
+namespace pk::server {
+
+struct WindowMove {
+  std::string host_id;
+  std::optional<std::string> from_window_id;  // nullopt: the server had no window
+  std::optional<std::string> to_window_id;    // nullopt: the server leaves every window
+  SystemTime effective_at{};                  // when the server is in the new window
+  bool applied_now = false;                   // false: pending until effective_at
+  std::optional<std::string> ticket_id;       // the ticket that asked for it, if any
+};
+
+// Moves server `host_id` to window `window_id` (nullopt: out of every
+// window) by the rules above, and audits it ("host.window_assign" when it
+// applies at once, "host.window_move_scheduled" when it is pending) with
+// `actor` ("user:alice") and `remote_address`. `ticket_id` is stored with a
+// pending move and returned by applyDueWindowMoves. Fails with
+// kNotFound when the host or the window does not exist; kInvalidArgument
+// when the host is an endpoint or revoked (the routes answer 409 to it);
+// kInternal when a stored window rule no longer validates; and passes on
+// store errors.
+Result<WindowMove> scheduleWindowMove(store::Session& session, const std::string& host_id,
+                                      const std::optional<std::string>& window_id, SystemTime now,
+                                      const std::string& actor, const std::string& remote_address,
+                                      const std::optional<std::string>& ticket_id);
+
+// Folds every pending move whose effective time is at or before `now` into
+// the current assignment, audits each as "host.window_move_applied" (actor
+// "system"), and returns them in host id order with applied_now = true and
+// the ticket id each was scheduled with, so that tickets can be marked
+// applied in the same transaction.
+Result<std::vector<WindowMove>> applyDueWindowMoves(store::Session& session, SystemTime now);
+
+// A server's window at `now`: the stored window, or the pending one when
+// its effective time has passed. nullopt when the host has no window.
+Result<std::optional<std::string>> currentWindowOf(store::Session& session,
+                                                   const std::string& host_id, SystemTime now);
+
+}  // namespace pk::server
