@@ -10,8 +10,11 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -317,6 +320,63 @@ Result<void> runTransaction(Connection& connection, std::string_view begin, cons
   return {};
 }
 
+// One caller's work waiting in a write batch, and what became of it.
+struct BatchItem {
+  const Work* work = nullptr;
+  std::optional<Result<void>> outcome;
+  std::exception_ptr thrown;
+};
+
+// Runs each item's work inside one transaction on `connection`, each under
+// a savepoint of its own, and commits once. A work that fails or throws is
+// rolled back to its savepoint and gets its own failure; the others still
+// commit. When SQLite ends the whole transaction (an I/O error, a full
+// disk) or COMMIT fails, every item that had succeeded gets that failure
+// instead, since nothing was saved. Replay::kOn runs each work twice, as
+// runTransaction does.
+void runBatch(Connection& connection, std::vector<BatchItem*>& batch, Replay replay) {
+  const auto failAll = [&](const Error& error) {
+    for (BatchItem* item : batch) {
+      if (!item->thrown && (!item->outcome || *item->outcome)) {
+        item->outcome = tl::unexpected(error);
+      }
+    }
+  };
+  if (auto begun = connection.run("BEGIN IMMEDIATE"); !begun) return failAll(begun.error());
+
+  SqliteSession session(connection);
+  for (BatchItem* item : batch) {
+    const int runs = replay == Replay::kOn ? 2 : 1;
+    for (int run = 0; run < runs; ++run) {
+      if (auto saved = connection.run("SAVEPOINT pk_batch_item"); !saved) {
+        connection.rollback();
+        return failAll(saved.error());
+      }
+      Result<void> outcome;
+      try {
+        outcome = (*item->work)(session);
+      } catch (...) {
+        item->thrown = std::current_exception();
+      }
+      if (sqlite3_get_autocommit(connection.handle()) != 0) {
+        return failAll(Error{ErrorCode::kIoError,
+                             "SQLite rolled the transaction back after an error; nothing "
+                             "was saved"});
+      }
+      const bool keep = !item->thrown && outcome && run == runs - 1;
+      if (!keep) (void)connection.run("ROLLBACK TO pk_batch_item");
+      (void)connection.run("RELEASE pk_batch_item");
+      item->outcome = std::move(outcome);
+      if (item->thrown || !*item->outcome) break;
+    }
+  }
+
+  if (auto committed = connection.run("COMMIT"); !committed) {
+    connection.rollback();
+    failAll(committed.error());
+  }
+}
+
 Result<std::string> firstText(Connection& connection, std::string_view sql) {
   auto statement = connection.prepare(sql);
   if (!statement) return tl::unexpected(statement.error());
@@ -330,7 +390,7 @@ Result<std::string> firstText(Connection& connection, std::string_view sql) {
   return tl::unexpected(statementError(connection.handle(), code, sql));
 }
 
-enum class Role { kWriter, kReader, kMemory };
+enum class Role { kWriter, kReader, kCheckpointer, kMemory };
 
 // Opens a connection and sets it up for its role. The writer turns on WAL
 // (a setting stored in the file, so readers opened later find it on).
@@ -352,6 +412,16 @@ Result<std::unique_ptr<Connection>> openConnection(const std::string& location, 
     if (auto enabled = connection->run("PRAGMA foreign_keys = ON"); !enabled) return enabled;
     if (role == Role::kReader) return connection->run("PRAGMA query_only = ON");
     if (role == Role::kMemory) return {};
+    if (role == Role::kCheckpointer) {
+      // A connection that has not read the file yet does not know it is in
+      // WAL mode, and its checkpoints would do nothing.
+      auto mode = firstText(*connection, "PRAGMA journal_mode");
+      if (!mode) return tl::unexpected(mode.error());
+      if (*mode == "wal") return {};
+      return fail(
+          ErrorCode::kIoError,
+          fmt::format("the checkpoint connection found journal mode \"{}\", not WAL", *mode));
+    }
 
     auto mode = firstText(*connection, "PRAGMA journal_mode = WAL");
     if (!mode) return tl::unexpected(mode.error());
@@ -363,7 +433,10 @@ Result<std::unique_ptr<Connection>> openConnection(const std::string& location, 
     }
     // In WAL mode NORMAL loses at most the last transactions on a power
     // cut and never corrupts the file; FULL would sync on every commit.
-    return connection->run("PRAGMA synchronous = NORMAL");
+    if (auto normal = connection->run("PRAGMA synchronous = NORMAL"); !normal) return normal;
+    // The writer's pages stay cached across transactions (64 MiB rather
+    // than 2 MiB), so a full inventory upload rereads fewer index pages.
+    return connection->run("PRAGMA cache_size = -65536");
   };
   if (auto ready = setUp(); !ready) {
     return fail(ErrorCode::kIoError, fmt::format("failed to set up the SQLite database {}: {}",
@@ -436,24 +509,125 @@ Error nestedCallError() {
                "pass the Session you already have instead"};
 }
 
+// Copies the write-ahead log back into the database file on a thread of
+// its own. SQLite's automatic checkpoint runs inside the commit that crosses
+// the threshold, so one request in every few hundred paid for copying and
+// syncing megabytes while every other writer waited behind it. Here commits
+// only signal, and a PASSIVE checkpoint runs beside later writes. When the
+// log outgrows kSqliteWalHardLimitPages anyway, because the checkpointer
+// cannot keep up, the committing writer checkpoints itself, which bounds
+// the log's size.
+class Checkpointer {
+ public:
+  // `connection` is a connection of its own to the same file.
+  explicit Checkpointer(std::unique_ptr<Connection> connection)
+      : connection_(std::move(connection)), thread_([this] { run(); }) {}
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  // Installs the commit hook on `writer`. Call once, before the first write.
+  void watch(sqlite3* writer) { sqlite3_wal_hook(writer, &Checkpointer::onCommit, this); }
+
+ private:
+  static int onCommit(void* self, sqlite3* writer, const char* schema, int pages) {
+    auto& checkpointer = *static_cast<Checkpointer*>(self);
+    if (pages >= kSqliteWalHardLimitPages) {
+      sqlite3_wal_checkpoint_v2(writer, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kSqliteCheckpointPages) {
+      {
+        std::lock_guard lock(checkpointer.mutex_);
+        checkpointer.requested_ = true;
+      }
+      checkpointer.wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return requested_ || stopping_; });
+      if (stopping_) return;
+      requested_ = false;
+      lock.unlock();
+      // A failure (SQLITE_BUSY while another process checkpoints) is
+      // harmless: the next commit past the threshold requests another.
+      sqlite3_wal_checkpoint_v2(connection_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<Connection> connection_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool requested_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 class SqliteFileDatabase final : public Database {
  public:
-  SqliteFileDatabase(std::string location, std::unique_ptr<Connection> writer, Replay replay)
+  SqliteFileDatabase(std::string location, std::unique_ptr<Connection> writer,
+                     std::unique_ptr<Connection> checkpoint_connection, Replay replay)
       : replay_(replay),
         writer_(std::move(writer)),
-        readers_(std::move(location), kMaxSqliteReadConnections) {}
+        readers_(std::move(location), kMaxSqliteReadConnections),
+        checkpointer_(std::move(checkpoint_connection)) {
+    checkpointer_.watch(writer_->handle());
+  }
 
   Backend backend() const override { return Backend::kSqlite; }
 
+  // Writes are committed in groups. A caller queues its work. The first
+  // caller to find no batch running takes everything queued (up to
+  // kSqliteMaxWriteBatch works) and runs it as one transaction. Later
+  // callers queue for the next one. Under load, one commit then carries
+  // many check-ins, and pages they share are written to the log once. A
+  // lone write runs alone.
   Result<void> write(const std::function<Result<void>(Session&)>& work) override {
     if (writer_thread_.load() == std::this_thread::get_id()) {
       return tl::unexpected(nestedCallError());
     }
-    std::lock_guard lock(write_mutex_);
-    OwnerMark mark(writer_thread_);
-    // IMMEDIATE takes the write lock at BEGIN, so a lock held by another
-    // process fails the call (after the busy timeout) before any work runs.
-    return runTransaction(*writer_, "BEGIN IMMEDIATE", work, replay_);
+    BatchItem mine{.work = &work};
+    std::unique_lock lock(queue_mutex_);
+    queue_.push_back(&mine);
+    while (!mine.outcome && !mine.thrown) {
+      if (batch_running_) {
+        batch_done_.wait(lock);
+        continue;
+      }
+      batch_running_ = true;
+      std::vector<BatchItem*> batch;
+      while (!queue_.empty() && batch.size() < kSqliteMaxWriteBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      runBatchSafely(batch);
+      lock.lock();
+      stats_.writes += batch.size();
+      ++stats_.transactions;
+      batch_running_ = false;
+      batch_done_.notify_all();
+    }
+    if (mine.thrown) std::rethrow_exception(mine.thrown);
+    return std::move(*mine.outcome);
+  }
+
+  SqliteWriteStats stats() const {
+    std::lock_guard lock(queue_mutex_);
+    SqliteWriteStats now = stats_;
+    now.queued = queue_.size();
+    return now;
   }
 
   Result<void> read(const std::function<Result<void>(Session&)>& work) override {
@@ -470,11 +644,31 @@ class SqliteFileDatabase final : public Database {
   }
 
  private:
+  // Runs `batch` on the writer. A batch of one is an ordinary transaction.
+  // IMMEDIATE takes the write lock at BEGIN, so a lock held by another
+  // process fails the call (after the busy timeout) before any work runs.
+  void runBatchSafely(std::vector<BatchItem*>& batch) {
+    OwnerMark mark(writer_thread_);
+    if (batch.size() > 1) return runBatch(*writer_, batch, replay_);
+    BatchItem& item = *batch.front();
+    try {
+      item.outcome = runTransaction(*writer_, "BEGIN IMMEDIATE", *item.work, replay_);
+    } catch (...) {
+      item.thrown = std::current_exception();
+    }
+  }
+
   const Replay replay_;
-  std::mutex write_mutex_;
+  mutable std::mutex queue_mutex_;
+  SqliteWriteStats stats_;
+  std::condition_variable batch_done_;
+  std::deque<BatchItem*> queue_;
+  bool batch_running_ = false;
   std::atomic<std::thread::id> writer_thread_;
   std::unique_ptr<Connection> writer_;
   ReadPool readers_;
+  // Last, so that it stops before the connections close.
+  Checkpointer checkpointer_;
 };
 
 class SqliteMemoryDatabase final : public Database {
@@ -535,8 +729,21 @@ Result<std::unique_ptr<Database>> openSqliteFile(const std::filesystem::path& pa
 
   auto writer = openConnection(path.string(), Role::kWriter);
   if (!writer) return tl::unexpected(writer.error());
+  // Checkpoints are the Checkpointer's, not each commit's.
+  if (auto manual = (*writer)->run("PRAGMA wal_autocheckpoint = 0"); !manual) {
+    return tl::unexpected(manual.error());
+  }
+  auto checkpoint_connection = openConnection(path.string(), Role::kCheckpointer);
+  if (!checkpoint_connection) return tl::unexpected(checkpoint_connection.error());
   return std::make_unique<SqliteFileDatabase>(path.string(), std::move(*writer),
+                                              std::move(*checkpoint_connection),
                                               replayFromEnvironment());
+}
+
+std::optional<SqliteWriteStats> sqliteWriteStats(const Database& database) {
+  const auto* file = dynamic_cast<const SqliteFileDatabase*>(&database);
+  if (file == nullptr) return std::nullopt;
+  return file->stats();
 }
 
 Result<std::unique_ptr<Database>> openSqliteMemory() {

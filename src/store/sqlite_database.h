@@ -4,8 +4,10 @@
 // openDatabase() in database.h; this header exists for that function and
 // for tests and benchmarks that need to name the backend directly.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "common/error.h"
 #include "store/database.h"
@@ -21,12 +23,27 @@ namespace pk::store {
 inline constexpr const char* kReplayWritesVariable = "PK_STORE_REPLAY_WRITES";
 
 // Opens (creating when missing, mode 0600) the SQLite database file at
-// `path` in WAL mode. One write connection serves write() behind a mutex.
+// `path` in WAL mode. One write connection serves write(): concurrent
+// calls are queued and committed together, each under a savepoint of its
+// own, so one call's failure never undoes another's work.
 // Up to kMaxSqliteReadConnections read connections, opened on demand,
 // serve read() in parallel with each other and with the writer. Fails with
 // kIoError naming the file when it cannot be created or opened, is not a
 // SQLite database, or refuses WAL mode.
 Result<std::unique_ptr<Database>> openSqliteFile(const std::filesystem::path& path);
+
+// Counts of one SQLite file database's write() calls, for diagnostics
+// and tests: calls finished, transactions run for them (one per batch),
+// and calls waiting for the next batch now.
+struct SqliteWriteStats {
+  std::uint64_t writes = 0;
+  std::uint64_t transactions = 0;
+  std::size_t queued = 0;
+};
+
+// Returns the counts of `database`, or nullopt when it is not a SQLite file
+// database. Thread-safe.
+std::optional<SqliteWriteStats> sqliteWriteStats(const Database& database);
 
 // Opens a private in-memory database with a single connection: read() and
 // write() take turns. For tests only. Fails with kIoError if SQLite cannot
@@ -40,5 +57,16 @@ inline constexpr std::size_t kMaxSqliteReadConnections = 8;
 // Milliseconds a statement waits for a lock held by another connection
 // (another process, or the writer during a checkpoint) before failing.
 inline constexpr int kSqliteBusyTimeoutMs = 5000;
+
+// The write-ahead log is copied back into the database file by a
+// background thread once it contains kSqliteCheckpointPages pages (4 MiB of
+// 4 KiB pages), and by the committing writer itself past
+// kSqliteWalHardLimitPages (400 MiB).
+inline constexpr int kSqliteCheckpointPages = 1000;
+
+// The maximum number of write() calls that one commit carries (see
+// openSqliteFile).
+inline constexpr std::size_t kSqliteMaxWriteBatch = 64;
+inline constexpr int kSqliteWalHardLimitPages = 100000;
 
 }  // namespace pk::store

@@ -8,11 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/database.h"
@@ -334,6 +337,217 @@ TEST_F(SqliteDatabaseTest, ReplaySwitchKeepsFirstFailure) {
 
   // The connection is usable after both.
   EXPECT_EQ(writeCountingRuns(**database).runs, 2);
+}
+
+}  // namespace
+}  // namespace pk::store
+
+namespace pk::store {
+namespace {
+
+// Holds the writer in a first write() until `waiting` more calls are
+// queued behind it, then lets it finish, so that those calls go into the
+// next transaction together. Gives up after ten seconds, failing the test.
+class WriterHold {
+ public:
+  WriterHold(Database& database, std::size_t waiting) : database_(database), waiting_(waiting) {}
+
+  // Starts a thread whose write() holds the writer, and returns once that
+  // write is running, so that writes started after it queue behind it.
+  std::thread start() {
+    std::thread holder([this] {
+      auto held = database_.write([this](Session& session) { return holdUntilQueued(session); });
+      EXPECT_TRUE(held) << errorText(held);
+    });
+    while (!holding_.load()) std::this_thread::yield();
+    return holder;
+  }
+
+ private:
+  Result<void> holdUntilQueued(Session& session) {
+    holding_ = true;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (sqliteWriteStats(database_)->queued < waiting_) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        return fail(ErrorCode::kInternal, "the other writes never queued");
+      }
+      std::this_thread::yield();
+    }
+    return session.execute("INSERT INTO settings (key, value, updated_at) VALUES ('hold', '', 0)");
+  }
+
+  Database& database_;
+  const std::size_t waiting_;
+  std::atomic<bool> holding_ = false;
+};
+
+Result<void> insertSetting(Session& session, const std::string& key) {
+  return session.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, '', 0)", {key});
+}
+
+std::string settingKeys(Database& database) {
+  std::string keys;
+  auto read = database.read([&](Session& session) -> Result<void> {
+    auto rows = session.query("SELECT key FROM settings ORDER BY key");
+    if (!rows) return tl::unexpected(rows.error());
+    for (const auto& row : *rows) keys += row.text(0) + " ";
+    return {};
+  });
+  EXPECT_TRUE(read) << errorText(read);
+  return keys;
+}
+
+class SqliteWriteBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = test_support::TemporaryDirectory::create("batch");
+    ASSERT_TRUE(created) << errorText(created);
+    directory_.emplace(std::move(*created));
+  }
+
+  std::unique_ptr<Database> open() {
+    auto database = openSqliteFile(directory_->path() / "batch.db");
+    EXPECT_TRUE(database) << errorText(database);
+    if (!database) return nullptr;
+    EXPECT_TRUE(migrate(**database));
+    return std::move(*database);
+  }
+
+  std::optional<test_support::TemporaryDirectory> directory_;
+};
+
+TEST_F(SqliteWriteBatchTest, QueuedWritesShareOneTransaction) {
+  const ReplaySwitch replay(std::nullopt);
+  auto database = open();
+  ASSERT_TRUE(database);
+  const SqliteWriteStats before = *sqliteWriteStats(*database);
+  WriterHold hold(*database, 3);
+
+  std::thread holder = hold.start();
+  std::vector<std::thread> writers;
+  for (const std::string key : {"a", "b", "c"}) {
+    writers.emplace_back([&database, key] {
+      auto written = database->write([&](Session& session) { return insertSetting(session, key); });
+      EXPECT_TRUE(written) << errorText(written);
+    });
+  }
+  holder.join();
+  for (auto& writer : writers) writer.join();
+
+  EXPECT_EQ(settingKeys(*database), "a b c hold ");
+  const auto stats = sqliteWriteStats(*database);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->writes - before.writes, 4u);
+  // The hold ran alone; the three queued writes committed together.
+  EXPECT_EQ(stats->transactions - before.transactions, 2u);
+  EXPECT_EQ(stats->queued, 0u);
+}
+
+TEST_F(SqliteWriteBatchTest, FailureInBatchUndoesOnlyItsOwnWork) {
+  const ReplaySwitch replay(std::nullopt);
+  auto database = open();
+  ASSERT_TRUE(database);
+  const SqliteWriteStats before = *sqliteWriteStats(*database);
+  WriterHold hold(*database, 4);
+
+  std::thread holder = hold.start();
+  std::vector<std::thread> writers;
+  std::atomic<bool> refused = false;
+  std::atomic<bool> threw = false;
+  writers.emplace_back([&] {
+    auto written =
+        database->write([](Session& session) { return insertSetting(session, "kept-1"); });
+    EXPECT_TRUE(written) << errorText(written);
+  });
+  writers.emplace_back([&] {
+    auto written = database->write([](Session& session) -> Result<void> {
+      if (auto inserted = insertSetting(session, "refused"); !inserted) return inserted;
+      return fail(ErrorCode::kNotFound, "refused after inserting");
+    });
+    refused = !written && written.error().code == ErrorCode::kNotFound;
+  });
+  writers.emplace_back([&] {
+    try {
+      (void)database->write([](Session& session) -> Result<void> {
+        if (auto inserted = insertSetting(session, "thrown"); !inserted) return inserted;
+        throw std::runtime_error("thrown after inserting");
+      });
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+  });
+  writers.emplace_back([&] {
+    // A key that is already taken fails on the constraint alone.
+    auto written = database->write([](Session& session) -> Result<void> {
+      if (auto inserted = insertSetting(session, "kept-2"); !inserted) return inserted;
+      return insertSetting(session, "kept-2");
+    });
+    EXPECT_FALSE(written);
+  });
+  holder.join();
+  for (auto& writer : writers) writer.join();
+
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(threw);
+  EXPECT_EQ(settingKeys(*database), "hold kept-1 ");
+  // Every failure ran in the same transaction as kept-1, which still committed.
+  EXPECT_EQ(sqliteWriteStats(*database)->transactions - before.transactions, 2u);
+}
+
+TEST_F(SqliteWriteBatchTest, ReplaySwitchReplaysEachWorkInBatch) {
+  const ReplaySwitch replay("1");
+  auto database = open();
+  ASSERT_TRUE(database);
+  WriterHold hold(*database, 2);
+
+  std::thread holder = hold.start();
+  std::atomic<int> runs = 0;
+  std::vector<std::thread> writers;
+  for (const std::string key : {"x", "y"}) {
+    writers.emplace_back([&database, &runs, key] {
+      auto written = database->write([&](Session& session) {
+        ++runs;
+        // The first run's row must be gone, or this INSERT fails.
+        return insertSetting(session, key);
+      });
+      EXPECT_TRUE(written) << errorText(written);
+    });
+  }
+  holder.join();
+  for (auto& writer : writers) writer.join();
+
+  EXPECT_EQ(runs.load(), 4);
+  EXPECT_EQ(settingKeys(*database), "hold x y ");
+}
+
+TEST_F(SqliteWriteBatchTest, LogIsCopiedIntoFileInBackground) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  const auto file = directory_->path() / "batch.db";
+  const auto initial_size = std::filesystem::file_size(file);
+
+  // About 8 MiB of log, twice the checkpoint threshold, in 4 KiB values.
+  const std::string value(4000, 'v');
+  for (int i = 0; i < 2 * kSqliteCheckpointPages; ++i) {
+    auto written = database->write([&](Session& session) {
+      return session.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0)",
+                             {std::to_string(i), value});
+    });
+    ASSERT_TRUE(written) << errorText(written);
+  }
+
+  // No commit checkpoints by itself, so the file grows only when the
+  // background checkpoint has run. It gets ten seconds.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto copied = [&] { return std::filesystem::file_size(file) > initial_size + 4'000'000; };
+  while (!copied() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  EXPECT_TRUE(copied()) << std::filesystem::file_size(file) << " bytes";
+}
+
+TEST_F(SqliteWriteBatchTest, StatsAreOnlyForFileDatabases) {
+  auto memory = openSqliteMemory();
+  ASSERT_TRUE(memory) << errorText(memory);
+  EXPECT_FALSE(sqliteWriteStats(**memory));
 }
 
 }  // namespace
