@@ -19,13 +19,20 @@
 // CPU use and memory (from /proc, given --server-pid), and the generator's
 // own CPU use, since both share this machine's cores.
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -64,6 +71,10 @@ struct Options {
   int server_pid = 0;
   std::uint64_t seed = 20261205;
   std::string json_file;
+  int sample_seconds = 10;
+  int idle_connections = 0;
+  int trickle_connections = 0;
+  int trickle_seconds = 2;
 };
 
 struct Agent {
@@ -173,6 +184,138 @@ pk::protocol::Report makeReport(Agent& agent) {
   return report;
 }
 
+// Returns the port of an https://host:port URL, or 443.
+int portOf(const std::string& url) {
+  const auto colon = url.rfind(':');
+  if (colon == std::string::npos || colon < url.find("//")) return 443;
+  return std::stoi(url.substr(colon + 1));
+}
+
+// Connections that hold the server's attention without finishing a
+// request, opened for the length of the check-in phase: idle ones send
+// nothing, trickling ones send the start of a TLS record one byte every
+// --trickle-seconds, as a slow or hostile client does. Records when the
+// server closes each one.
+class SlowClients {
+ public:
+  SlowClients(const Options& options, int port) : options_(options), port_(port) {}
+  SlowClients(const SlowClients&) = delete;
+  SlowClients& operator=(const SlowClients&) = delete;
+  ~SlowClients() { finish(); }
+
+  // Opens the connections and starts trickling. Returns false with a
+  // message when they cannot all be opened.
+  bool start(std::string& problem) {
+    const int total = options_.idle_connections + options_.trickle_connections;
+    for (int i = 0; i < total; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(static_cast<std::uint16_t>(port_));
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (fd < 0 ||
+          ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+        problem = fmt::format("slow client {} of {} could not connect: {}", i + 1, total,
+                              std::strerror(errno));
+        if (fd >= 0) ::close(fd);
+        return false;
+      }
+      ::fcntl(fd, F_SETFL, O_NONBLOCK);
+      connections_.push_back({fd, i >= options_.idle_connections, SteadyClock::now(), {}, 0});
+    }
+    thread_ = std::thread([this] { run(); });
+    return true;
+  }
+
+  // Stops trickling, closes what is still open, and returns the figures.
+  nlohmann::json finish() {
+    if (!thread_.joinable()) return {};
+    stop_ = true;
+    thread_.join();
+    std::vector<double> idle_closed_s;
+    std::vector<double> trickle_closed_s;
+    std::uint64_t still_open = 0;
+    for (auto& connection : connections_) {
+      if (connection.closed_at) {
+        const std::chrono::duration<double> open_for = *connection.closed_at - connection.opened;
+        (connection.trickles ? trickle_closed_s : idle_closed_s).push_back(open_for.count());
+      } else {
+        ++still_open;
+      }
+      ::close(connection.fd);
+    }
+    const auto summary = [](std::vector<double>& seconds) {
+      std::sort(seconds.begin(), seconds.end());
+      return nlohmann::json{{"closed_by_server", seconds.size()},
+                            {"median_s", percentile(seconds, 0.5)},
+                            {"max_s", seconds.empty() ? 0.0 : seconds.back()}};
+    };
+    nlohmann::json figures = {{"idle", summary(idle_closed_s)},
+                              {"trickling", summary(trickle_closed_s)},
+                              {"still_open", still_open}};
+    std::cout << fmt::format(
+        "slow clients       idle {}: {} closed by the server (median after {:.1f} s, last "
+        "{:.1f} s); trickling {}: {} closed (median {:.1f} s, last {:.1f} s); {} still open\n",
+        options_.idle_connections, figures["idle"]["closed_by_server"].get<std::size_t>(),
+        figures["idle"]["median_s"].get<double>(), figures["idle"]["max_s"].get<double>(),
+        options_.trickle_connections, figures["trickling"]["closed_by_server"].get<std::size_t>(),
+        figures["trickling"]["median_s"].get<double>(), figures["trickling"]["max_s"].get<double>(),
+        still_open);
+    return figures;
+  }
+
+ private:
+  struct Connection {
+    int fd = -1;
+    bool trickles = false;
+    SteadyClock::time_point opened;
+    std::optional<SteadyClock::time_point> closed_at;
+    std::size_t sent = 0;
+  };
+
+  void run() {
+    // A TLS handshake record header announcing 512 bytes, then filler:
+    // the server cannot tell it from a slow ClientHello until it is whole.
+    static constexpr unsigned char kRecord[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01};
+    auto next_trickle = SteadyClock::now();
+    std::vector<pollfd> polls;
+    while (!stop_.load()) {
+      const bool trickle_now = SteadyClock::now() >= next_trickle;
+      if (trickle_now) next_trickle += std::chrono::seconds(options_.trickle_seconds);
+      polls.clear();
+      for (auto& connection : connections_) {
+        if (connection.closed_at) continue;
+        if (trickle_now && connection.trickles) {
+          const unsigned char byte =
+              connection.sent < sizeof kRecord ? kRecord[connection.sent] : 0x2a;
+          if (::send(connection.fd, &byte, 1, MSG_NOSIGNAL) == 1) ++connection.sent;
+        }
+        polls.push_back({connection.fd, POLLIN, 0});
+      }
+      ::poll(polls.data(), polls.size(), 100);
+      std::size_t at = 0;
+      for (auto& connection : connections_) {
+        if (connection.closed_at) continue;
+        const pollfd& polled = polls[at++];
+        if ((polled.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        char buffer[256];
+        const auto got = ::recv(connection.fd, buffer, sizeof buffer, 0);
+        // An alert or an HTTP error before the close counts as closing too;
+        // only the end of the stream or a reset is recorded.
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+          connection.closed_at = SteadyClock::now();
+        }
+      }
+    }
+  }
+
+  const Options& options_;
+  const int port_;
+  std::vector<Connection> connections_;
+  std::atomic<bool> stop_ = false;
+  std::thread thread_;
+};
+
 class LoadRun {
  public:
   LoadRun(const Options& options, pk::protocol::InventoryPayload base)
@@ -199,6 +342,15 @@ class LoadRun {
     results["first_upload"] = measure(
         "first full upload", [this](Agent& agent, Tally& tally) { return checkIn(agent, tally); },
         std::nullopt);
+    std::optional<SlowClients> slow_clients;
+    if (options_.idle_connections + options_.trickle_connections > 0) {
+      slow_clients.emplace(options_, portOf(options_.url));
+      std::string problem;
+      if (!slow_clients->start(problem)) {
+        std::cerr << "fleet_load: " << problem << '\n';
+        return 1;
+      }
+    }
     results["checkins"] = measure(
         "check-ins",
         [this](Agent& agent, Tally& tally) {
@@ -211,6 +363,7 @@ class LoadRun {
           return checkIn(agent, tally);
         },
         std::chrono::seconds(options_.seconds));
+    if (slow_clients) results["slow_clients"] = slow_clients->finish();
 
     if (!options_.json_file.empty()) {
       std::ofstream out(options_.json_file);
@@ -300,6 +453,26 @@ class LoadRun {
     const auto started = SteadyClock::now();
     const auto deadline = duration ? started + *duration : SteadyClock::time_point::max();
 
+    // The server's memory through a timed phase, every --sample-seconds,
+    // to show whether it grows under steady load.
+    std::vector<double> rss_series_mib;
+    std::atomic<bool> phase_over = false;
+    std::thread sampler;
+    if (duration && options_.server_pid > 0) {
+      sampler = std::thread([&] {
+        auto next = SteadyClock::now();
+        while (!phase_over.load()) {
+          if (SteadyClock::now() >= next) {
+            if (auto sample = sampleProcess(options_.server_pid)) {
+              rss_series_mib.push_back(static_cast<double>(sample->rss_kib) / 1024.0);
+            }
+            next += std::chrono::seconds(options_.sample_seconds);
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      });
+    }
+
     const auto thread_count = static_cast<std::size_t>(options_.threads);
     std::vector<Tally> tallies(thread_count);
     std::vector<std::thread> threads;
@@ -315,6 +488,8 @@ class LoadRun {
     }
     for (auto& thread : threads) thread.join();
     const std::chrono::duration<double> elapsed = SteadyClock::now() - started;
+    phase_over = true;
+    if (sampler.joinable()) sampler.join();
 
     Tally total;
     for (const auto& tally : tallies) total.add(tally);
@@ -337,6 +512,7 @@ class LoadRun {
         {"generator_cpu_cores", (ownCpuSeconds() - own_before) / elapsed.count()},
     };
     if (!total.first_error.empty()) figures["first_error"] = total.first_error;
+    if (!rss_series_mib.empty()) figures["server_rss_series_mib"] = rss_series_mib;
     if (server_before) {
       if (auto after = sampleProcess(options_.server_pid)) {
         figures["server_cpu_cores"] =
@@ -361,6 +537,17 @@ class LoadRun {
                                figures["server_peak_rss_mib"].get<double>());
     }
     std::cout << '\n';
+    if (rss_series_mib.size() >= 2) {
+      // Growth from the end of the first quarter of the phase (caches and
+      // pools warmed up) to its end.
+      const double warm = rss_series_mib[rss_series_mib.size() / 4];
+      const auto [low, high] = std::minmax_element(rss_series_mib.begin(), rss_series_mib.end());
+      std::cout << fmt::format(
+          "  server RSS every {} s: first {:.0f} MiB, after a quarter {:.0f}, last {:.0f}, "
+          "min {:.0f}, max {:.0f}\n",
+          options_.sample_seconds, rss_series_mib.front(), warm, rss_series_mib.back(), *low,
+          *high);
+    }
     if (!total.first_error.empty()) std::cout << "  first error: " << total.first_error << '\n';
     return figures;
   }
@@ -392,6 +579,17 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", options.server_pid, "The server's process id, for CPU and memory");
   app.add_option("--seed", options.seed, "Seed for the drift and the changed check-ins");
   app.add_option("--json", options.json_file, "Also write the figures as JSON to this file");
+  app.add_option("--idle-connections", options.idle_connections,
+                 "Connections that send nothing during the check-in phase")
+      ->check(CLI::Range(0, 100'000));
+  app.add_option("--trickle-connections", options.trickle_connections,
+                 "Connections that send one byte every --trickle-seconds during the check-in phase")
+      ->check(CLI::Range(0, 100'000));
+  app.add_option("--trickle-seconds", options.trickle_seconds, "Seconds between trickled bytes")
+      ->check(CLI::Range(1, 600));
+  app.add_option("--sample-seconds", options.sample_seconds,
+                 "Seconds between samples of the server's memory during the check-in phase")
+      ->check(CLI::Range(1, 3600));
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream status(options.status_file);
