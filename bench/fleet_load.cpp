@@ -13,8 +13,10 @@
 // on a share of its packages (--drift), so the fleet has many distinct
 // inventories.
 //
-// Three phases are measured apart: enrolment, the first full inventory
-// upload of every agent, and --seconds of steady check-ins. For each it
+// Four phases are measured apart: enrolment, the first full inventory
+// upload of every agent, a baseline of --baseline-seconds of GET /healthz
+// (the same new TLS connection per request, with no credential and no
+// database), and --seconds of steady check-ins. For each it
 // prints requests per second, latency percentiles and errors, the server's
 // CPU use and memory (from /proc, given --server-pid), and the generator's
 // own CPU use, since both share this machine's cores.
@@ -75,6 +77,7 @@ struct Options {
   int idle_connections = 0;
   int trickle_connections = 0;
   int trickle_seconds = 2;
+  int baseline_seconds = 10;
 };
 
 struct Agent {
@@ -342,6 +345,27 @@ class LoadRun {
     results["first_upload"] = measure(
         "first full upload", [this](Agent& agent, Tally& tally) { return checkIn(agent, tally); },
         std::nullopt);
+    // The baseline: the same new TLS connection per request, to a route
+    // that does nothing (GET /healthz, no credential, no database).
+    if (options_.baseline_seconds > 0) {
+      results["baseline_healthz"] = measure(
+          "baseline /healthz",
+          [this](Agent&, Tally& tally) {
+            auto api = client("");
+            if (!api) return false;
+            const auto started = SteadyClock::now();
+            auto response = api->get("/healthz");
+            const std::chrono::duration<double, std::milli> took = SteadyClock::now() - started;
+            tally.latencies_ms.push_back(took.count());
+            if (!response || response->status != 200) {
+              ++tally.status_errors;
+              return false;
+            }
+            return true;
+          },
+          std::chrono::seconds(options_.baseline_seconds));
+    }
+
     std::optional<SlowClients> slow_clients;
     if (options_.idle_connections + options_.trickle_connections > 0) {
       slow_clients.emplace(options_, portOf(options_.url));
@@ -579,6 +603,9 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", options.server_pid, "The server's process id, for CPU and memory");
   app.add_option("--seed", options.seed, "Seed for the drift and the changed check-ins");
   app.add_option("--json", options.json_file, "Also write the figures as JSON to this file");
+  app.add_option("--baseline-seconds", options.baseline_seconds,
+                 "Length of the baseline phase (GET /healthz on new connections); 0 skips it")
+      ->check(CLI::Range(0, 86'400));
   app.add_option("--idle-connections", options.idle_connections,
                  "Connections that send nothing during the check-in phase")
       ->check(CLI::Range(0, 100'000));
