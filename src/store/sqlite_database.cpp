@@ -515,8 +515,8 @@ Error nestedCallError() {
 // syncing megabytes while every other writer waited behind it. Here commits
 // only signal, and a PASSIVE checkpoint runs beside later writes. When the
 // log outgrows kSqliteWalHardLimitPages anyway, because the checkpointer
-// cannot keep up, the committing writer checkpoints itself, which bounds
-// the log's size.
+// cannot keep up, the committing writer checkpoints itself and restarts
+// the log, which bounds its size.
 class Checkpointer {
  public:
   // `connection` is a connection of its own to the same file.
@@ -540,7 +540,10 @@ class Checkpointer {
   static int onCommit(void* self, sqlite3* writer, const char* schema, int pages) {
     auto& checkpointer = *static_cast<Checkpointer*>(self);
     if (pages >= kSqliteWalHardLimitPages) {
-      sqlite3_wal_checkpoint_v2(writer, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      // RESTART waits (up to the busy timeout) for readers of the old log
+      // to finish, so that the next commit starts the log from the
+      // beginning again; a PASSIVE checkpoint could leave it growing.
+      sqlite3_wal_checkpoint_v2(writer, schema, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
     } else if (pages >= kSqliteCheckpointPages) {
       {
         std::lock_guard lock(checkpointer.mutex_);
@@ -729,9 +732,12 @@ Result<std::unique_ptr<Database>> openSqliteFile(const std::filesystem::path& pa
 
   auto writer = openConnection(path.string(), Role::kWriter);
   if (!writer) return tl::unexpected(writer.error());
-  // Checkpoints are the Checkpointer's, not each commit's.
-  if (auto manual = (*writer)->run("PRAGMA wal_autocheckpoint = 0"); !manual) {
-    return tl::unexpected(manual.error());
+  // Checkpoints are the Checkpointer's, not each commit's. After a burst
+  // the log file is cut back to 64 MiB when it starts over.
+  for (std::string_view pragma :
+       {"PRAGMA wal_autocheckpoint = 0", "PRAGMA journal_size_limit = 67108864"}) {
+    auto mode = firstText(**writer, pragma);
+    if (!mode) return tl::unexpected(mode.error());
   }
   auto checkpoint_connection = openConnection(path.string(), Role::kCheckpointer);
   if (!checkpoint_connection) return tl::unexpected(checkpoint_connection.error());

@@ -61,12 +61,12 @@ inline constexpr int kSqliteBusyTimeoutMs = 5000;
 // The write-ahead log is copied back into the database file by a
 // background thread once it contains kSqliteCheckpointPages pages (4 MiB of
 // 4 KiB pages), and by the committing writer itself past
-// kSqliteWalHardLimitPages (400 MiB).
+// kSqliteWalHardLimitPages (100 MiB).
 inline constexpr int kSqliteCheckpointPages = 1000;
 
 // The maximum number of write() calls that one commit carries (see
 // openSqliteFile).
 inline constexpr std::size_t kSqliteMaxWriteBatch = 64;
-inline constexpr int kSqliteWalHardLimitPages = 100000;
+inline constexpr int kSqliteWalHardLimitPages = 25000;
 
 }  // namespace pk::store
