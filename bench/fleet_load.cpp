@@ -573,6 +573,8 @@ class LoadRun {
           *high);
     }
     if (!total.first_error.empty()) std::cout << "  first error: " << total.first_error << '\n';
+    // Shown at once, also when the output goes to a file during a long run.
+    std::cout << std::flush;
     return figures;
   }
 
