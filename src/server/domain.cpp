@@ -36,8 +36,9 @@ void Domain::addRoutes(Router& router) {
 
   HostRouteOptions hosts;
   hosts.evaluate_host = [this](store::Session& session, const std::string& host_id,
-                               SystemTime now) {
-    return evaluator_.evaluateHost(session, host_id, now);
+                               const inventory::HostInventory* saved, SystemTime now) {
+    if (saved == nullptr) return evaluator_.evaluateHost(session, host_id, now);
+    return evaluator_.evaluateSavedInventory(session, host_id, *saved, now);
   };
   hosts.checkin_interval = std::chrono::minutes(config_.checkin_interval_minutes);
   hosts.stale_after = std::chrono::days(config_.stale_after_days);

@@ -270,11 +270,25 @@ Result<void> Evaluator::evaluateHost(store::Session& session, const std::string&
 Result<void> Evaluator::evaluateHostWith(const std::shared_ptr<Snapshot>& index,
                                          store::Session& session, const std::string& host_id,
                                          SystemTime now) {
-  ++evaluation_count_;
   auto inventory = store::loadInventory(session, host_id);
   if (!inventory) return tl::unexpected(inventory.error());
-  if (!*inventory) return {};
-  const inventory::HostInventory& host = **inventory;
+  if (!*inventory) {
+    ++evaluation_count_;
+    return {};
+  }
+  return evaluateInventory(index, session, host_id, **inventory, now);
+}
+
+Result<void> Evaluator::evaluateSavedInventory(store::Session& session, const std::string& host_id,
+                                               const inventory::HostInventory& saved,
+                                               SystemTime now) {
+  return evaluateInventory(snapshot(), session, host_id, saved, now);
+}
+
+Result<void> Evaluator::evaluateInventory(const std::shared_ptr<Snapshot>& index,
+                                          store::Session& session, const std::string& host_id,
+                                          const inventory::HostInventory& host, SystemTime now) {
+  ++evaluation_count_;
 
   auto pending_updates = store::loadPendingUpdates(session, host_id);
   if (!pending_updates) return tl::unexpected(pending_updates.error());

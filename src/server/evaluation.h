@@ -32,6 +32,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "inventory/inventory.h"
 #include "store/database.h"
 
 namespace pk::matching {
@@ -78,6 +79,13 @@ class Evaluator {
   // rolls back.
   Result<void> evaluateHost(store::Session& session, const std::string& host_id, SystemTime now);
 
+  // As evaluateHost(), with `saved` as the host's stored inventory, for
+  // the caller that has just stored it in this transaction: it must be
+  // what store::loadInventory() would now return, packages in the same
+  // order.
+  Result<void> evaluateSavedInventory(store::Session& session, const std::string& host_id,
+                                      const inventory::HostInventory& saved, SystemTime now);
+
   // As evaluateHost(), with `index` in place of the installed one.
   Result<void> evaluateHostWith(const std::shared_ptr<Snapshot>& index, store::Session& session,
                                 const std::string& host_id, SystemTime now);
@@ -93,6 +101,9 @@ class Evaluator {
 
  private:
   std::shared_ptr<Snapshot> snapshot() const;
+  Result<void> evaluateInventory(const std::shared_ptr<Snapshot>& index, store::Session& session,
+                                 const std::string& host_id, const inventory::HostInventory& host,
+                                 SystemTime now);
 
   mutable std::mutex mutex_;
   std::shared_ptr<Snapshot> current_;

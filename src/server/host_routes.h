@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "inventory/inventory.h"
 #include "server/context.h"
 #include "server/http.h"
 #include "store/database.h"
@@ -36,8 +37,10 @@ struct HostRouteOptions {
   // applied its report. Called only when the report changed the stored
   // inventory or the pending updates. A failure rolls the whole report back
   // and returns 500, so the agent sends it again. Unset: nothing is
-  // evaluated.
-  std::function<Result<void>(store::Session&, const std::string& host_id, SystemTime now)>
+  // evaluated. `saved` is the inventory the report just stored, so that it
+  // need not be read back, or nullptr when the report left it unchanged.
+  std::function<Result<void>(store::Session&, const std::string& host_id,
+                             const inventory::HostInventory* saved, SystemTime now)>
       evaluate_host;
   // The check-in interval sent to agents in each report response.
   std::chrono::minutes checkin_interval{60};

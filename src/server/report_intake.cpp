@@ -92,6 +92,8 @@ struct Outcome {
   bool inventory_needed = false;
   bool inventory_changed = false;
   bool updates_changed = false;
+  // The inventory this report stored, when it changed.
+  std::optional<inventory::HostInventory> saved_inventory;
 };
 
 // Applies `report` to host `host_id` inside one write transaction. A
@@ -136,13 +138,34 @@ Result<void> applyReport(store::Session& session, const HostRouteOptions& option
 
   if (report.inventory) {
     if (report.inventory_hash != stored_hash) {
-      const inventory::HostInventory inventory{
-          .os = report.os,
+      // As loadInventory() would return it, so that evaluation can use it
+      // without reading it back: the host facts just stored, and packages
+      // in the store's order.
+      outcome.saved_inventory = inventory::HostInventory{
+          .os =
+              {
+                  .id = host.os_id,
+                  .version_id = host.os_version_id,
+                  .version_codename = host.os_codename,
+                  .pretty_name = host.os_pretty_name,
+                  .ecosystem = host.os_ecosystem,
+              },
           .scheme = report.inventory->scheme,
           .packages = report.inventory->packages,
-          .restart = report.restart,
+          .restart =
+              {
+                  .required = host.restart_required,
+                  .packages = host.restart_packages,
+                  .reason = host.restart_reason,
+              },
       };
-      auto saved = store::saveInventory(session, host_id, report.inventory_hash, inventory, now);
+      auto& packages = outcome.saved_inventory->packages;
+      std::sort(packages.begin(), packages.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.name, x.architecture, x.version) <
+               std::tie(y.name, y.architecture, y.version);
+      });
+      auto saved = store::saveInventory(session, host_id, report.inventory_hash,
+                                        *outcome.saved_inventory, now);
       if (!saved) return saved;
       outcome.inventory_changed = true;
     }
@@ -181,7 +204,9 @@ Result<void> applyReport(store::Session& session, const HostRouteOptions& option
   }
 
   if ((outcome.inventory_changed || outcome.updates_changed) && options.evaluate_host) {
-    auto evaluated = options.evaluate_host(session, host_id, now);
+    const inventory::HostInventory* saved =
+        outcome.saved_inventory ? &*outcome.saved_inventory : nullptr;
+    auto evaluated = options.evaluate_host(session, host_id, saved, now);
     if (!evaluated) return evaluated;
   }
   return {};

@@ -76,6 +76,29 @@ TEST_F(EvaluationTest, VulnerablePackageOpensFinding) {
   EXPECT_EQ(evaluator_.evaluationCount(), evaluate_runs_);
 }
 
+TEST_F(EvaluationTest, SavedInventoryIsEvaluatedWithoutReadingIt) {
+  storeAdvisories("osv-alma", sharedData(kXzAdvisory));
+  rebuild();
+  addHost(kHost, "AlmaLinux:9");
+  // Nothing is stored for the host: only the inventory passed in can open
+  // the finding.
+  inventory::HostInventory saved;
+  saved.os.ecosystem = "AlmaLinux:9";
+  saved.scheme = Scheme::kRpm;
+  saved.packages = {package("bash", "5.1.8-6.el9_1"),
+                    package("xz-libs", "5.2.5-7.el9", "xz", "5.2.5-7.el9")};
+
+  write([&](store::Session& session) {
+    return evaluator_.evaluateSavedInventory(session, kHost, saved, clock_.now());
+  });
+
+  auto findings = findingsOf(kHost);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].advisory_id, "ALSA-2022:4940");
+  EXPECT_EQ(findings[0].installed_version, "5.2.5-7.el9");
+  EXPECT_EQ(findings[0].ecosystem, "AlmaLinux:9");
+}
+
 TEST_F(EvaluationTest, ReevaluationKeepsFirstSeen) {
   storeAdvisories("osv-alma", sharedData(kXzAdvisory));
   rebuild();

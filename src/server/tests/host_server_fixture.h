@@ -72,6 +72,7 @@ class HostServerTest : public ::testing::Test {
     // a run that is rolled back and run again (PK_STORE_REPLAY_WRITES=1)
     // leaves one record, as a real evaluation leaves one set of findings.
     options_.evaluate_host = [this](store::Session& session, const std::string& host_id,
+                                    const inventory::HostInventory*,
                                     SystemTime now) -> Result<void> {
       auto recorded = store::getSetting(session, kEvaluatedHostsSetting);
       if (!recorded) return tl::unexpected(recorded.error());
