@@ -1,0 +1,53 @@
+#pragma once
+
+// The maintenance windows domain of the API: windows as managed objects,
+// which window each server is in, the calendar of occurrences, and the
+// iCalendar feeds that calendar apps subscribe to.
+//
+//   GET    /api/v1/windows                              read_hosts
+//   POST   /api/v1/windows                              manage_hosts, admin only
+//   GET    /api/v1/windows/{id}                         read_hosts
+//   PUT    /api/v1/windows/{id}                         manage_hosts, admin only
+//   DELETE /api/v1/windows/{id}                         manage_hosts, admin only
+//   GET    /api/v1/windows/{id}/occurrences             read_hosts
+//   GET    /api/v1/hosts/{id}/window                    read_hosts (owners: own hosts)
+//   PUT    /api/v1/hosts/{id}/window                    manage_hosts, admin only
+//   GET    /api/v1/calendar                             read_hosts
+//   GET    /api/v1/calendar/feed-tokens                 manage_own_tokens
+//   POST   /api/v1/calendar/feed-tokens                 manage_own_tokens
+//   DELETE /api/v1/calendar/feed-tokens/{id}            manage_own_tokens
+//   GET    /calendar/{token}/all.ics                    public, the feed token decides
+//   GET    /calendar/{token}/windows/{id}.ics           public, the feed token decides
+//   GET    /calendar/{token}/hosts/{id}.ics             public, the feed token decides
+//   GET    /calendar/{token}/collections/{name}.ics     public, the feed token decides
+//
+// Only the security team (admin) changes windows and assignments; the
+// Router checks manage_hosts and the handler checks the admin role, so an
+// operator gets 403 too. The schedule is published: every user who reads
+// hosts reads every window. Host and collection feeds follow owner scoping
+// (docs/ROLES.md): an owner's feed shows only their own hosts, and another
+// host is 404 as if it did not exist. A feed whose token is unknown or
+// revoked, or whose user is disabled, is 404. docs/WINDOWS.md and
+// docs/CALENDAR.md describe the bodies and answers.
+
+#include <chrono>
+
+#include "server/context.h"
+#include "server/http.h"
+
+namespace pk::server {
+
+// How far around now a feed publishes occurrences.
+inline constexpr std::chrono::days kFeedPastHorizon{92};
+inline constexpr std::chrono::days kFeedFutureHorizon{397};
+
+// The longest range GET /api/v1/calendar and occurrences accept.
+inline constexpr std::chrono::days kMaxCalendarRange{800};
+
+// Whether the principal holds the admin role, which changing windows needs.
+bool isAdmin(const Principal& principal);
+
+// Registers every route above on `router`. `context` must outlive it.
+void addWindowRoutes(Router& router, ServerContext& context);
+
+}  // namespace pk::server
