@@ -148,6 +148,17 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
           checkRange("index_refresh_seconds", config.index_refresh_seconds, 1, 3600, "seconds")) {
     return problem;
   }
+  if (auto problem = checkRange("webhook_interval_seconds", config.webhook_interval_seconds, 1,
+                                3600, "seconds")) {
+    return problem;
+  }
+  if (auto problem = checkRange("webhook_max_attempts", config.webhook_max_attempts, 1, 100)) {
+    return problem;
+  }
+  if (auto problem = checkRange("webhook_timeout_seconds", config.webhook_timeout_seconds, 1, 300,
+                                "seconds")) {
+    return problem;
+  }
   if (auto problem = checkRange("max_failed_logins", config.max_failed_logins, 1, 1000)) {
     return problem;
   }
@@ -366,6 +377,10 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"index_refresh_seconds", integerInto(config.index_refresh_seconds)},
       {"max_failed_logins", integerInto(config.max_failed_logins)},
       {"failed_login_window_minutes", integerInto(config.failed_login_window_minutes)},
+      {"webhook_interval_seconds", integerInto(config.webhook_interval_seconds)},
+      {"webhook_max_attempts", integerInto(config.webhook_max_attempts)},
+      {"webhook_timeout_seconds", integerInto(config.webhook_timeout_seconds)},
+      {"webhook_allow_http_loopback", boolInto(config.webhook_allow_http_loopback)},
       {"feeds",
        [&](std::string_view key, const toml::node& node) -> std::optional<std::string> {
          const auto* array = node.as_array();

@@ -76,6 +76,15 @@ struct ServerConfig {
   // How often each node checks whether another node's feed sync changed the
   // stored advisories, and rebuilds its own index if so.
   int index_refresh_seconds = 30;
+  // Outgoing webhooks: how often the leader sends due deliveries, how many
+  // attempts a delivery gets before it is given up, and each attempt's
+  // timeout. Retries back off exponentially from 30 s up to 1 h.
+  int webhook_interval_seconds = 10;
+  int webhook_max_attempts = 8;
+  int webhook_timeout_seconds = 10;
+  // Accept webhook URLs with http:// to a loopback address. Only for tests:
+  // every other webhook URL must use https.
+  bool webhook_allow_http_loopback = false;
   // The advisory feeds to sync, in the order written.
   std::vector<FeedSource> feeds;
 

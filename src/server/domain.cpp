@@ -8,9 +8,22 @@
 #include "server/host_routes.h"
 #include "server/people_routes.h"
 #include "server/postgresql_leader_lock.h"
+#include "server/ticket_routes.h"
 #include "server/vulnerability_routes.h"
+#include "server/webhooks.h"
 
 namespace pk::server {
+namespace {
+
+WebhookOptions webhookOptions(const ServerConfig& config) {
+  WebhookOptions options;
+  options.allow_http_loopback = config.webhook_allow_http_loopback;
+  options.max_attempts = config.webhook_max_attempts;
+  options.timeout = std::chrono::seconds(config.webhook_timeout_seconds);
+  return options;
+}
+
+}  // namespace
 
 Domain::Domain(ServerContext& context, const ServerConfig& config)
     : context_(context), config_(config) {
@@ -44,6 +57,8 @@ void Domain::addRoutes(Router& router) {
   addHostRoutes(router, context_, hosts);
 
   addVulnerabilityRoutes(router, context_, *feeds_, std::chrono::days(config_.stale_after_days));
+
+  addTicketRoutes(router, context_, TicketRouteOptions{.webhooks = webhookOptions(config_)});
 }
 
 Result<void> Domain::start() {
@@ -88,6 +103,21 @@ Result<void> Domain::start() {
         .delay_from_records = [this, source] { return feeds_->syncDelay(source); },
     });
   }
+  // Webhook deliveries wait in the database, so a new leader sends what
+  // the previous one left.
+  auto webhook_sender =
+      std::make_shared<WebhookSender>(context_.database, context_.clock, webhookOptions(config_));
+  jobs.push_back(ScheduledJob{
+      .name = "webhook-delivery",
+      .interval = std::chrono::seconds(config_.webhook_interval_seconds),
+      .initial_delay = std::chrono::seconds(config_.webhook_interval_seconds),
+      .run =
+          [webhook_sender] {
+            if (auto round = webhook_sender->deliverDue(); !round) {
+              spdlog::error("webhook delivery failed: {}", round.error().message);
+            }
+          },
+  });
   jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs),
                                       std::chrono::seconds(config_.leader_retry_seconds));
   context_.metrics.describe("patchkeeper_leader", Metrics::Type::kGauge,
