@@ -8,9 +8,13 @@
 #include "server/host_routes.h"
 #include "server/people_routes.h"
 #include "server/postgresql_leader_lock.h"
+#include "server/report_routes.h"
 #include "server/ticket_routes.h"
+#include "server/tickets.h"
 #include "server/vulnerability_routes.h"
 #include "server/webhooks.h"
+#include "server/window_assignment.h"
+#include "server/window_routes.h"
 
 namespace pk::server {
 namespace {
@@ -59,6 +63,9 @@ void Domain::addRoutes(Router& router) {
   addVulnerabilityRoutes(router, context_, *feeds_, std::chrono::days(config_.stale_after_days));
 
   addTicketRoutes(router, context_, TicketRouteOptions{.webhooks = webhookOptions(config_)});
+
+  addWindowRoutes(router, context_);
+  addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
 }
 
 Result<void> Domain::start() {
@@ -115,6 +122,33 @@ Result<void> Domain::start() {
           [webhook_sender] {
             if (auto round = webhook_sender->deliverDue(); !round) {
               spdlog::error("webhook delivery failed: {}", round.error().message);
+            }
+          },
+  });
+  // A server moved out of an open window enters its new one when that
+  // occurrence ends; approved move tickets become applied in the same
+  // transaction.
+  jobs.push_back(ScheduledJob{
+      .name = "window-moves",
+      .interval = std::chrono::minutes(1),
+      .initial_delay = Elapsed{0},
+      .run =
+          [this] {
+            auto moves = runDueWindowMoves(
+                context_.database, context_.clock,
+                [](store::Session& session, const std::vector<WindowMove>& applied,
+                   SystemTime now) -> Result<void> {
+                  auto tickets = applyTicketsOfMoves(session, applied, now);
+                  if (!tickets) return tl::unexpected(tickets.error());
+                  return {};
+                });
+            if (!moves) {
+              spdlog::error("applying due window moves failed: {}", moves.error().message);
+              return;
+            }
+            for (const auto& move : *moves) {
+              spdlog::info("host={} entered window={}", move.host_id,
+                           move.to_window_id.value_or("none"));
             }
           },
   });

@@ -214,6 +214,24 @@ Result<std::vector<WindowMove>> applyDueWindowMoves(store::Session& session, Sys
   return moves;
 }
 
+Result<std::vector<WindowMove>> runDueWindowMoves(store::Database& database, Clock& clock,
+                                                  const AppliedMovesHook& hook) {
+  const SystemTime now = clock.now();
+  std::vector<WindowMove> applied;
+  auto written = database.write([&](store::Session& session) -> Result<void> {
+    applied.clear();
+    auto moves = applyDueWindowMoves(session, now);
+    if (!moves) return tl::unexpected(moves.error());
+    if (!moves->empty() && hook) {
+      if (auto hooked = hook(session, *moves, now); !hooked) return hooked;
+    }
+    applied = std::move(*moves);
+    return {};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return applied;
+}
+
 Result<std::optional<std::string>> currentWindowOf(store::Session& session,
                                                    const std::string& host_id, SystemTime now) {
   auto record = store::getHostWindow(session, host_id);

@@ -24,6 +24,7 @@
 // transaction (Database::write() may replay its work). Thread-safe as far
 // as the Session they are given is.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -75,6 +76,17 @@ Result<WindowMove> scheduleWindowMoveWithReason(store::Session& session, const s
 // the ticket id each was scheduled with, so that tickets can be marked
 // applied in the same transaction.
 Result<std::vector<WindowMove>> applyDueWindowMoves(store::Session& session, SystemTime now);
+
+// Work done in the same transaction as the moves applyDueWindowMoves
+// folded (marking their tickets applied); a failure rolls all back.
+using AppliedMovesHook = std::function<Result<void>(
+    store::Session&, const std::vector<WindowMove>& moves, SystemTime now)>;
+
+// The leader job's step: one write transaction that calls
+// applyDueWindowMoves at clock.now() and then `hook` (may be empty) when
+// moves were folded. Returns the moves after the commit, for logging.
+Result<std::vector<WindowMove>> runDueWindowMoves(store::Database& database, Clock& clock,
+                                                  const AppliedMovesHook& hook);
 
 // A server's window at `now`: the stored window, or the pending one when
 // its effective time has passed. nullopt when the host has no window.
