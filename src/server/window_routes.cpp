@@ -122,8 +122,8 @@ nlohmann::json windowView(const store::WindowRecord& window, SystemTime now,
   return view;
 }
 
-// Parses a window body into `window` (which holds the current values for
-// a PUT). Returns the 400 response for the first problem.
+}  // namespace
+
 std::optional<Response> applyWindowBody(const nlohmann::json& body, store::WindowRecord& window) {
   static const std::set<std::string> kFields = {"name",        "description", "rrule",
                                                 "start",       "zone",        "length",
@@ -250,6 +250,8 @@ std::optional<Response> applyWindowBody(const nlohmann::json& body, store::Windo
   }
   return std::nullopt;
 }
+
+namespace {
 
 store::AuditEvent windowAuditEvent(const Request& request, SystemTime now, std::string action,
                                    const std::string& id, std::string before, std::string after) {

@@ -31,9 +31,13 @@
 // docs/CALENDAR.md describe the bodies and answers.
 
 #include <chrono>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "server/context.h"
 #include "server/http.h"
+#include "store/window_repository.h"
 
 namespace pk::server {
 
@@ -46,6 +50,15 @@ inline constexpr std::chrono::days kMaxCalendarRange{800};
 
 // Whether the principal holds the admin role, which changing windows needs.
 bool isAdmin(const Principal& principal);
+
+// Applies a window body (POST, or PUT over the stored window) to `window`:
+// the fields name, description, rrule, start, zone, length, offset_days,
+// exclusions and blackouts, normalised to the stored text forms. Returns
+// the 400 response for the first problem: an unknown field, a wrong type,
+// a missing required field, or a rule that schedule::WindowRule refuses
+// (invalid RRULE, unknown zone, zero or negative length, a blackout that
+// does not end after it starts). On nullopt `window` holds a valid rule.
+std::optional<Response> applyWindowBody(const nlohmann::json& body, store::WindowRecord& window);
 
 // Registers every route above on `router`. `context` must outlive it.
 void addWindowRoutes(Router& router, ServerContext& context);
