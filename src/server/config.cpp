@@ -126,7 +126,15 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
           checkRange("write_timeout_seconds", config.write_timeout_seconds, 1, 3600, "seconds")) {
     return problem;
   }
+  if (auto problem = checkRange("request_timeout_seconds", config.request_timeout_seconds, 1, 3600,
+                                "seconds")) {
+    return problem;
+  }
   if (auto problem = checkRange("worker_threads", config.worker_threads, 1, 4096)) return problem;
+  if (auto problem = checkRange("io_threads", config.io_threads, 1, 256)) return problem;
+  if (auto problem = checkRange("max_connections", config.max_connections, 1, 1000000)) {
+    return problem;
+  }
   if (config.access_log.empty()) {
     return Problem{"access_log", "must be \"stdout\", \"off\" or a file path, not empty"};
   }
@@ -368,7 +376,10 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"max_body_bytes", integerInto(config.max_body_bytes)},
       {"read_timeout_seconds", integerInto(config.read_timeout_seconds)},
       {"write_timeout_seconds", integerInto(config.write_timeout_seconds)},
+      {"request_timeout_seconds", integerInto(config.request_timeout_seconds)},
       {"worker_threads", integerInto(config.worker_threads)},
+      {"io_threads", integerInto(config.io_threads)},
+      {"max_connections", integerInto(config.max_connections)},
       {"access_log", stringInto(config.access_log)},
       {"session_hours", integerInto(config.session_hours)},
       {"checkin_interval_minutes", integerInto(config.checkin_interval_minutes)},

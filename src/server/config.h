@@ -46,13 +46,20 @@ struct ServerConfig {
   // The largest request body accepted; larger ones get 413. Inventories of
   // big hosts are a few MiB.
   std::int64_t max_body_bytes = 32 * 1024 * 1024;
-  // How long the server waits for a client to send a request, and for a
-  // write to the client to proceed, before it closes the connection.
+  // How long the server waits for a client before it closes the connection:
+  // for the TLS handshake and a request's headers together, and for each
+  // read of a body (read_timeout_seconds); for a whole request
+  // (request_timeout_seconds); for a response to be written
+  // (write_timeout_seconds).
   int read_timeout_seconds = 10;
+  int request_timeout_seconds = 60;
   int write_timeout_seconds = 10;
-  // Threads serving connections. Each open connection occupies one thread
-  // until it closes, so this is also the limit on concurrent connections.
+  // Threads running the request handlers.
   int worker_threads = 16;
+  // Threads running the sockets: accepting, TLS, reading and writing.
+  int io_threads = 2;
+  // Open connections beyond this many are closed as soon as accepted.
+  int max_connections = 10000;
   // Where the access log (one JSON line per request) goes: "stdout", "off",
   // or a file path, appended to.
   std::string access_log = "stdout";
