@@ -9,6 +9,7 @@
 #include "cli/admin_host_commands.h"
 #include "cli/admin_people_commands.h"
 #include "cli/admin_session_commands.h"
+#include "cli/admin_ticket_commands.h"
 #include "cli/admin_transport.h"
 #include "cli/admin_vulnerability_commands.h"
 #include "cli/exit_codes.h"
@@ -132,6 +133,7 @@ void addAdminCommands(CLI::App& app, AdminRunner& runner, const Clock& clock) {
   addHostCommands(app, runner);
   addVulnerabilityCommands(app, runner);
   addPeopleCommands(app, runner, clock);
+  addTicketCommands(app, runner);
 }
 
 }  // namespace pk::cli

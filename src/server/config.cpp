@@ -126,7 +126,15 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
           checkRange("write_timeout_seconds", config.write_timeout_seconds, 1, 3600, "seconds")) {
     return problem;
   }
+  if (auto problem = checkRange("request_timeout_seconds", config.request_timeout_seconds, 1, 3600,
+                                "seconds")) {
+    return problem;
+  }
   if (auto problem = checkRange("worker_threads", config.worker_threads, 1, 4096)) return problem;
+  if (auto problem = checkRange("io_threads", config.io_threads, 1, 256)) return problem;
+  if (auto problem = checkRange("max_connections", config.max_connections, 1, 1000000)) {
+    return problem;
+  }
   if (config.access_log.empty()) {
     return Problem{"access_log", "must be \"stdout\", \"off\" or a file path, not empty"};
   }
@@ -146,6 +154,17 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
   }
   if (auto problem =
           checkRange("index_refresh_seconds", config.index_refresh_seconds, 1, 3600, "seconds")) {
+    return problem;
+  }
+  if (auto problem = checkRange("webhook_interval_seconds", config.webhook_interval_seconds, 1,
+                                3600, "seconds")) {
+    return problem;
+  }
+  if (auto problem = checkRange("webhook_max_attempts", config.webhook_max_attempts, 1, 100)) {
+    return problem;
+  }
+  if (auto problem = checkRange("webhook_timeout_seconds", config.webhook_timeout_seconds, 1, 300,
+                                "seconds")) {
     return problem;
   }
   if (auto problem = checkRange("max_failed_logins", config.max_failed_logins, 1, 1000)) {
@@ -357,7 +376,10 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"max_body_bytes", integerInto(config.max_body_bytes)},
       {"read_timeout_seconds", integerInto(config.read_timeout_seconds)},
       {"write_timeout_seconds", integerInto(config.write_timeout_seconds)},
+      {"request_timeout_seconds", integerInto(config.request_timeout_seconds)},
       {"worker_threads", integerInto(config.worker_threads)},
+      {"io_threads", integerInto(config.io_threads)},
+      {"max_connections", integerInto(config.max_connections)},
       {"access_log", stringInto(config.access_log)},
       {"session_hours", integerInto(config.session_hours)},
       {"checkin_interval_minutes", integerInto(config.checkin_interval_minutes)},
@@ -366,6 +388,10 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"index_refresh_seconds", integerInto(config.index_refresh_seconds)},
       {"max_failed_logins", integerInto(config.max_failed_logins)},
       {"failed_login_window_minutes", integerInto(config.failed_login_window_minutes)},
+      {"webhook_interval_seconds", integerInto(config.webhook_interval_seconds)},
+      {"webhook_max_attempts", integerInto(config.webhook_max_attempts)},
+      {"webhook_timeout_seconds", integerInto(config.webhook_timeout_seconds)},
+      {"webhook_allow_http_loopback", boolInto(config.webhook_allow_http_loopback)},
       {"feeds",
        [&](std::string_view key, const toml::node& node) -> std::optional<std::string> {
          const auto* array = node.as_array();

@@ -46,13 +46,20 @@ struct ServerConfig {
   // The largest request body accepted; larger ones get 413. Inventories of
   // big hosts are a few MiB.
   std::int64_t max_body_bytes = 32 * 1024 * 1024;
-  // How long the server waits for a client to send a request, and for a
-  // write to the client to proceed, before it closes the connection.
+  // How long the server waits for a client before it closes the connection:
+  // for the TLS handshake and a request's headers together, and for each
+  // read of a body (read_timeout_seconds); for a whole request
+  // (request_timeout_seconds); for a response to be written
+  // (write_timeout_seconds).
   int read_timeout_seconds = 10;
+  int request_timeout_seconds = 60;
   int write_timeout_seconds = 10;
-  // Threads serving connections. Each open connection occupies one thread
-  // until it closes, so this is also the limit on concurrent connections.
+  // Threads running the request handlers.
   int worker_threads = 16;
+  // Threads running the sockets: accepting, TLS, reading and writing.
+  int io_threads = 2;
+  // Open connections beyond this many are closed as soon as accepted.
+  int max_connections = 10000;
   // Where the access log (one JSON line per request) goes: "stdout", "off",
   // or a file path, appended to.
   std::string access_log = "stdout";
@@ -76,6 +83,15 @@ struct ServerConfig {
   // How often each node checks whether another node's feed sync changed the
   // stored advisories, and rebuilds its own index if so.
   int index_refresh_seconds = 30;
+  // Outgoing webhooks: how often the leader sends due deliveries, how many
+  // attempts a delivery gets before it is given up, and each attempt's
+  // timeout. Retries back off exponentially from 30 s up to 1 h.
+  int webhook_interval_seconds = 10;
+  int webhook_max_attempts = 8;
+  int webhook_timeout_seconds = 10;
+  // Accept webhook URLs with http:// to a loopback address. Only for tests:
+  // every other webhook URL must use https.
+  bool webhook_allow_http_loopback = false;
   // The advisory feeds to sync, in the order written.
   std::vector<FeedSource> feeds;
 

@@ -8,9 +8,26 @@
 #include "server/host_routes.h"
 #include "server/people_routes.h"
 #include "server/postgresql_leader_lock.h"
+#include "server/report_routes.h"
+#include "server/ticket_routes.h"
+#include "server/tickets.h"
 #include "server/vulnerability_routes.h"
+#include "server/webhooks.h"
+#include "server/window_assignment.h"
+#include "server/window_routes.h"
 
 namespace pk::server {
+namespace {
+
+WebhookOptions webhookOptions(const ServerConfig& config) {
+  WebhookOptions options;
+  options.allow_http_loopback = config.webhook_allow_http_loopback;
+  options.max_attempts = config.webhook_max_attempts;
+  options.timeout = std::chrono::seconds(config.webhook_timeout_seconds);
+  return options;
+}
+
+}  // namespace
 
 Domain::Domain(ServerContext& context, const ServerConfig& config)
     : context_(context), config_(config) {
@@ -45,6 +62,11 @@ void Domain::addRoutes(Router& router) {
   addHostRoutes(router, context_, hosts);
 
   addVulnerabilityRoutes(router, context_, *feeds_, std::chrono::days(config_.stale_after_days));
+
+  addTicketRoutes(router, context_, TicketRouteOptions{.webhooks = webhookOptions(config_)});
+
+  addWindowRoutes(router, context_);
+  addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
 }
 
 Result<void> Domain::start() {
@@ -89,6 +111,48 @@ Result<void> Domain::start() {
         .delay_from_records = [this, source] { return feeds_->syncDelay(source); },
     });
   }
+  // Webhook deliveries wait in the database, so a new leader sends what
+  // the previous one left.
+  auto webhook_sender =
+      std::make_shared<WebhookSender>(context_.database, context_.clock, webhookOptions(config_));
+  jobs.push_back(ScheduledJob{
+      .name = "webhook-delivery",
+      .interval = std::chrono::seconds(config_.webhook_interval_seconds),
+      .initial_delay = std::chrono::seconds(config_.webhook_interval_seconds),
+      .run =
+          [webhook_sender] {
+            if (auto round = webhook_sender->deliverDue(); !round) {
+              spdlog::error("webhook delivery failed: {}", round.error().message);
+            }
+          },
+  });
+  // A server moved out of an open window enters its new one when that
+  // occurrence ends; approved move tickets become applied in the same
+  // transaction.
+  jobs.push_back(ScheduledJob{
+      .name = "window-moves",
+      .interval = std::chrono::minutes(1),
+      .initial_delay = Elapsed{0},
+      .run =
+          [this] {
+            auto moves = runDueWindowMoves(
+                context_.database, context_.clock,
+                [](store::Session& session, const std::vector<WindowMove>& applied,
+                   SystemTime now) -> Result<void> {
+                  auto tickets = applyTicketsOfMoves(session, applied, now);
+                  if (!tickets) return tl::unexpected(tickets.error());
+                  return {};
+                });
+            if (!moves) {
+              spdlog::error("applying due window moves failed: {}", moves.error().message);
+              return;
+            }
+            for (const auto& move : *moves) {
+              spdlog::info("host={} entered window={}", move.host_id,
+                           move.to_window_id.value_or("none"));
+            }
+          },
+  });
   jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs),
                                       std::chrono::seconds(config_.leader_retry_seconds));
   context_.metrics.describe("patchkeeper_leader", Metrics::Type::kGauge,

@@ -258,7 +258,7 @@ Json vulnerabilitySchemas() {
 
 Json peopleSchemas() {
   Json schemas = Json::object();
-  const Json role = oneOfText({"admin", "operator", "owner", "viewer", "auditor"});
+  const Json role = oneOfText({"admin", "operator", "owner", "viewer", "auditor", "helpdesk"});
 
   schemas["LoginRequest"] =
       object({{"username", text()}, {"password", text()}}, {"username", "password"});
@@ -718,6 +718,193 @@ std::vector<Operation> operations() {
   };
 }
 
+// Tickets and webhooks (ticket_routes.h).
+Json ticketSchemas() {
+  Json schemas = Json::object();
+  const Json status = oneOfText({"open", "approved", "refused", "applied"});
+  const Json type = oneOfText({"move_server_window", "report_access"});
+  schemas["TicketComment"] = object({{"id", integer()},
+                                     {"author", text()},
+                                     {"kind", oneOfText({"comment", "approval", "refusal"})},
+                                     {"body", text()},
+                                     {"created_at", time()}});
+  schemas["Ticket"] =
+      object({{"id", integer()},
+              {"type", type},
+              {"status", status},
+              {"requester", text("The username that filed it")},
+              {"subject_hosts", arrayOf(text())},
+              {"requested_change", object({{"window", text("move_server_window: the window id")},
+                                           {"role", text("report_access: \"viewer\"")}})},
+              {"justification", text()},
+              {"assignee_group", text("\"security\"")},
+              {"external_reference", nullable(text("A help-desk system's own ticket id"))},
+              {"decided_by", nullable(text())},
+              {"decided_at", nullable(time())},
+              {"effective_at", nullable(time("When the approved change takes or took effect"))},
+              {"applied_at", nullable(time())},
+              {"created_at", time()},
+              {"updated_at", time()},
+              {"comments", arrayOf(ref("TicketComment"))}});
+  schemas["TicketCreate"] =
+      object({{"type", type},
+              {"host", text("move_server_window: the server's id")},
+              {"window", text("move_server_window: the requested window's id")},
+              {"role", text("report_access: \"viewer\", the default")},
+              {"justification", text("At most 8192 bytes")},
+              {"external_reference", nullable(text("Needs link_requests"))}},
+             {"type", "justification"});
+  schemas["TicketCommentCreate"] =
+      object({{"comment", text("Required for a refusal and for a plain comment")},
+              {"external_reference", text("Comments only; needs link_requests")}});
+  schemas["TicketLink"] = object({{"external_reference", text()}}, {"external_reference"});
+  const Json events = arrayOf(oneOfText({"ticket.created", "ticket.commented", "ticket.approved",
+                                         "ticket.refused", "ticket.applied"}));
+  schemas["Webhook"] = object({{"id", integer()},
+                               {"url", text()},
+                               {"events", events},
+                               {"description", text()},
+                               {"created_by", text()},
+                               {"created_at", time()}});
+  schemas["WebhookCreate"] =
+      object({{"url", text("https://, or http:// to loopback when the server allows it")},
+              {"events", events},
+              {"description", text()}},
+             {"url", "events"});
+  Json created = schemas["Webhook"];
+  created["properties"]["secret"] = text("The HMAC key, shown only in this response");
+  schemas["WebhookCreated"] = std::move(created);
+  schemas["WebhookDelivery"] = object({{"id", integer()},
+                                       {"delivery_id", text()},
+                                       {"event", text()},
+                                       {"status", oneOfText({"pending", "delivered", "failed"})},
+                                       {"attempts", integer()},
+                                       {"next_attempt_at", time()},
+                                       {"last_error", text()},
+                                       {"last_status_code", nullable(integer())},
+                                       {"created_at", time()},
+                                       {"finished_at", nullable(time())}});
+  return schemas;
+}
+
+std::vector<Operation> ticketOperations() {
+  return {
+      {"post",
+       "/api/v1/tickets",
+       "fileTicket",
+       "File a ticket: a server window move or a report access request",
+       Permission::kFileRequests,
+       {},
+       ref("TicketCreate"),
+       201,
+       ref("Ticket"),
+       {400, 404, 409}},
+      {"get",
+       "/api/v1/tickets",
+       "listTickets",
+       "List the tickets the caller may see, newest first",
+       Permission::kFileRequests,
+       {queryParameter("status", oneOfText({"open", "approved", "refused", "applied"})),
+        queryParameter("type", oneOfText({"move_server_window", "report_access"})),
+        queryParameter("mine", oneOfText({"true", "false"}))},
+       nullptr,
+       200,
+       listOf("Ticket"),
+       {400}},
+      {"get",
+       "/api/v1/tickets/{id}",
+       "getTicket",
+       "Show a ticket with its comments",
+       Permission::kFileRequests,
+       {},
+       nullptr,
+       200,
+       ref("Ticket"),
+       {404}},
+      {"post",
+       "/api/v1/tickets/{id}/comments",
+       "commentOnTicket",
+       "Comment on a ticket",
+       Permission::kFileRequests,
+       {},
+       ref("TicketCommentCreate"),
+       200,
+       ref("Ticket"),
+       {400, 404}},
+      {"put",
+       "/api/v1/tickets/{id}/external-reference",
+       "linkTicket",
+       "Set a ticket's external (help-desk) reference",
+       Permission::kLinkRequests,
+       {},
+       ref("TicketLink"),
+       200,
+       ref("Ticket"),
+       {400, 404}},
+      {"post",
+       "/api/v1/tickets/{id}/approve",
+       "approveTicket",
+       "Approve a ticket filed by someone else; a move takes effect when the server's window is "
+       "closed",
+       Permission::kDecideRequests,
+       {},
+       ref("TicketCommentCreate"),
+       200,
+       ref("Ticket"),
+       {400, 404, 409}},
+      {"post",
+       "/api/v1/tickets/{id}/refuse",
+       "refuseTicket",
+       "Refuse a ticket filed by someone else, with a comment",
+       Permission::kDecideRequests,
+       {},
+       ref("TicketCommentCreate"),
+       200,
+       ref("Ticket"),
+       {400, 404, 409}},
+      {"get",
+       "/api/v1/webhooks",
+       "listWebhooks",
+       "List webhook subscriptions, without secrets",
+       Permission::kManageWebhooks,
+       {},
+       nullptr,
+       200,
+       listOf("Webhook"),
+       {}},
+      {"post",
+       "/api/v1/webhooks",
+       "createWebhook",
+       "Subscribe a URL to ticket events; the secret is shown once",
+       Permission::kManageWebhooks,
+       {},
+       ref("WebhookCreate"),
+       201,
+       ref("WebhookCreated"),
+       {400}},
+      {"delete",
+       "/api/v1/webhooks/{id}",
+       "deleteWebhook",
+       "Delete a webhook subscription and its pending deliveries",
+       Permission::kManageWebhooks,
+       {},
+       nullptr,
+       204,
+       nullptr,
+       {404}},
+      {"get",
+       "/api/v1/webhooks/{id}/deliveries",
+       "listWebhookDeliveries",
+       "The last 200 deliveries of a subscription, newest first",
+       Permission::kManageWebhooks,
+       {},
+       nullptr,
+       200,
+       listOf("WebhookDelivery"),
+       {404}},
+  };
+}
+
 Json operationObject(const Operation& operation) {
   Json object_json = Json::object();
   object_json["operationId"] = operation.id;
@@ -806,11 +993,15 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
   for (const auto& operation : operations()) {
     paths[operation.path][operation.method] = operationObject(operation);
   }
+  for (const auto& operation : ticketOperations()) {
+    paths[operation.path][operation.method] = operationObject(operation);
+  }
   document["paths"] = std::move(paths);
 
   Json schemas = Json::object();
   schemas["Error"] = errorSchema();
-  for (const auto& group : {hostSchemas(), vulnerabilitySchemas(), peopleSchemas()}) {
+  for (const auto& group :
+       {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas()}) {
     for (const auto& [name, schema] : group.items()) schemas[name] = schema;
   }
   document["components"] = {

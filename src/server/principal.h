@@ -27,12 +27,15 @@ enum class Permission {
   kManageOwnTokens,  // create, list and revoke one's own API tokens; log out
   kReadAudit,        // read and export the audit log
   kFileRequests,     // file requests (tickets) for one's own hosts
+  kDecideRequests,   // approve or refuse tickets filed by others
+  kManageWebhooks,   // create, list and delete outgoing webhook subscriptions
+  kLinkRequests,     // set a ticket's external (help-desk) reference
 };
 
 // Returns the stable snake_case name of `permission`, "read_hosts".
 std::string_view permissionName(Permission permission);
 
-enum class Role { kAdmin, kOperator, kOwner, kViewer, kAuditor };
+enum class Role { kAdmin, kOperator, kOwner, kViewer, kAuditor, kHelpdesk };
 
 std::string_view roleName(Role role);
 std::optional<Role> parseRole(std::string_view name);

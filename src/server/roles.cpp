@@ -29,15 +29,15 @@ struct RoleGrants {
 // table for people. kPublic needs no grant and kAgent belongs to host
 // principals, so neither appears here.
 constexpr std::array kRoleTable = {
-    RoleGrants{
-        Role::kAdmin, "admin",
-        permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
-                       P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment, P::kReadUsers,
-                       P::kManageUsers, P::kManageOwnTokens, P::kReadAudit, P::kFileRequests})},
-    RoleGrants{
-        Role::kOperator, "operator",
-        permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
-                       P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment, P::kManageOwnTokens})},
+    RoleGrants{Role::kAdmin, "admin",
+               permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
+                              P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment, P::kReadUsers,
+                              P::kManageUsers, P::kManageOwnTokens, P::kReadAudit, P::kFileRequests,
+                              P::kDecideRequests, P::kManageWebhooks, P::kLinkRequests})},
+    RoleGrants{Role::kOperator, "operator",
+               permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
+                              P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment,
+                              P::kManageOwnTokens, P::kFileRequests})},
     RoleGrants{
         Role::kOwner, "owner",
         permissionSet({P::kReadHosts, P::kReadFindings, P::kFileRequests, P::kManageOwnTokens})},
@@ -49,6 +49,10 @@ constexpr std::array kRoleTable = {
     RoleGrants{Role::kAuditor, "auditor",
                permissionSet({P::kReadHosts, P::kReadFindings, P::kReadReports, P::kReadFeeds,
                               P::kReadUsers, P::kReadAudit, P::kManageOwnTokens})},
+    // A help-desk system's account: it files and comments on tickets and
+    // keeps its own reference on them, and can never decide one.
+    RoleGrants{Role::kHelpdesk, "helpdesk",
+               permissionSet({P::kFileRequests, P::kLinkRequests, P::kManageOwnTokens})},
 };
 
 // The table has one row per Role, in enumerator order, so a role indexes it.
@@ -56,10 +60,10 @@ constexpr bool tableFollowsRoleOrder() {
   for (std::size_t i = 0; i < kRoleTable.size(); ++i) {
     if (static_cast<std::size_t>(kRoleTable[i].role) != i) return false;
   }
-  return kRoleTable.size() == static_cast<std::size_t>(Role::kAuditor) + 1;
+  return kRoleTable.size() == static_cast<std::size_t>(Role::kHelpdesk) + 1;
 }
 static_assert(tableFollowsRoleOrder(), "kRoleTable needs one row per Role, in enumerator order");
-static_assert(static_cast<int>(Permission::kFileRequests) < 32, "PermissionSet has 32 bits");
+static_assert(static_cast<int>(Permission::kLinkRequests) < 32, "PermissionSet has 32 bits");
 
 const RoleGrants& grantsOf(Role role) {
   return kRoleTable.at(static_cast<std::size_t>(role));
@@ -101,6 +105,12 @@ std::string_view permissionName(Permission permission) {
       return "read_audit";
     case P::kFileRequests:
       return "file_requests";
+    case P::kDecideRequests:
+      return "decide_requests";
+    case P::kManageWebhooks:
+      return "manage_webhooks";
+    case P::kLinkRequests:
+      return "link_requests";
   }
   return "unknown";
 }
@@ -142,10 +152,11 @@ bool Principal::has(Permission permission) const {
 bool Principal::seesAllHosts() const {
   if (isHost()) return false;
   // Every role except owner reads the whole fleet; an owner sees only the
-  // hosts whose owner is their username.
+  // hosts whose owner is their username. The help-desk role reads no host,
+  // but files tickets for any of them on behalf of the people it serves.
   return std::any_of(roles.begin(), roles.end(), [](Role role) {
     return role == Role::kAdmin || role == Role::kOperator || role == Role::kViewer ||
-           role == Role::kAuditor;
+           role == Role::kAuditor || role == Role::kHelpdesk;
   });
 }
 

@@ -24,9 +24,13 @@
 // transaction (Database::write() may replay its work). Thread-safe as far
 // as the Session they are given is.
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -57,6 +61,15 @@ Result<WindowMove> scheduleWindowMove(store::Session& session, const std::string
                                       const std::string& actor, const std::string& remote_address,
                                       const std::optional<std::string>& ticket_id);
 
+// The same, with the `reason` an administrator gave, recorded in the audit
+// event's after state.
+Result<WindowMove> scheduleWindowMoveWithReason(store::Session& session, const std::string& host_id,
+                                                const std::optional<std::string>& window_id,
+                                                SystemTime now, const std::string& actor,
+                                                const std::string& remote_address,
+                                                const std::optional<std::string>& ticket_id,
+                                                const std::string& reason);
+
 // Folds every pending move whose effective time is at or before `now` into
 // the current assignment, audits each as "host.window_move_applied" (actor
 // "system"), and returns them in host id order with applied_now = true and
@@ -64,9 +77,29 @@ Result<WindowMove> scheduleWindowMove(store::Session& session, const std::string
 // applied in the same transaction.
 Result<std::vector<WindowMove>> applyDueWindowMoves(store::Session& session, SystemTime now);
 
+// Work done in the same transaction as the moves applyDueWindowMoves
+// folded (marking their tickets applied); a failure rolls all back.
+using AppliedMovesHook = std::function<Result<void>(
+    store::Session&, const std::vector<WindowMove>& moves, SystemTime now)>;
+
+// The leader job's step: one write transaction that calls
+// applyDueWindowMoves at clock.now() and then `hook` (may be empty) when
+// moves were folded. Returns the moves after the commit, for logging.
+Result<std::vector<WindowMove>> runDueWindowMoves(store::Database& database, Clock& clock,
+                                                  const AppliedMovesHook& hook);
+
 // A server's window at `now`: the stored window, or the pending one when
 // its effective time has passed. nullopt when the host has no window.
 Result<std::optional<std::string>> currentWindowOf(store::Session& session,
                                                    const std::string& host_id, SystemTime now);
+
+// Every host's window at `now`, as currentWindowOf decides it, by host id.
+// Hosts in no window are left out.
+Result<std::map<std::string, std::string>> currentWindowsAt(store::Session& session,
+                                                            SystemTime now);
+
+// The JSON form of a move: {"host_id", "from_window_id", "to_window_id",
+// "effective_at", "applied_now", "ticket_id"}, ids null where absent.
+nlohmann::json windowMoveToJson(const WindowMove& move);
 
 }  // namespace pk::server

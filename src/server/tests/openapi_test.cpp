@@ -52,6 +52,17 @@ const std::vector<std::pair<std::string, std::string>> kApiRoutes = {
     {"GET", "/api/v1/feeds"},
     {"POST", "/api/v1/feeds/([A-Za-z0-9._-]{1,100})/sync"},
     {"POST", "/api/v1/feeds/([A-Za-z0-9._-]{1,100})/confirm"},
+    {"POST", "/api/v1/tickets"},
+    {"GET", "/api/v1/tickets"},
+    {"GET", "/api/v1/tickets/([0-9]{1,18})"},
+    {"POST", "/api/v1/tickets/([0-9]{1,18})/comments"},
+    {"PUT", "/api/v1/tickets/([0-9]{1,18})/external-reference"},
+    {"POST", "/api/v1/tickets/([0-9]{1,18})/approve"},
+    {"POST", "/api/v1/tickets/([0-9]{1,18})/refuse"},
+    {"GET", "/api/v1/webhooks"},
+    {"POST", "/api/v1/webhooks"},
+    {"DELETE", "/api/v1/webhooks/([0-9]{1,18})"},
+    {"GET", "/api/v1/webhooks/([0-9]{1,18})/deliveries"},
 };
 
 const std::set<std::string> kMethods = {"get", "put", "post", "delete", "options", "head", "patch"};

@@ -9,11 +9,11 @@
 namespace pk::server {
 namespace {
 
-// Every Permission enumerator, from kPublic to kFileRequests.
+// Every Permission enumerator, from kPublic to kLinkRequests.
 std::vector<Permission> everyPermission() {
   std::vector<Permission> permissions;
   for (int value = static_cast<int>(Permission::kPublic);
-       value <= static_cast<int>(Permission::kFileRequests); ++value) {
+       value <= static_cast<int>(Permission::kLinkRequests); ++value) {
     permissions.push_back(static_cast<Permission>(value));
   }
   return permissions;
@@ -27,16 +27,17 @@ const std::map<std::string, std::set<std::string>>& expectedGrants() {
       {"admin",
        {"read_hosts", "manage_hosts", "read_findings", "read_reports", "read_feeds", "manage_feeds",
         "manage_enrolment", "read_users", "manage_users", "manage_own_tokens", "read_audit",
-        "file_requests"}},
+        "file_requests", "decide_requests", "manage_webhooks", "link_requests"}},
       {"operator",
        {"read_hosts", "manage_hosts", "read_findings", "read_reports", "read_feeds", "manage_feeds",
-        "manage_enrolment", "manage_own_tokens"}},
+        "manage_enrolment", "manage_own_tokens", "file_requests"}},
       {"owner", {"read_hosts", "read_findings", "file_requests", "manage_own_tokens"}},
       {"viewer",
        {"read_hosts", "read_findings", "read_reports", "read_feeds", "manage_own_tokens"}},
       {"auditor",
        {"read_hosts", "read_findings", "read_reports", "read_feeds", "read_users", "read_audit",
         "manage_own_tokens"}},
+      {"helpdesk", {"file_requests", "link_requests", "manage_own_tokens"}},
   };
   return grants;
 }
@@ -130,11 +131,9 @@ TEST(Principal, UserHasWhatRolesGrant) {
 }
 
 TEST(Principal, OnlyOwnersAreScopedToTheirHosts) {
-  const std::map<Role, bool> expected = {{Role::kAdmin, true},
-                                         {Role::kOperator, true},
-                                         {Role::kOwner, false},
-                                         {Role::kViewer, true},
-                                         {Role::kAuditor, true}};
+  const std::map<Role, bool> expected = {{Role::kAdmin, true},   {Role::kOperator, true},
+                                         {Role::kOwner, false},  {Role::kViewer, true},
+                                         {Role::kAuditor, true}, {Role::kHelpdesk, true}};
   for (Role role : allRoles()) {
     Principal user;
     user.roles = {role};
