@@ -50,10 +50,11 @@ Result<void> insertRoles(Session& session, std::int64_t user_id,
                          const std::vector<std::string>& roles) {
   for (const std::string& role : sortedUnique(roles)) {
     if (role != "admin" && role != "operator" && role != "owner" && role != "viewer" &&
-        role != "auditor") {
-      return fail(
-          ErrorCode::kInvalidArgument,
-          fmt::format("unknown role \"{}\"; use admin, operator, owner, viewer or auditor", role));
+        role != "auditor" && role != "helpdesk") {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("unknown role \"{}\"; use admin, operator, owner, viewer, auditor "
+                              "or helpdesk",
+                              role));
     }
     auto inserted = session.execute("INSERT INTO user_roles (user_id, role) VALUES (?, ?)",
                                     {Value(user_id), Value(role)});

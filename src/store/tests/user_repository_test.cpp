@@ -137,6 +137,9 @@ TEST_P(UserRepositoryTest, RejectsEmptyPasswordHash) {
 TEST_P(UserRepositoryTest, DuplicateRolesAreStoredOnce) {
   insert(makeUser("dave", {"viewer", "viewer", "auditor"}));
   EXPECT_EQ(byName("dave")->roles, (std::vector<std::string>{"auditor", "viewer"}));
+  // The help-desk integration's role (docs/TICKETS.md).
+  insert(makeUser("desk", {"helpdesk"}));
+  EXPECT_EQ(byName("desk")->roles, std::vector<std::string>{"helpdesk"});
 }
 
 TEST_P(UserRepositoryTest, ListsSortedWithRoles) {
