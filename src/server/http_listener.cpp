@@ -217,18 +217,19 @@ class ConnectionBase {
 // where noted.
 class ServerState {
  public:
-  ServerState(const Router& router, Metrics& metrics, Clock& clock, const ListenerOptions& options,
-              std::shared_ptr<spdlog::logger> access_log)
-      : router(router),
-        metrics(metrics),
-        clock(clock),
-        options(options),
-        access_log(std::move(access_log)),
+  ServerState(const Router& shared_router, Metrics& shared_metrics, Clock& shared_clock,
+              const ListenerOptions& listener_options,
+              std::shared_ptr<spdlog::logger> access_logger)
+      : router(shared_router),
+        metrics(shared_metrics),
+        clock(shared_clock),
+        options(listener_options),
+        access_log(std::move(access_logger)),
         too_large_message(
             fmt::format("The request body is larger than {} bytes, the server's max_body_bytes.",
-                        options.max_body_bytes)),
-        workers(static_cast<std::size_t>(options.worker_threads)),
-        io(options.io_threads) {}
+                        listener_options.max_body_bytes)),
+        workers(static_cast<std::size_t>(listener_options.worker_threads)),
+        io(listener_options.io_threads) {}
 
   // Registers a new connection; thread-safe.
   void added(const std::shared_ptr<ConnectionBase>& connection) {
