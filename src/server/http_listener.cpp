@@ -1,22 +1,42 @@
 #include "server/http_listener.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
 
 #include <fmt/format.h>
-#include <httplib.h>
 #include <openssl/ssl.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <nlohmann/json.hpp>
 
 #include "server/tls.h"
@@ -24,25 +44,51 @@
 namespace pk::server {
 namespace {
 
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Tcp = asio::ip::tcp;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
 constexpr std::string_view kRequestsTotal = "patchkeeper_http_requests_total";
 constexpr std::string_view kRequestDuration = "patchkeeper_http_request_duration_seconds";
+constexpr std::string_view kOpenConnections = "patchkeeper_http_open_connections";
+constexpr std::string_view kConnectionsRejected = "patchkeeper_http_connections_rejected_total";
+constexpr std::string_view kConnectionTimeouts = "patchkeeper_http_connection_timeouts_total";
 
-// Matches Router's limit, checked here before cpp-httplib runs its own
-// std::regex over the path.
+// Matches Router's limit, checked here so that an over-long path gets 414
+// before the Router runs its regular expressions over it.
 constexpr std::size_t kMaxPathLength = 2048;
+// The request line and header fields together; larger headers get 400.
+constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
+// After a response that closes the connection, request bytes the client
+// already sent are read and dropped for at most this long (and this many
+// bytes) before the socket is closed. Closing with unread bytes would send a
+// TCP reset, which can destroy the response before the client reads it.
+constexpr std::chrono::seconds kLingerTime{1};
+constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
+// Accept failures such as EMFILE repeat at once, so the next accept waits.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 
-// The access log's and metrics' facts about one request, collected as it
-// passes the pre-routing handler, the route handler and the logger. All
-// three run on the worker thread that serves the connection, one request
-// at a time, so a thread-local record needs no lock.
-struct RequestNotes {
-  bool started = false;
-  Elapsed start{0};
-  std::string path;
-  std::string route;
-  std::string principal;
-};
-thread_local RequestNotes notes;
+enum class TimeoutKind { kHandshake, kHeaders, kBody, kRequest, kIdle, kWrite };
+
+std::string_view timeoutLabel(TimeoutKind kind) {
+  switch (kind) {
+    case TimeoutKind::kHandshake:
+      return "handshake";
+    case TimeoutKind::kHeaders:
+      return "headers";
+    case TimeoutKind::kBody:
+      return "body";
+    case TimeoutKind::kRequest:
+      return "request";
+    case TimeoutKind::kIdle:
+      return "idle";
+    case TimeoutKind::kWrite:
+      return "write";
+  }
+  return "unknown";
+}
 
 std::string principalLabel(const std::optional<Principal>& principal) {
   if (!principal) return "";
@@ -50,79 +96,65 @@ std::string principalLabel(const std::optional<Principal>& principal) {
   return "user:" + principal->username;
 }
 
-// The message for responses cpp-httplib makes itself (a malformed request,
-// a body over the limit) or a handler left without a body.
-std::pair<std::string_view, std::string_view> describeStatus(int status) {
-  switch (status) {
-    case 400:
-      return {"bad_request", "The request is not valid HTTP/1.1."};
-    case 404:
-      return {"not_found", "No resource at this path."};
-    case 413:
-      return {"body_too_large", "The request body is larger than the server accepts."};
-    case 414:
-      return {"uri_too_long", "The request URI is longer than the server accepts."};
-    case 416:
-      return {"range_not_satisfiable", "The requested range cannot be served."};
-    case 500:
-      return {"internal_error", "The server failed to handle the request."};
-    default:
-      return {"http_error", "The server could not handle the request."};
+std::string toString(beast::string_view text) {
+  return std::string(text.data(), text.size());
+}
+
+bool equalsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes, and '+' as a space in query strings. An escape that
+// is not two hex digits is kept as written.
+std::string percentDecode(std::string_view text, bool plus_is_space) {
+  std::string decoded;
+  decoded.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const int high = hexValue(text[i + 1]);
+      const int low = hexValue(text[i + 2]);
+      if (high >= 0 && low >= 0) {
+        decoded.push_back(static_cast<char>(high * 16 + low));
+        i += 2;
+        continue;
+      }
+    }
+    decoded.push_back(plus_is_space && c == '+' ? ' ' : c);
   }
+  return decoded;
 }
 
-void setError(httplib::Response& response, int status, std::string_view code,
-              std::string_view message) {
-  const auto error = errorResponse(status, code, message);
-  response.status = error.status;
-  response.set_content(error.body, error.content_type.c_str());
-}
-
-// Sends an error and closes the connection afterwards. Used when the request
-// body is left unread (too large, or a path that is rejected before reading).
-// cpp-httplib 0.11.4 would otherwise keep the connection open and parse the
-// unread body as the next request, so a proxy forwarding that body could
-// smuggle a request past it. Setting "Connection: close" alone does not make
-// cpp-httplib close; a content provider that returns false does, after its
-// whole body has been written.
-void respondAndClose(httplib::Response& response, int status, std::string_view code,
-                     std::string_view message) {
-  auto body = std::make_shared<std::string>(errorResponse(status, code, message).body);
-  response.status = status;
-  response.set_header("Connection", "close");
-  response.set_content_provider(
-      body->size(), "application/json",
-      [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-        sink.write(body->data() + offset, length);
-        return false;
-      });
-}
-
-Request toRequest(const httplib::Request& wire) {
-  Request request;
-  request.method = wire.method;
-  request.path = wire.path;
-  request.query.insert(wire.params.begin(), wire.params.end());
-  for (const auto& [name, value] : wire.headers) {
-    std::string lower = name;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    // The first of repeated headers wins, as with Request::header().
-    request.headers.emplace(std::move(lower), value);
+// Splits a request target into its decoded path and query parameters.
+void parseTarget(std::string_view target, std::string& path,
+                 std::multimap<std::string, std::string>& query) {
+  const auto question = target.find('?');
+  path = percentDecode(target.substr(0, question), false);
+  if (question == std::string_view::npos) return;
+  std::string_view rest = target.substr(question + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto equals = pair.find('=');
+    if (equals == std::string_view::npos) {
+      query.emplace(percentDecode(pair, true), "");
+    } else {
+      query.emplace(percentDecode(pair.substr(0, equals), true),
+                    percentDecode(pair.substr(equals + 1), true));
+    }
   }
-  request.body = wire.body;
-  request.remote_address = wire.remote_addr;
-  return request;
-}
-
-// Returns the declared body length, or nullopt when there is none or it is
-// not a plain decimal number (cpp-httplib rejects those itself).
-std::optional<std::uint64_t> contentLength(const httplib::Request& wire) {
-  if (!wire.has_header("Content-Length")) return std::nullopt;
-  const auto text = wire.get_header_value("Content-Length");
-  std::uint64_t length = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), length);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return length;
 }
 
 Result<std::shared_ptr<spdlog::logger>> openAccessLog(const std::string& destination) {
@@ -148,6 +180,525 @@ Result<std::shared_ptr<spdlog::logger>> openAccessLog(const std::string& destina
   return logger;
 }
 
+// Raises the soft limit on open descriptors to the hard limit: the default
+// soft limit of 1,024 is less than a thousand idle clients need.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  spdlog::info("Open file limit: {} descriptors", static_cast<std::uint64_t>(limit.rlim_cur));
+}
+
+// Facts about the request being served, for the access log and metrics.
+struct RequestFacts {
+  std::string method;
+  std::string path;
+  std::vector<std::string> query_keys;
+  std::string user_agent;
+  unsigned version = 11;
+  bool keep_alive = false;
+  bool head = false;
+  Elapsed start{0};
+};
+
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  // Closes the connection, on its own strand, unless it is reading a
+  // request body, running a handler or writing a response.
+  virtual void closeIfIdle() = 0;
+};
+
+// The state that the connections of one listener run share. Thread-safe
+// where noted.
+class ServerState {
+ public:
+  ServerState(const Router& shared_router, Metrics& shared_metrics, Clock& shared_clock,
+              const ListenerOptions& listener_options,
+              std::shared_ptr<spdlog::logger> access_logger)
+      : router(shared_router),
+        metrics(shared_metrics),
+        clock(shared_clock),
+        options(listener_options),
+        access_log(std::move(access_logger)),
+        too_large_message(
+            fmt::format("The request body is larger than {} bytes, the server's max_body_bytes.",
+                        listener_options.max_body_bytes)),
+        workers(static_cast<std::size_t>(listener_options.worker_threads)),
+        io(listener_options.io_threads) {}
+
+  // Registers a new connection; thread-safe.
+  void added(const std::shared_ptr<ConnectionBase>& connection) {
+    std::lock_guard lock(mutex_);
+    connections_.emplace(connection.get(), connection);
+    metrics.set(kOpenConnections, {}, static_cast<double>(connections_.size()));
+  }
+  // Unregisters a connection from its destructor; thread-safe.
+  void removed(ConnectionBase* connection) {
+    std::lock_guard lock(mutex_);
+    connections_.erase(connection);
+    metrics.set(kOpenConnections, {}, static_cast<double>(connections_.size()));
+    if (connections_.empty()) drained_.notify_all();
+  }
+  std::size_t openConnections() {
+    std::lock_guard lock(mutex_);
+    return connections_.size();
+  }
+  void closeIdleConnections() {
+    // The connections are collected first, because releasing the last
+    // reference to one runs its destructor, which takes the mutex.
+    std::vector<std::shared_ptr<ConnectionBase>> open;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [key, weak] : connections_) {
+        if (auto connection = weak.lock()) open.push_back(std::move(connection));
+      }
+    }
+    for (const auto& connection : open) connection->closeIfIdle();
+  }
+  // Waits until no connection is open or `limit` passes; returns whether
+  // every connection closed.
+  bool waitUntilDrained(std::chrono::seconds limit) {
+    std::unique_lock lock(mutex_);
+    return drained_.wait_for(lock, limit, [this] { return connections_.empty(); });
+  }
+
+  void countTimeout(TimeoutKind kind) {
+    metrics.increment(kConnectionTimeouts, {{"kind", std::string(timeoutLabel(kind))}});
+  }
+
+  // Counts a served request and writes its access log line; thread-safe.
+  void record(const RequestFacts& facts, const std::string& remote, int status,
+              const std::string& route, const std::string& principal, std::size_t bytes) {
+    const Elapsed duration = clock.elapsed() - facts.start;
+    const double seconds = std::chrono::duration<double>(duration).count();
+    const std::string route_label = route.empty() ? "unmatched" : route;
+    const std::string method = methodLabel(facts.method);
+    metrics.increment(
+        kRequestsTotal,
+        {{"method", method}, {"route", route_label}, {"status", std::to_string(status)}});
+    metrics.observe(kRequestDuration, {{"method", method}, {"route", route_label}}, seconds);
+    if (!access_log) return;
+    AccessLogEntry entry;
+    entry.time = clock.now();
+    entry.remote_address = remote;
+    entry.method = facts.method;
+    entry.path = facts.path;
+    entry.query_keys = facts.query_keys;
+    entry.route = route;
+    entry.status = status;
+    entry.bytes = bytes;
+    entry.duration_ms = seconds * 1000;
+    entry.principal = principal;
+    entry.user_agent = facts.user_agent;
+    access_log->info(formatAccessLogLine(entry));
+  }
+
+  const Router& router;
+  Metrics& metrics;
+  Clock& clock;
+  const ListenerOptions options;
+  const std::shared_ptr<spdlog::logger> access_log;
+  const std::string too_large_message;
+  std::atomic<bool> stopping{false};
+  std::optional<asio::ssl::context> tls;
+  asio::thread_pool workers;
+  // Declared last so that it is destroyed first: destroying it destroys the
+  // handlers still queued, and with them the connections, whose destructors
+  // use the members above.
+  asio::io_context io;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  std::unordered_map<ConnectionBase*, std::weak_ptr<ConnectionBase>> connections_;
+};
+
+// One client connection, over plain TCP (Stream = beast::tcp_stream) or TLS
+// (beast::ssl_stream<beast::tcp_stream>). Every member runs on the
+// connection's strand, except the handler, which runs on the worker pool
+// with its own copy of the request.
+template <class Stream>
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  Connection(ServerState& state, Tcp::socket&& socket, std::string remote)
+      : state_(state),
+        executor_(socket.get_executor()),
+        stream_(makeStream(state, std::move(socket))),
+        remote_(std::move(remote)) {}
+  ~Connection() override { state_.removed(this); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void begin() {
+    asio::dispatch(executor_, [self = this->shared_from_this()] { self->onBegin(); });
+  }
+
+  void closeIfIdle() override {
+    asio::post(executor_, [self = this->shared_from_this()] {
+      if (self->phase_ == Phase::kHandshake || self->phase_ == Phase::kHeaders ||
+          self->phase_ == Phase::kIdle || self->phase_ == Phase::kClosing) {
+        self->close();
+      }
+    });
+  }
+
+ private:
+  enum class Phase { kHandshake, kHeaders, kBody, kHandling, kWriting, kIdle, kClosing };
+
+  static Stream makeStream(ServerState& state, Tcp::socket&& socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *state.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  auto shared() { return this->shared_from_this(); }
+
+  void onBegin() {
+    // The TLS handshake and the first request's headers share one deadline,
+    // so a client trickling a byte at a time cannot hold the connection.
+    startRequestClock();
+    if constexpr (kTls) {
+      phase_ = Phase::kHandshake;
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          [self = shared()](beast::error_code error) { self->onHandshake(error); });
+    } else {
+      readHeaders();
+    }
+  }
+
+  void startRequestClock() {
+    const auto now = std::chrono::steady_clock::now();
+    request_deadline_ = now + std::chrono::seconds(state_.options.request_timeout_seconds);
+    tcp().expires_at(std::min(now + std::chrono::seconds(state_.options.read_timeout_seconds),
+                              request_deadline_));
+  }
+
+  void onHandshake(beast::error_code error) {
+    if (error) {
+      if (error == beast::error::timeout) state_.countTimeout(TimeoutKind::kHandshake);
+      close();
+      return;
+    }
+    readHeaders();
+  }
+
+  void readHeaders() {
+    phase_ = Phase::kHeaders;
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    // Bodies are limited after the headers, so that a declared length over
+    // the limit gets 413 instead of failing the header read. Boost 1.74
+    // compares a Content-Length against boost::none as over the limit, so
+    // "no limit" is the largest value instead.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared()](beast::error_code error, std::size_t) { self->onHeaders(error); });
+  }
+
+  static bool isHttpSyntaxError(beast::error_code error) {
+    return error.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+           error != bhttp::error::end_of_stream && error != bhttp::error::partial_message &&
+           error != bhttp::error::need_more;
+  }
+
+  void onHeaders(beast::error_code error) {
+    if (error) {
+      if (error == beast::error::timeout) {
+        state_.countTimeout(TimeoutKind::kHeaders);
+        close();
+      } else if (isHttpSyntaxError(error)) {
+        facts_ = RequestFacts{};
+        facts_.start = state_.clock.elapsed();
+        respondError(400, "bad_request", "The request is not valid HTTP/1.1.");
+      } else {
+        close();
+      }
+      return;
+    }
+    const auto& header = parser_->get();
+    facts_ = RequestFacts{};
+    facts_.start = state_.clock.elapsed();
+    facts_.method = toString(header.method_string());
+    facts_.head = header.method() == bhttp::verb::head;
+    facts_.version = header.version();
+    facts_.keep_alive = header.keep_alive();
+    facts_.user_agent = toString(header[bhttp::field::user_agent]);
+    query_.clear();
+    parseTarget(std::string_view(header.target().data(), header.target().size()), facts_.path,
+                query_);
+    for (const auto& [key, value] : query_) {
+      if (facts_.query_keys.empty() || facts_.query_keys.back() != key) {
+        facts_.query_keys.push_back(key);
+      }
+    }
+
+    if (facts_.path.size() > kMaxPathLength) {
+      respondError(414, "uri_too_long",
+                   fmt::format("The request path is longer than {} bytes.", kMaxPathLength));
+      return;
+    }
+    // Rejecting on the declared length spares reading the body at all, and
+    // answers "Expect: 100-continue" with 413 instead of 100.
+    const auto max_body = static_cast<std::uint64_t>(state_.options.max_body_bytes);
+    if (const auto length = parser_->content_length(); length && *length > max_body) {
+      respondError(413, "body_too_large", state_.too_large_message);
+      return;
+    }
+    // The API takes JSON; multipart bodies are refused before they are read.
+    const auto content_type = header[bhttp::field::content_type];
+    constexpr std::string_view kMultipart = "multipart/form-data";
+    if (content_type.size() >= kMultipart.size() &&
+        equalsIgnoringCase(std::string_view(content_type.data(), kMultipart.size()), kMultipart)) {
+      respondError(415, "unsupported_media_type",
+                   "Send the request body as application/json, not multipart/form-data.");
+      return;
+    }
+    if (parser_->is_done()) {
+      handle();
+      return;
+    }
+    // Limits chunked bodies, whose length is known only as they arrive.
+    parser_->body_limit(max_body);
+    const auto expect = header[bhttp::field::expect];
+    if (equalsIgnoringCase(std::string_view(expect.data(), expect.size()), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      phase_ = Phase::kWriting;
+      tcp().expires_after(std::chrono::seconds(state_.options.write_timeout_seconds));
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared()](beast::error_code write_error, std::size_t) {
+                          if (write_error) {
+                            if (write_error == beast::error::timeout) {
+                              self->state_.countTimeout(TimeoutKind::kWrite);
+                            }
+                            self->close();
+                            return;
+                          }
+                          self->readBody();
+                        });
+      return;
+    }
+    readBody();
+  }
+
+  // Reads the body a piece at a time, so that each read has the read
+  // timeout while the whole request keeps its request deadline.
+  void readBody() {
+    phase_ = Phase::kBody;
+    const auto now = std::chrono::steady_clock::now();
+    tcp().expires_at(std::min(now + std::chrono::seconds(state_.options.read_timeout_seconds),
+                              request_deadline_));
+    bhttp::async_read_some(
+        stream_, buffer_, *parser_,
+        [self = shared()](beast::error_code error, std::size_t) { self->onBody(error); });
+  }
+
+  void onBody(beast::error_code error) {
+    if (error == bhttp::error::body_limit) {
+      respondError(413, "body_too_large", state_.too_large_message);
+      return;
+    }
+    if (error == beast::error::timeout) {
+      state_.countTimeout(std::chrono::steady_clock::now() >= request_deadline_
+                              ? TimeoutKind::kRequest
+                              : TimeoutKind::kBody);
+      close();
+      return;
+    }
+    if (error) {
+      if (isHttpSyntaxError(error)) {
+        respondError(400, "bad_request", "The request is not valid HTTP/1.1.");
+      } else {
+        close();
+      }
+      return;
+    }
+    if (!parser_->is_done()) {
+      readBody();
+      return;
+    }
+    handle();
+  }
+
+  void handle() {
+    phase_ = Phase::kHandling;
+    tcp().expires_never();
+    auto message = parser_->release();
+    parser_.reset();
+    Request request;
+    request.method = facts_.method;
+    request.path = facts_.path;
+    request.query = std::move(query_);
+    query_.clear();
+    for (const auto& field : message) {
+      std::string name = toString(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      // The first of repeated headers wins, as with Request::header().
+      request.headers.emplace(std::move(name), toString(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_;
+
+    asio::post(state_.workers, [self = shared(), request = std::move(request)]() mutable {
+      Response answer;
+      try {
+        answer = self->state_.router.dispatch(request);
+      } catch (const std::exception& error) {
+        spdlog::error("{} {} failed outside the router: {}", request.method, request.path,
+                      error.what());
+        answer = errorResponse(500, "internal_error", "The server failed to handle the request.");
+      }
+      asio::post(self->executor_, [self, answer = std::move(answer), route = request.route,
+                                   principal = principalLabel(request.principal)]() mutable {
+        self->respond(std::move(answer), route, principal, false);
+      });
+    });
+  }
+
+  // Sends an error and closes the connection afterwards, without reading
+  // anything more of the request: an unread body must never be parsed as
+  // the next request, or a proxy forwarding that body could smuggle a
+  // request past it.
+  void respondError(int status, std::string_view code, std::string_view message) {
+    parser_.reset();
+    respond(errorResponse(status, code, message), "", "", true);
+  }
+
+  void respond(Response answer, const std::string& route, const std::string& principal,
+               bool close_after) {
+    phase_ = Phase::kWriting;
+    ++served_;
+    close_after_ = close_after;
+    keep_alive_ = !close_after && facts_.keep_alive && !state_.stopping.load() &&
+                  served_ < state_.options.keep_alive_max_requests;
+    response_.emplace();
+    auto& response = *response_;
+    response.version(facts_.version == 10 ? 10 : 11);
+    response.result(static_cast<unsigned>(answer.status));
+    response.set(bhttp::field::content_type, answer.content_type);
+    for (const auto& [name, value] : answer.headers) response.insert(name, value);
+    response.body() = std::move(answer.body);
+    response.keep_alive(keep_alive_);
+    response.prepare_payload();
+    status_ = answer.status;
+    bytes_ = response.body().size();
+    route_ = route;
+    principal_ = principal;
+    // A HEAD response carries the GET response's Content-Length, no body.
+    if (facts_.head) response.body().clear();
+
+    tcp().expires_after(std::chrono::seconds(state_.options.write_timeout_seconds));
+    bhttp::async_write(stream_, response, [self = shared()](beast::error_code error, std::size_t) {
+      self->onWritten(error);
+    });
+  }
+
+  void onWritten(beast::error_code error) {
+    state_.record(facts_, remote_, status_, route_, principal_, bytes_);
+    response_.reset();
+    // Beast reports end_of_stream for a written response that closes the
+    // connection: that is success.
+    if (error && error != bhttp::error::end_of_stream) {
+      if (error == beast::error::timeout) state_.countTimeout(TimeoutKind::kWrite);
+      close();
+      return;
+    }
+    if (close_after_ || !keep_alive_) {
+      lingeringClose();
+      return;
+    }
+    waitForRequest();
+  }
+
+  void waitForRequest() {
+    if (buffer_.size() > 0) {
+      // A pipelined request is already here.
+      startRequestClock();
+      readHeaders();
+      return;
+    }
+    phase_ = Phase::kIdle;
+    tcp().expires_after(std::chrono::seconds(state_.options.keep_alive_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared()](beast::error_code error, std::size_t count) {
+                              self->onIdleData(error, count);
+                            });
+  }
+
+  void onIdleData(beast::error_code error, std::size_t count) {
+    if (error) {
+      if (error == beast::error::timeout) state_.countTimeout(TimeoutKind::kIdle);
+      close();
+      return;
+    }
+    buffer_.commit(count);
+    // The next request's headers get the read timeout from its first byte.
+    startRequestClock();
+    readHeaders();
+  }
+
+  // Stops sending, then reads and drops what the client still sends until
+  // it closes, kLingerTime passes or kMaxLingerBytes arrive.
+  void lingeringClose() {
+    phase_ = Phase::kClosing;
+    beast::error_code ignored;
+    tcp().socket().shutdown(Tcp::socket::shutdown_send, ignored);
+    tcp().expires_after(kLingerTime);
+    drain();
+  }
+
+  void drain() {
+    tcp().async_read_some(asio::buffer(drain_buffer_),
+                          [self = shared()](beast::error_code error, std::size_t count) {
+                            self->drained_bytes_ += count;
+                            if (error || self->drained_bytes_ > kMaxLingerBytes) {
+                              self->close();
+                              return;
+                            }
+                            self->drain();
+                          });
+  }
+
+  void close() {
+    phase_ = Phase::kClosing;
+    beast::error_code ignored;
+    tcp().socket().shutdown(Tcp::socket::shutdown_both, ignored);
+    tcp().close();
+  }
+
+  ServerState& state_;
+  asio::any_io_executor executor_;
+  Stream stream_;
+  const std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  std::multimap<std::string, std::string> query_;
+  RequestFacts facts_;
+  Phase phase_ = Phase::kHeaders;
+  SteadyTime request_deadline_{};
+  int served_ = 0;
+  bool close_after_ = false;
+  bool keep_alive_ = false;
+  int status_ = 0;
+  std::size_t bytes_ = 0;
+  std::string route_;
+  std::string principal_;
+  std::size_t drained_bytes_ = 0;
+  std::array<char, 4096> drain_buffer_{};
+};
+
 }  // namespace
 
 ListenerOptions ListenerOptions::fromConfig(const ServerConfig& config) {
@@ -159,8 +710,11 @@ ListenerOptions ListenerOptions::fromConfig(const ServerConfig& config) {
   options.private_key_path = config.tlsPrivateKeyPath();
   options.max_body_bytes = config.max_body_bytes;
   options.read_timeout_seconds = config.read_timeout_seconds;
+  options.request_timeout_seconds = config.request_timeout_seconds;
   options.write_timeout_seconds = config.write_timeout_seconds;
+  options.io_threads = config.io_threads;
   options.worker_threads = config.worker_threads;
+  options.max_connections = config.max_connections;
   options.keep_alive_timeout_seconds =
       std::min(options.keep_alive_timeout_seconds, config.read_timeout_seconds);
   options.access_log = config.access_log;
@@ -191,6 +745,66 @@ std::string methodLabel(std::string_view method) {
   return "OTHER";
 }
 
+class HttpListener::Engine {
+ public:
+  explicit Engine(std::unique_ptr<ServerState> server_state)
+      : state(std::move(server_state)),
+        acceptor(asio::make_strand(state->io)),
+        retry_timer(acceptor.get_executor()) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(state->io),
+                          [this](beast::error_code error, Tcp::socket socket) {
+                            onAccept(error, std::move(socket));
+                          });
+  }
+
+  void onAccept(beast::error_code error, Tcp::socket socket) {
+    if (error == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (error) {
+      spdlog::warn("Accepting a connection failed: {}", error.message());
+      retry_timer.expires_after(kAcceptRetryDelay);
+      retry_timer.async_wait([this](beast::error_code wait_error) {
+        if (!wait_error && acceptor.is_open()) accept();
+      });
+      return;
+    }
+    const auto max_connections = static_cast<std::size_t>(state->options.max_connections);
+    if (state->stopping.load() || state->openConnections() >= max_connections) {
+      if (!state->stopping.load()) state->metrics.increment(kConnectionsRejected);
+      beast::error_code ignored;
+      socket.close(ignored);
+      accept();
+      return;
+    }
+    beast::error_code ignored;
+    // Without TCP_NODELAY, a response written in two pieces waits for the
+    // client's delayed ACK, about 40 ms per request.
+    socket.set_option(Tcp::no_delay(true), ignored);
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    const auto remote = socket.remote_endpoint(ignored);
+    std::string address = remote.address().to_string();
+    if (state->tls) {
+      auto connection = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
+          *state, std::move(socket), std::move(address));
+      state->added(connection);
+      connection->begin();
+    } else {
+      auto connection = std::make_shared<Connection<beast::tcp_stream>>(*state, std::move(socket),
+                                                                        std::move(address));
+      state->added(connection);
+      connection->begin();
+    }
+    accept();
+  }
+
+  std::unique_ptr<ServerState> state;
+  Tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+};
+
 HttpListener::HttpListener(const Router& router, Metrics& metrics, Clock& clock,
                            ListenerOptions options)
     : router_(router), metrics_(metrics), clock_(clock), options_(std::move(options)) {
@@ -198,287 +812,153 @@ HttpListener::HttpListener(const Router& router, Metrics& metrics, Clock& clock,
                     "HTTP requests served, by method, matched route and status.");
   metrics_.describe(kRequestDuration, Metrics::Type::kHistogram,
                     "Time from reading a request's headers to writing its response, in seconds.");
+  metrics_.describe(kOpenConnections, Metrics::Type::kGauge, "Open HTTP client connections.");
+  metrics_.describe(kConnectionsRejected, Metrics::Type::kCounter,
+                    "Connections closed at once because max_connections were open.");
+  metrics_.describe(kConnectionTimeouts, Metrics::Type::kCounter,
+                    "Connections closed by a server deadline, by the phase that ran out of time.");
 }
 
 HttpListener::~HttpListener() {
   stop();
 }
 
-Result<void> HttpListener::createServer() {
-  if (options_.plain_http) {
-    server_ = std::make_unique<httplib::Server>();
-    return {};
-  }
+namespace {
 
+Result<void> loadTls(const ListenerOptions& options, ServerState& state) {
   // Loading the pair here first gives a message naming the file and the
-  // problem; cpp-httplib only reports that the server is not valid.
-  auto identity = loadTlsIdentity(options_.certificate_path, options_.private_key_path);
+  // problem.
+  auto identity = loadTlsIdentity(options.certificate_path, options.private_key_path);
   if (!identity) return tl::unexpected(identity.error());
-  auto server = std::make_unique<httplib::SSLServer>(options_.certificate_path.c_str(),
-                                                     options_.private_key_path.c_str());
-  if (!server->is_valid()) {
+  try {
+    auto& context = state.tls.emplace(asio::ssl::context::tls_server);
+    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use |
+                        SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
+    context.use_certificate_chain_file(options.certificate_path);
+    context.use_private_key_file(options.private_key_path, asio::ssl::context::pem);
+  } catch (const boost::system::system_error& error) {
+    state.tls.reset();
     return fail(ErrorCode::kMalformedInput,
-                fmt::format("cpp-httplib could not set up TLS with {} and {}.",
-                            options_.certificate_path, options_.private_key_path));
+                fmt::format("Cannot set up TLS with {} and {}: {}.", options.certificate_path,
+                            options.private_key_path, error.what()));
   }
-  SSL_CTX_set_min_proto_version(server->ssl_context(), TLS1_2_VERSION);
-  server_ = std::move(server);
   return {};
 }
 
-void HttpListener::configureServer() {
-  auto& server = *server_;
-  const auto workers = static_cast<std::size_t>(options_.worker_threads);
-  // Debian builds cpp-httplib as a shared library, so its compile-time pool
-  // size cannot be changed; new_task_queue is the only way to size it.
-  server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-
-  // Without TCP_NODELAY, the response's separate header and body writes
-  // wait for the client's delayed ACK, about 40 ms per request.
-  server.set_tcp_nodelay(true);
-  server.set_socket_options([this](int socket) {
-    // Replaces cpp-httplib's default, which sets SO_REUSEPORT and would let
-    // a second server bind the same port without an error.
-    const int yes = 1;
-    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    ::fcntl(socket, F_SETFD, FD_CLOEXEC);
-    socket_ = socket;
-  });
-  server.set_read_timeout(options_.read_timeout_seconds, 0);
-  server.set_write_timeout(options_.write_timeout_seconds, 0);
-  server.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_requests));
-  server.set_keep_alive_timeout(options_.keep_alive_timeout_seconds);
-  server.set_payload_max_length(static_cast<std::size_t>(options_.max_body_bytes));
-
-  const auto max_body = static_cast<std::uint64_t>(options_.max_body_bytes);
-  const std::string too_large = fmt::format(
-      "The request body is larger than {} bytes, the server's max_body_bytes.", max_body);
-
-  // A client announcing a body over the limit gets 413 instead of the
-  // "100 Continue" that would make it send the body.
-  server.set_expect_100_continue_handler(
-      [max_body, too_large](const httplib::Request& wire, httplib::Response& response) {
-        const auto length = contentLength(wire);
-        if (!length || *length <= max_body) return 100;
-        respondAndClose(response, 413, "body_too_large", too_large);
-        return 413;
-      });
-
-  server.set_pre_routing_handler(
-      [this, max_body, too_large](const httplib::Request& wire, httplib::Response& response) {
-        notes = RequestNotes{};
-        notes.started = true;
-        notes.start = clock_.elapsed();
-        notes.path = wire.path;
-
-        if (wire.path.size() > kMaxPathLength) {
-          respondAndClose(response, 414, "uri_too_long",
-                          fmt::format("The request path is longer than {} bytes.", kMaxPathLength));
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        // Rejecting on the declared length spares reading the body at all.
-        if (const auto length = contentLength(wire); length && *length > max_body) {
-          respondAndClose(response, 413, "body_too_large", too_large);
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        // cpp-httplib parses multipart bodies itself, and the API takes JSON.
-        if (wire.is_multipart_form_data()) {
-          respondAndClose(response, 415, "unsupported_media_type",
-                          "Send the request body as application/json, not multipart/form-data.");
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-      });
-
-  const auto serve = [this](Request& request, httplib::Response& response) {
-    const Response answer = router_.dispatch(request);
-    notes.route = request.route;
-    notes.principal = principalLabel(request.principal);
-
-    response.status = answer.status;
-    for (const auto& [name, value] : answer.headers) response.set_header(name.c_str(), value);
-    response.set_content(answer.body, answer.content_type.c_str());
-  };
-  const auto handle = [serve](const httplib::Request& wire, httplib::Response& response) {
-    Request request = toRequest(wire);
-    serve(request, response);
-  };
-  // Requests with a body are read here rather than by cpp-httplib, which in
-  // version 0.11.4 applies the payload limit to Content-Length bodies but
-  // not to chunked ones.
-  const auto handle_body = [serve, max_body, too_large](const httplib::Request& wire,
-                                                        httplib::Response& response,
-                                                        const httplib::ContentReader& reader) {
-    Request request = toRequest(wire);
-    bool over_limit = false;
-    reader([&](const char* data, std::size_t length) {
-      if (request.body.size() + length > max_body) {
-        over_limit = true;
-        return false;
-      }
-      request.body.append(data, length);
-      return true;
-    });
-    if (over_limit) {
-      respondAndClose(response, 413, "body_too_large", too_large);
-      return;
-    }
-    serve(request, response);
-  };
-  // cpp-httplib serves HEAD with the GET handlers and leaves out the body.
-  server.Get(".*", handle);
-  server.Options(".*", handle);
-  server.Post(".*", handle_body);
-  server.Put(".*", handle_body);
-  server.Patch(".*", handle_body);
-  server.Delete(".*", handle_body);
-  // Requests that cpp-httplib does not expect a body for come here.
-  server.Post(".*", handle);
-  server.Put(".*", handle);
-  server.Patch(".*", handle);
-  server.Delete(".*", handle);
-
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& response) {
-        // Responses that already carry a body, ours included, stay as they are.
-        if (!response.body.empty() || response.content_length_ > 0) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        const auto [code, message] = describeStatus(response.status);
-        setError(response, response.status, code, message);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  server.set_exception_handler([](const httplib::Request& wire, httplib::Response& response,
-                                  std::exception_ptr thrown) {
-    try {
-      std::rethrow_exception(thrown);
-    } catch (const std::exception& error) {
-      spdlog::error("{} {} failed outside the router: {}", wire.method, wire.path, error.what());
-    } catch (...) {
-      spdlog::error("{} {} failed outside the router", wire.method, wire.path);
-    }
-    setError(response, 500, "internal_error", "The server failed to handle the request.");
-  });
-
-  server.set_logger([this](const httplib::Request& wire, const httplib::Response& response) {
-    // cpp-httplib responds to a malformed request without the pre-routing
-    // handler, and a connection that broke mid-response may have skipped
-    // this logger, so notes from another request are dropped here.
-    if (notes.path != wire.path) notes = RequestNotes{};
-    const Elapsed duration = notes.started ? clock_.elapsed() - notes.start : Elapsed{0};
-    const double seconds = std::chrono::duration<double>(duration).count();
-    const std::string route = notes.route.empty() ? "unmatched" : notes.route;
-    const std::string method = methodLabel(wire.method);
-
-    metrics_.increment(
-        kRequestsTotal,
-        {{"method", method}, {"route", route}, {"status", std::to_string(response.status)}});
-    metrics_.observe(kRequestDuration, {{"method", method}, {"route", route}}, seconds);
-
-    if (access_log_) {
-      AccessLogEntry entry;
-      entry.time = clock_.now();
-      entry.remote_address = wire.remote_addr;
-      entry.method = wire.method;
-      entry.path = wire.path;
-      for (const auto& [key, value] : wire.params) {
-        if (entry.query_keys.empty() || entry.query_keys.back() != key) {
-          entry.query_keys.push_back(key);
-        }
-      }
-      entry.route = notes.route;
-      entry.status = response.status;
-      entry.bytes = response.body.empty() ? response.content_length_ : response.body.size();
-      entry.duration_ms = seconds * 1000;
-      entry.principal = notes.principal;
-      entry.user_agent = wire.get_header_value("User-Agent");
-      access_log_->info(formatAccessLogLine(entry));
-    }
-    notes = RequestNotes{};
-  });
-}
-
-Result<void> HttpListener::bind() {
-  socket_ = -1;
-  if (!server_->bind_to_port(options_.listen_address, options_.port)) {
-    const int reason = errno;
+Result<void> bindAcceptor(const ListenerOptions& options, Tcp::acceptor& acceptor) {
+  const auto cannot_listen = [&options](const beast::error_code& error) {
     return fail(ErrorCode::kIoError,
                 fmt::format("Cannot listen on {} port {}: {}. Check that no other process uses "
                             "the port and that the address belongs to this machine.",
-                            options_.listen_address, options_.port, std::strerror(reason)));
+                            options.listen_address, options.port, error.message()));
+  };
+  beast::error_code error;
+  const auto address = asio::ip::make_address(options.listen_address, error);
+  if (error) return cannot_listen(error);
+  const Tcp::endpoint endpoint(address, static_cast<std::uint16_t>(options.port));
+  if (acceptor.open(endpoint.protocol(), error); error) return cannot_listen(error);
+  // SO_REUSEADDR without SO_REUSEPORT: a restart may bind while old
+  // connections linger in TIME_WAIT, but a second server on the port fails.
+  if (acceptor.set_option(Tcp::acceptor::reuse_address(true), error); error) {
+    return cannot_listen(error);
   }
-
-  // cpp-httplib listens with a backlog of 5, which drops connections under
-  // bursts of new clients; calling listen() again raises it.
-  if (socket_ < 0 || ::listen(socket_, options_.listen_backlog) != 0) {
-    return fail(ErrorCode::kIoError, fmt::format("Cannot set the listen backlog to {}: {}.",
-                                                 options_.listen_backlog, std::strerror(errno)));
+  ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
+  if (acceptor.bind(endpoint, error); error) return cannot_listen(error);
+  if (acceptor.listen(options.listen_backlog, error); error) {
+    return fail(ErrorCode::kIoError, fmt::format("Cannot listen with a backlog of {}: {}.",
+                                                 options.listen_backlog, error.message()));
   }
-
-  sockaddr_storage address{};
-  socklen_t length = sizeof address;
-  if (::getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    return fail(ErrorCode::kIoError,
-                fmt::format("Cannot read the bound port: {}.", std::strerror(errno)));
-  }
-  port_ = address.ss_family == AF_INET6
-              ? ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port)
-              : ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
   return {};
 }
 
+}  // namespace
+
 Result<void> HttpListener::start() {
-  if (server_) return fail(ErrorCode::kInvalidArgument, "The HTTP listener is already running.");
-  if (options_.worker_threads < 1 || options_.max_body_bytes < 1 ||
-      options_.read_timeout_seconds < 1 || options_.write_timeout_seconds < 1 ||
-      options_.listen_backlog < 1 || options_.keep_alive_max_requests < 1) {
+  if (engine_) return fail(ErrorCode::kInvalidArgument, "The HTTP listener is already running.");
+  if (options_.worker_threads < 1 || options_.io_threads < 1 || options_.max_body_bytes < 1 ||
+      options_.read_timeout_seconds < 1 || options_.request_timeout_seconds < 1 ||
+      options_.write_timeout_seconds < 1 || options_.keep_alive_timeout_seconds < 1 ||
+      options_.listen_backlog < 1 || options_.keep_alive_max_requests < 1 ||
+      options_.max_connections < 1 || options_.port < 0 || options_.port > 65535) {
     return fail(ErrorCode::kInvalidArgument,
-                "The HTTP listener needs positive worker_threads, max_body_bytes, timeouts, "
-                "backlog and keep-alive limits.");
+                "The HTTP listener needs positive worker_threads, io_threads, max_body_bytes, "
+                "timeouts, backlog, connection and keep-alive limits, and a port up to 65535.");
   }
   std::signal(SIGPIPE, SIG_IGN);
+  raiseOpenFileLimit();
 
   auto access_log = openAccessLog(options_.access_log);
   if (!access_log) return tl::unexpected(access_log.error());
-  access_log_ = std::move(*access_log);
-
-  auto created = createServer();
-  if (!created) return created;
-  configureServer();
-  if (auto bound = bind(); !bound) {
-    server_.reset();
-    port_ = 0;
-    return bound;
+  auto engine = std::make_unique<Engine>(
+      std::make_unique<ServerState>(router_, metrics_, clock_, options_, std::move(*access_log)));
+  auto& state = *engine->state;
+  if (!options_.plain_http) {
+    if (auto loaded = loadTls(options_, state); !loaded) return loaded;
+  }
+  if (auto bound = bindAcceptor(options_, engine->acceptor); !bound) return bound;
+  beast::error_code error;
+  const auto local = engine->acceptor.local_endpoint(error);
+  if (error) {
+    return fail(ErrorCode::kIoError,
+                fmt::format("Cannot read the bound port: {}.", error.message()));
   }
 
-  // listen_after_bind() returns at once when it fails; the flag keeps the
-  // wait below from spinning forever then.
-  auto finished = std::make_shared<std::atomic<bool>>(false);
-  httplib::Server* server = server_.get();
-  thread_ = std::thread([server, finished] {
-    if (!server->listen_after_bind()) spdlog::error("The HTTP listener stopped with an error.");
-    finished->store(true);
-  });
-  // stop() does nothing before the accept loop runs, so wait for it.
-  while (!server->is_running() && !finished->load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  metrics_.set(kOpenConnections, {}, 0);
+  engine->work.emplace(state.io.get_executor());
+  engine->accept();
+  for (int i = 0; i < options_.io_threads; ++i) {
+    engine->threads.emplace_back([&io = state.io] {
+      // A handler that throws is a bug; it is logged and the thread keeps
+      // serving the other connections.
+      for (;;) {
+        try {
+          io.run();
+          return;
+        } catch (const std::exception& thrown) {
+          spdlog::error("An HTTP listener thread caught an exception: {}", thrown.what());
+        }
+      }
+    });
   }
-  if (finished->load()) {
-    thread_.join();
-    server_.reset();
-    port_ = 0;
-    return fail(ErrorCode::kIoError, "The HTTP listener failed to start accepting connections.");
-  }
+  engine_ = std::move(engine);
+  port_ = local.port();
   spdlog::info("Serving {} on {} port {}", options_.plain_http ? "HTTP" : "HTTPS",
                options_.listen_address, port_);
   return {};
 }
 
 void HttpListener::stop() {
-  if (!server_) return;
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
-  server_.reset();
+  if (!engine_) return;
+  auto& engine = *engine_;
+  auto& state = *engine.state;
+  state.stopping.store(true);
+
+  std::promise<void> closed;
+  asio::post(engine.acceptor.get_executor(), [&engine, &closed] {
+    beast::error_code ignored;
+    engine.acceptor.close(ignored);
+    engine.retry_timer.cancel();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+
+  // Requests in progress finish within their deadlines; the bound below
+  // covers those plus a handler's run time.
+  state.closeIdleConnections();
+  const auto limit =
+      std::chrono::seconds(options_.read_timeout_seconds + options_.request_timeout_seconds +
+                           options_.write_timeout_seconds + 30);
+  if (!state.waitUntilDrained(limit)) {
+    spdlog::warn("Stopping the HTTP listener with {} connections still open.",
+                 state.openConnections());
+  }
+  engine.work.reset();
+  state.io.stop();
+  for (auto& thread : engine.threads) thread.join();
+  state.workers.join();
+  engine_.reset();
   spdlog::info("Stopped serving on port {}", port_);
   port_ = 0;
 }

@@ -1,19 +1,21 @@
 #pragma once
 
 // Serves a Router over HTTPS (or plain HTTP for loopback tests) with
-// cpp-httplib. The listener owns everything about the wire: TLS, the worker
-// pool, the listen backlog, timeouts, body limits, the access log and the
-// request metrics. Handlers see only Request and Response (http.h).
+// Boost.Beast and Asio. The listener owns everything about the wire: TLS,
+// the threads, the listen backlog, timeouts, body limits, the access log and
+// the request and connection metrics. Handlers see only Request and Response
+// (http.h).
 //
-// cpp-httplib 0.11.4 serves one connection per worker thread for as long as
-// the connection stays open, so worker_threads is also the limit on open
-// connections, and idle clients are cut by the read and keep-alive timeouts.
+// A few I/O threads (io_threads) accept, run TLS handshakes, read and write
+// asynchronously, so an open connection that sends nothing costs memory, not
+// a thread. Router::dispatch runs on a separate pool of worker_threads,
+// because handlers block on the database. Every wait has a server-side
+// deadline, and connections over max_connections are closed at once.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -21,14 +23,6 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/metrics.h"
-
-namespace spdlog {
-class logger;
-}
-
-namespace httplib {
-class Server;
-}
 
 namespace pk::server {
 
@@ -42,12 +36,22 @@ struct ListenerOptions {
   // Larger bodies get 413 body_too_large, checked against Content-Length
   // before the body is read and while reading a chunked body.
   std::int64_t max_body_bytes = 32 * 1024 * 1024;
-  int read_timeout_seconds = 10;   // waiting for a request, including the TLS handshake
-  int write_timeout_seconds = 10;  // waiting for the client to take response bytes
-  int worker_threads = 16;
+  // The TLS handshake and a request's headers must arrive within this time
+  // in total, counted from the accept (or from the first byte of a later
+  // request on a kept-alive connection). Each read of the body must also
+  // return data within it.
+  int read_timeout_seconds = 10;
+  // A whole request, headers and body, must arrive within this time.
+  int request_timeout_seconds = 60;
+  // A response must be written within this time in total.
+  int write_timeout_seconds = 10;
+  int io_threads = 2;       // threads running the sockets
+  int worker_threads = 16;  // threads running Router::dispatch
   int listen_backlog = 1024;
+  // Connections accepted beyond this many open ones are closed at once.
+  int max_connections = 10000;
   // A connection is closed after this many requests, or when idle this long
-  // between requests, so that idle clients release their worker thread.
+  // between requests.
   int keep_alive_max_requests = 100;
   int keep_alive_timeout_seconds = 5;
   // "stdout", "off" or a file path (appended to).
@@ -87,24 +91,37 @@ class HttpListener {
  public:
   // `router`, `metrics` and `clock` must outlive the listener. Declares the
   // request metrics patchkeeper_http_requests_total{method,route,status} and
-  // patchkeeper_http_request_duration_seconds{method,route}.
+  // patchkeeper_http_request_duration_seconds{method,route}, and the
+  // connection metrics patchkeeper_http_open_connections (gauge),
+  // patchkeeper_http_connections_rejected_total (closed at once over
+  // max_connections) and patchkeeper_http_connection_timeouts_total{kind},
+  // where kind is "handshake" (TLS handshake unfinished within the read
+  // timeout), "headers" (request headers unfinished within it), "body" (a
+  // body read without data for the read timeout), "request" (the request
+  // unfinished within request_timeout_seconds), "idle" (no new request
+  // within the keep-alive timeout) or "write" (response unwritten within the
+  // write timeout).
   HttpListener(const Router& router, Metrics& metrics, Clock& clock, ListenerOptions options);
   // Stops the listener when it is running.
   ~HttpListener();
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
 
-  // Opens the access log, loads TLS, binds and starts serving on worker
-  // threads; returns once connections are accepted. Ignores SIGPIPE for the
-  // whole process, because a client that closes its connection early would
-  // otherwise end the process during a write. Fails with kInvalidArgument
+  // Opens the access log, loads TLS, binds and starts serving on the I/O and
+  // worker threads; returns once connections are accepted. Ignores SIGPIPE
+  // for the whole process, because a client that closes its connection early
+  // would otherwise end the process during a write, and raises the process's
+  // soft limit on open files to its hard limit, because every connection
+  // uses a descriptor. Fails with kInvalidArgument
   // when already started or the options are unusable, kMalformedInput when
   // the TLS pair cannot be used, and kIoError when the address cannot be
   // bound (in use, not local) or the access log cannot be opened.
   Result<void> start();
 
-  // Stops accepting, lets requests in progress finish, and joins the
-  // threads. Harmless when not running. Not thread-safe with start().
+  // Stops accepting, closes connections waiting for a request, lets requests
+  // in progress finish (each bounded by the request, handler and write
+  // time), and joins the threads. Harmless when not running. Not thread-safe
+  // with start().
   void stop();
 
   // Returns the bound port (the chosen one when the options set 0), or 0
@@ -112,18 +129,15 @@ class HttpListener {
   int port() const { return port_; }
 
  private:
-  Result<void> createServer();
-  void configureServer();
-  Result<void> bind();
+  // The Asio state of one start() to stop() run, kept out of this header so
+  // that users of the listener do not compile Boost.
+  class Engine;
 
   const Router& router_;
   Metrics& metrics_;
   Clock& clock_;
   ListenerOptions options_;
-  std::shared_ptr<spdlog::logger> access_log_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int socket_ = -1;
+  std::unique_ptr<Engine> engine_;
   int port_ = 0;
 };
 

@@ -1,3 +1,5 @@
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "server/http_listener.h"
@@ -70,8 +72,11 @@ TEST(ListenerOptions, FromConfig) {
   config.data_dir = "/srv/pk";
   config.max_body_bytes = 2048;
   config.read_timeout_seconds = 3;
+  config.request_timeout_seconds = 30;
   config.write_timeout_seconds = 4;
   config.worker_threads = 7;
+  config.io_threads = 3;
+  config.max_connections = 500;
   config.access_log = "off";
   config.allow_plain_http = true;
   const auto options = ListenerOptions::fromConfig(config);
@@ -82,12 +87,36 @@ TEST(ListenerOptions, FromConfig) {
   EXPECT_EQ(options.private_key_path, "/srv/pk/tls/server.key");
   EXPECT_EQ(options.max_body_bytes, 2048);
   EXPECT_EQ(options.read_timeout_seconds, 3);
+  EXPECT_EQ(options.request_timeout_seconds, 30);
   EXPECT_EQ(options.write_timeout_seconds, 4);
   EXPECT_EQ(options.worker_threads, 7);
+  EXPECT_EQ(options.io_threads, 3);
+  EXPECT_EQ(options.max_connections, 500);
   EXPECT_EQ(options.access_log, "off");
   EXPECT_EQ(options.listen_backlog, 1024);
   // Idle keep-alive connections are cut no later than a silent new one.
   EXPECT_EQ(options.keep_alive_timeout_seconds, 3);
+}
+
+TEST(ListenerOptions, ConfigRejectsListenerLimitsOutOfRange) {
+  const std::vector<std::pair<std::string, std::function<void(ServerConfig&)>>> cases = {
+      {"request_timeout_seconds", [](ServerConfig& c) { c.request_timeout_seconds = 0; }},
+      {"request_timeout_seconds", [](ServerConfig& c) { c.request_timeout_seconds = 3601; }},
+      {"io_threads", [](ServerConfig& c) { c.io_threads = 0; }},
+      {"io_threads", [](ServerConfig& c) { c.io_threads = 257; }},
+      {"max_connections", [](ServerConfig& c) { c.max_connections = 0; }},
+      {"max_connections", [](ServerConfig& c) { c.max_connections = 1000001; }},
+  };
+  for (const auto& [field, change] : cases) {
+    SCOPED_TRACE(field);
+    ServerConfig config;
+    config.data_dir = "/srv/pk";
+    ASSERT_TRUE(config.validate()) << config.validate().error().message;
+    change(config);
+    const auto valid = config.validate();
+    ASSERT_FALSE(valid);
+    EXPECT_NE(valid.error().message.find(field), std::string::npos) << valid.error().message;
+  }
 }
 
 }  // namespace
