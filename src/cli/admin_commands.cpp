@@ -13,6 +13,7 @@
 #include "cli/admin_transport.h"
 #include "cli/admin_vulnerability_commands.h"
 #include "cli/exit_codes.h"
+#include "cli/windows_command.h"
 
 namespace pk::cli {
 namespace {
@@ -134,6 +135,7 @@ void addAdminCommands(CLI::App& app, AdminRunner& runner, const Clock& clock) {
   addVulnerabilityCommands(app, runner);
   addPeopleCommands(app, runner, clock);
   addTicketCommands(app, runner);
+  addWindowAdminCommands(app, runner);
 }
 
 }  // namespace pk::cli

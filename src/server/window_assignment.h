@@ -53,7 +53,7 @@ struct WindowMove {
 // `actor` ("user:alice") and `remote_address`. `ticket_id` is stored with a
 // pending move and returned by applyDueWindowMoves. Fails with
 // kNotFound when the host or the window does not exist; kInvalidArgument
-// when the host is an endpoint or revoked (the routes answer 409 to it);
+// when the host is an endpoint or revoked (the routes return 409 for it);
 // kInternal when a stored window rule no longer validates; and passes on
 // store errors.
 Result<WindowMove> scheduleWindowMove(store::Session& session, const std::string& host_id,

@@ -10,6 +10,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/exit_codes.h"
+#include "cli/tests/admin_fake_transport.h"
+#include "cli/windows_command.h"
+
 namespace {
 
 struct CommandResult {
@@ -121,6 +125,110 @@ TEST(WindowsPreviewCommand, BadInputExitsTwoWithReason) {
 TEST(WindowsPreviewCommand, MissingOptionExitsTwo) {
   auto result = runPatchkeeper("windows preview --rrule FREQ=DAILY");
   EXPECT_EQ(result.exit_status, 2);
+}
+
+// The API subcommands, with a fake transport in place of the server.
+
+using pk::cli::test::FakeContext;
+
+TEST(WindowAdminCommands, CreateSendsEveryGivenField) {
+  FakeContext fake;
+  fake.transport.respond(201, R"({"id": "w-0123456789abcdef", "name": "pt"})");
+  pk::cli::WindowFieldsOptions options;
+  options.name = "pt";
+  options.rrule = "FREQ=MONTHLY;BYDAY=2TU";
+  options.start = "2026-01-01T02:00";
+  options.zone = "America/New_York";
+  options.duration = "4h";
+  options.offset_days = 5;
+  options.excludes = std::vector<std::string>{"2026-12-18"};
+  options.blackouts = std::vector<std::string>{"2026-12-20T00:00/2027-01-03T00:00"};
+  EXPECT_EQ(pk::cli::runWindowsSave(std::nullopt, options, fake.ctx), pk::cli::kExitOk);
+  ASSERT_EQ(fake.transport.requests.size(), 1u);
+  EXPECT_EQ(fake.transport.requests[0].method, "POST");
+  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/windows");
+  const auto body = nlohmann::json::parse(fake.transport.requests[0].body);
+  EXPECT_EQ(body["length"], "4h");
+  EXPECT_EQ(body["offset_days"], 5);
+  EXPECT_EQ(body["exclusions"], nlohmann::json::array({"2026-12-18"}));
+  EXPECT_EQ(body["blackouts"][0]["start"], "2026-12-20T00:00");
+  EXPECT_EQ(body["blackouts"][0]["end"], "2027-01-03T00:00");
+  EXPECT_FALSE(body.contains("description"));
+}
+
+TEST(WindowAdminCommands, UpdateSendsOnlyGivenFields) {
+  FakeContext fake;
+  fake.transport.respond(200, R"({"id": "w-0123456789abcdef"})");
+  pk::cli::WindowFieldsOptions options;
+  options.duration = "3h";
+  EXPECT_EQ(pk::cli::runWindowsSave(std::string("w-0123456789abcdef"), options, fake.ctx),
+            pk::cli::kExitOk);
+  ASSERT_EQ(fake.transport.requests.size(), 1u);
+  EXPECT_EQ(fake.transport.requests[0].method, "PUT");
+  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/windows/w-0123456789abcdef");
+  EXPECT_EQ(nlohmann::json::parse(fake.transport.requests[0].body),
+            nlohmann::json({{"length", "3h"}}));
+}
+
+TEST(WindowAdminCommands, EmptyUpdateAndBadBlackoutSendNothing) {
+  FakeContext fake;
+  EXPECT_EQ(pk::cli::runWindowsSave(std::string("w-0123456789abcdef"), {}, fake.ctx),
+            pk::cli::kExitInvalidInput);
+  pk::cli::WindowFieldsOptions options;
+  options.blackouts = std::vector<std::string>{"2026-12-20T00:00"};
+  EXPECT_EQ(pk::cli::runWindowsSave(std::nullopt, options, fake.ctx), pk::cli::kExitInvalidInput);
+  EXPECT_TRUE(fake.transport.requests.empty());
+}
+
+TEST(WindowAdminCommands, AssignPrintsWhenTheMoveApplies) {
+  FakeContext fake;
+  fake.transport.respond(
+      200, R"({"move": {"applied_now": false, "effective_at": "2026-12-13T11:00:00Z"}})");
+  EXPECT_EQ(pk::cli::runWindowsAssign("h-0123456789abcdef", std::string("w-0123456789abcdef"),
+                                      "db tier", fake.ctx),
+            pk::cli::kExitOk);
+  ASSERT_EQ(fake.transport.requests.size(), 1u);
+  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/hosts/h-0123456789abcdef/window");
+  EXPECT_EQ(nlohmann::json::parse(fake.transport.requests[0].body),
+            nlohmann::json({{"window", "w-0123456789abcdef"}, {"reason", "db tier"}}));
+  EXPECT_NE(fake.out.str().find("2026-12-13T11:00:00Z"), std::string::npos) << fake.out.str();
+}
+
+TEST(WindowAdminCommands, AssignNoneSendsNull) {
+  FakeContext fake;
+  fake.transport.respond(200, R"({"move": {"applied_now": true}})");
+  EXPECT_EQ(pk::cli::runWindowsAssign("h-0123456789abcdef", std::nullopt, "", fake.ctx),
+            pk::cli::kExitOk);
+  EXPECT_TRUE(nlohmann::json::parse(fake.transport.requests[0].body)["window"].is_null());
+}
+
+TEST(WindowAdminCommands, OccurrencesSendRangeAndListThem) {
+  FakeContext fake;
+  fake.transport.respond(
+      200,
+      R"({"occurrences": [{"start_local": "2027-03-14T03:00:00-04:00", "duration_s": 10800}]})");
+  pk::cli::WindowOccurrencesOptions options;
+  options.window_id = "w-0123456789abcdef";
+  options.from = "2027-03-01";
+  options.count = 3;
+  EXPECT_EQ(pk::cli::runWindowsOccurrences(options, fake.ctx), pk::cli::kExitOk);
+  EXPECT_EQ(fake.transport.requests[0].target,
+            "/api/v1/windows/w-0123456789abcdef/occurrences?from=2027-03-01&count=3");
+  EXPECT_NE(fake.out.str().find("2027-03-14T03:00:00-04:00"), std::string::npos);
+}
+
+TEST(WindowAdminCommands, ReportPrintsTheBodyAsSent) {
+  FakeContext fake;
+  fake.transport.respond(200, "hostname,host_id\r\nweb-1,h-1\r\n");
+  EXPECT_EQ(pk::cli::runReport("servers-without-window", "csv", fake.ctx), pk::cli::kExitOk);
+  EXPECT_EQ(fake.transport.requests[0].target, "/api/v1/reports/servers-without-window?format=csv");
+  EXPECT_EQ(fake.out.str(), "hostname,host_id\r\nweb-1,h-1\r\n");
+}
+
+TEST(WindowAdminCommands, ReportErrorIsAnError) {
+  FakeContext fake;
+  fake.transport.respond(403, R"({"error": {"code": "forbidden", "message": "no"}})");
+  EXPECT_EQ(pk::cli::runReport("windows", "json", fake.ctx), pk::cli::kExitError);
 }
 
 }  // namespace
