@@ -184,8 +184,8 @@ std::string escapeICalendarText(std::string_view text) {
 std::string foldICalendarLine(std::string_view line) {
   std::string folded;
   folded.reserve(line.size() + line.size() / 60 * 3);
-  // The first line holds 75 octets; each continuation line starts with a
-  // space, which counts, so it holds 74 more.
+  // The first line contains 75 octets. Each continuation line starts with a
+  // space, which counts, so it contains 74 more.
   std::size_t room = kMaxLineOctets;
   std::size_t used = 0;
   std::size_t i = 0;

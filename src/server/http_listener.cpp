@@ -400,8 +400,8 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
                    fmt::format("The request path is longer than {} bytes.", kMaxPathLength));
       return;
     }
-    // Rejecting on the declared length spares reading the body at all, and
-    // answers "Expect: 100-continue" with 413 instead of 100.
+    // Rejecting on the declared length avoids reading the body at all, and
+    // replies 413 instead of 100 to "Expect: 100-continue".
     const auto max_body = static_cast<std::uint64_t>(state_.options.max_body_bytes);
     if (const auto length = parser_->content_length(); length && *length > max_body) {
       respondError(413, "body_too_large", state_.too_large_message);

@@ -110,9 +110,9 @@ class HttpListener {
   // Opens the access log, loads TLS, binds and starts serving on the I/O and
   // worker threads; returns once connections are accepted. Ignores SIGPIPE
   // for the whole process, because a client that closes its connection early
-  // would otherwise end the process during a write, and raises the process's
-  // soft limit on open files to its hard limit, because every connection
-  // uses a descriptor. Fails with kInvalidArgument
+  // would otherwise end the process during a write. Raises the soft limit on
+  // open files to the hard limit, because every connection uses a
+  // descriptor. Fails with kInvalidArgument
   // when already started or the options are unusable, kMalformedInput when
   // the TLS pair cannot be used, and kIoError when the address cannot be
   // bound (in use, not local) or the access log cannot be opened.

@@ -7,8 +7,8 @@
 //   GET /api/v1/reports/windows                   read_reports
 //   GET /api/v1/reports/servers-without-window    read_reports
 //
-// Servers are active hosts of kind "server"; a server's window is the one it
-// is in at the request's time (a due pending move counts as applied). A
+// Servers are active hosts of kind "server". A server's window is the one it
+// is in at the request's time, so a due pending move counts as applied. A
 // server without a window is not compliant, whatever its findings: the
 // policy patches servers only inside windows. CSV cells that a spreadsheet
 // would run as a formula (starting with =, +, -, @, tab or carriage return)

@@ -10,8 +10,9 @@
 //   - a server with no window gets the new window at once (its first);
 //   - a server whose current window is closed at `now` moves at once;
 //   - a server whose current window is open at `now` keeps it until that
-//     occurrence ends; the move is stored as pending with that end as its
-//     effective time, and replaces any earlier pending move;
+//     occurrence ends. The move is stored as pending, effective at that end,
+//     and replaces any earlier pending move. NOTE: a replaced move that came
+//     from a ticket is dropped, so that ticket never becomes "applied";
 //   - a move to the window the server is already in cancels a pending
 //     move and changes nothing else.
 //

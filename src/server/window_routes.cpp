@@ -555,7 +555,7 @@ nlohmann::json windowRef(const std::map<std::string, store::WindowRecord>& windo
   return {{"id", *id}, {"name", found == windows.end() ? "" : found->second.name}};
 }
 
-// The host's assignment as GET and PUT answer it.
+// The host's assignment as GET and PUT return it.
 Result<nlohmann::json> assignmentView(store::Session& session, const std::string& host_id,
                                       SystemTime now) {
   auto record = store::getHostWindow(session, host_id);
@@ -953,8 +953,8 @@ Response feedNotFound() {
                        "one with POST /api/v1/calendar/feed-tokens.");
 }
 
-// Who a feed token belongs to, as a principal, or nullopt when the token is
-// unknown or revoked or its user disabled.
+// Returns the principal a feed token belongs to, or nullopt when the token is
+// unknown or revoked or its user is disabled.
 Result<std::optional<Principal>> feedPrincipal(store::Session& session, const std::string& token) {
   auto record = store::findCalendarFeedTokenByHash(session, hashToken(token));
   if (!record) return tl::unexpected(record.error());

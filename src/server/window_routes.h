@@ -45,19 +45,19 @@ namespace pk::server {
 inline constexpr std::chrono::days kFeedPastHorizon{92};
 inline constexpr std::chrono::days kFeedFutureHorizon{397};
 
-// The longest range GET /api/v1/calendar and occurrences accept.
+// The maximum range that GET /api/v1/calendar and the occurrences route accept.
 inline constexpr std::chrono::days kMaxCalendarRange{800};
 
-// Whether the principal holds the admin role, which changing windows needs.
+// Returns whether the principal has the admin role, which changing windows requires.
 bool isAdmin(const Principal& principal);
 
 // Applies a window body (POST, or PUT over the stored window) to `window`:
 // the fields name, description, rrule, start, zone, length, offset_days,
 // exclusions and blackouts, normalised to the stored text forms. Returns
 // the 400 response for the first problem: an unknown field, a wrong type,
-// a missing required field, or a rule that schedule::WindowRule refuses
+// a missing required field, or a rule that schedule::WindowRule rejects
 // (invalid RRULE, unknown zone, zero or negative length, a blackout that
-// does not end after it starts). On nullopt `window` holds a valid rule.
+// does not end after it starts). On nullopt `window` contains a valid rule.
 std::optional<Response> applyWindowBody(const nlohmann::json& body, store::WindowRecord& window);
 
 // Registers every route above on `router`. `context` must outlive it.

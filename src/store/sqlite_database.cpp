@@ -540,9 +540,9 @@ class Checkpointer {
   static int onCommit(void* self, sqlite3* writer, const char* schema, int pages) {
     auto& checkpointer = *static_cast<Checkpointer*>(self);
     if (pages >= kSqliteWalHardLimitPages) {
-      // RESTART waits (up to the busy timeout) for readers of the old log
-      // to finish, so that the next commit starts the log from the
-      // beginning again; a PASSIVE checkpoint could leave it growing.
+      // RESTART waits, up to the busy timeout, for readers of the old log
+      // to finish, so the next commit starts the log from the beginning.
+      // A PASSIVE checkpoint could leave it growing.
       sqlite3_wal_checkpoint_v2(writer, schema, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
     } else if (pages >= kSqliteCheckpointPages) {
       {

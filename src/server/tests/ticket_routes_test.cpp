@@ -124,7 +124,7 @@ TEST_F(TicketServerTest, HelpdeskFilesCommentsAndLinks) {
   ASSERT_EQ(linked.status, 200) << linked.body;
   EXPECT_EQ(bodyOf(linked)["external_reference"], "HD-1002");
 
-  // The help-desk sees every ticket, also those it did not file.
+  // The help-desk can read every ticket, including those it did not file.
   const std::int64_t owners = fileMove(owner_);
   EXPECT_EQ(call("GET", ticketPath(owners), helpdesk_).status, 200);
 }

@@ -89,7 +89,7 @@ TEST(WebhookSecret, IsLongAndFresh) {
   EXPECT_NE(first, newWebhookSecret());
 }
 
-// A webhook receiver on loopback that records every request and answers
+// A webhook receiver on loopback that records every request and responds
 // with `status`.
 class Receiver {
  public:

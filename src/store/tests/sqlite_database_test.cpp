@@ -352,7 +352,7 @@ class WriterHold {
  public:
   WriterHold(Database& database, std::size_t waiting) : database_(database), waiting_(waiting) {}
 
-  // Starts a thread whose write() holds the writer, and returns once that
+  // Starts a thread whose write() keeps the writer busy, and returns once that
   // write is running, so that writes started after it queue behind it.
   std::thread start() {
     std::thread holder([this] {
