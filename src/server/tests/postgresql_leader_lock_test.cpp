@@ -37,12 +37,18 @@ class PostgresqlLeaderLockTest : public ::testing::Test {
     return lock ? std::move(*lock) : nullptr;
   }
 
-  // Ends another session as the database would when its node dies.
+  // Ends another session as the database would when its node dies. The
+  // timeout makes the call wait until the backend has exited and so has
+  // released its locks; without it the signal is only sent.
   void terminateSession(int pid) {
     pg_conn* admin = PQconnectdb(database_->connectionString().c_str());
     ASSERT_EQ(PQstatus(admin), CONNECTION_OK) << PQerrorMessage(admin);
-    PGresult* result = PQexec(admin, fmt::format("SELECT pg_terminate_backend({})", pid).c_str());
+    PGresult* result =
+        PQexec(admin, fmt::format("SELECT pg_terminate_backend({}, 10000)", pid).c_str());
     EXPECT_EQ(PQresultStatus(result), PGRES_TUPLES_OK) << PQerrorMessage(admin);
+    if (PQresultStatus(result) == PGRES_TUPLES_OK) {
+      EXPECT_STREQ(PQgetvalue(result, 0, 0), "t") << "the session did not end within 10 s";
+    }
     PQclear(result);
     PQfinish(admin);
   }

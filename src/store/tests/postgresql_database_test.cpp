@@ -39,12 +39,13 @@ class PostgresqlDatabaseTest : public ::testing::Test {
   }
 
   // Ends every other connection to the test database, as a server restart
-  // or an administrator's pg_terminate_backend would.
+  // or an administrator's pg_terminate_backend would, and waits until they
+  // have gone.
   void terminateOtherConnections(Database& database) {
     auto done = database.write([&](Session& session) -> Result<void> {
       return session
           .query(
-              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+              "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = "
               "current_database() AND pid <> pg_backend_pid()")
           .map([](auto&&) {});
     });
