@@ -12,6 +12,8 @@
 #include "server/credentials.h"
 #include "server/enrolment.h"
 #include "server/report_intake.h"
+#include "server/tickets.h"
+#include "server/window_assignment.h"
 #include "store/audit_repository.h"
 #include "store/finding_repository.h"
 
@@ -296,9 +298,25 @@ Response patchHost(ServerContext& context, const HostRouteOptions& options,
     collections = std::get<std::vector<std::string>>(std::move(parsed_collections));
   }
 
+  const SystemTime now = context.clock.now();
   return changeHost(
       context, options, request,
-      [&](store::Session&, store::HostRecord& host) -> std::variant<std::string, Response> {
+      [&](store::Session& session, store::HostRecord& host) -> std::variant<std::string, Response> {
+        if (kind && *kind == store::kHostKindEndpoint && host.kind == store::kHostKindServer) {
+          // Endpoints are in no maintenance window: the server leaves its
+          // window, and a pending move to another is dropped, at once.
+          auto released = releaseWindowOfHost(session, host.id, now, userActor(request),
+                                              request.remote_address);
+          Result<void> settled;
+          if (released) settled = settleTicketsOfMove(session, *released, userActor(request), now);
+          if (!released || !settled) {
+            const std::string message =
+                released ? settled.error().message : released.error().message;
+            spdlog::error("taking host={} out of its window failed: {}", host.id, message);
+            // Thrown so that the transaction rolls back; the Router returns 500.
+            throw std::runtime_error("taking a host out of its window failed: " + message);
+          }
+        }
         if (kind) host.kind = *kind;
         if (owner) host.owner = *owner;
         if (collections) host.collections = *collections;

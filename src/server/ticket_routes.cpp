@@ -104,9 +104,11 @@ Response listTicketsRoute(ServerContext& context, const Request& request) {
   if (filter.status && *filter.status != store::kTicketStatusOpen &&
       *filter.status != store::kTicketStatusApproved &&
       *filter.status != store::kTicketStatusRefused &&
-      *filter.status != store::kTicketStatusApplied) {
+      *filter.status != store::kTicketStatusApplied &&
+      *filter.status != store::kTicketStatusSuperseded) {
     return errorResponse(400, "invalid_query",
-                         "Query parameter \"status\": use open, approved, refused or applied.");
+                         "Query parameter \"status\": use open, approved, refused, applied or "
+                         "superseded.");
   }
   if (filter.type && *filter.type != kTicketTypeMoveServerWindow &&
       *filter.type != kTicketTypeReportAccess) {

@@ -233,8 +233,11 @@ Result<std::optional<TicketRejection>> approveMove(store::Session& session,
     }
     return tl::unexpected(move.error());
   }
-  ticket.effective_at = move->effective_at;
-  if (move->applied_now) {
+  if (auto settled = settleTicketsOfMove(session, *move, actorName(actor), now); !settled) {
+    return tl::unexpected(settled.error());
+  }
+  ticket.effective_at = move->move.effective_at;
+  if (move->move.applied_now) {
     ticket.status = std::string(store::kTicketStatusApplied);
     ticket.applied_at = now;
   }
@@ -281,9 +284,9 @@ Result<std::optional<TicketRejection>> approveReportAccess(store::Session& sessi
 
 const std::vector<std::string>& ticketEventNames() {
   static const std::vector<std::string> names = {
-      std::string(kTicketEventCreated), std::string(kTicketEventCommented),
+      std::string(kTicketEventCreated),  std::string(kTicketEventCommented),
       std::string(kTicketEventApproved), std::string(kTicketEventRefused),
-      std::string(kTicketEventApplied)};
+      std::string(kTicketEventApplied),  std::string(kTicketEventSuperseded)};
   return names;
 }
 
@@ -589,6 +592,45 @@ Result<std::vector<std::int64_t>> applyTicketsOfMoves(store::Session& session,
     applied.push_back(id);
   }
   return applied;
+}
+
+Result<void> settleTicketsOfMove(store::Session& session, const WindowMoveResult& result,
+                                 const std::string& actor, SystemTime now) {
+  if (result.applied_first) {
+    auto applied = applyTicketsOfMoves(session, {*result.applied_first}, now);
+    if (!applied) return tl::unexpected(applied.error());
+  }
+  if (!result.superseded_ticket_id) return {};
+  std::int64_t id = 0;
+  try {
+    id = std::stoll(*result.superseded_ticket_id);
+  } catch (const std::exception&) {
+    return {};  // not one of ours: the windows API stores any text
+  }
+  auto ticket = store::getTicket(session, id);
+  if (!ticket) return tl::unexpected(ticket.error());
+  if (!*ticket || (*ticket)->status != store::kTicketStatusApproved) return {};
+
+  const json before = ticketToJson(**ticket);
+  store::TicketRecord after = **ticket;
+  after.status = std::string(store::kTicketStatusSuperseded);
+  after.effective_at.reset();
+  after.updated_at = now;
+  if (auto updated = store::updateTicket(session, after); !updated) {
+    return tl::unexpected(updated.error());
+  }
+  store::AuditEvent event;
+  event.at = now;
+  event.actor = actor;
+  event.action = "ticket.supersede";
+  event.object_type = "ticket";
+  event.object_id = std::to_string(id);
+  event.before_json = before.dump();
+  event.after_json = ticketToJson(after).dump();
+  if (auto appended = store::appendAuditEvent(session, event); !appended) {
+    return tl::unexpected(appended.error());
+  }
+  return enqueueEvent(session, kTicketEventSuperseded, actor, after, std::nullopt, now);
 }
 
 json ticketToJson(const store::TicketRecord& ticket) {

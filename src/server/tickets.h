@@ -16,13 +16,17 @@
 // A new type adds a TicketType entry in tickets.cpp with its parser and its
 // approval action.
 //
-// Status: open -> approved -> applied, or open -> refused. Only a holder of
+// Status: open -> approved -> applied, or open -> refused. An approved move
+// whose pending move is replaced or cancelled before it takes effect (a
+// later ticket or an administrator moved the server again, or the server
+// became an endpoint) goes from approved to "superseded". Only a holder of
 // decide_requests (admin) approves or refuses, never on a ticket they filed,
 // and a refusal needs a comment. Every step appends an audit event
 // ("ticket.create", "ticket.comment", "ticket.approve", "ticket.refuse",
-// "ticket.apply", "ticket.link") and enqueues the matching webhook event
-// ("ticket.created", "ticket.commented", "ticket.approved",
-// "ticket.refused", "ticket.applied") in the caller's transaction.
+// "ticket.apply", "ticket.supersede", "ticket.link") and enqueues the
+// matching webhook event ("ticket.created", "ticket.commented",
+// "ticket.approved", "ticket.refused", "ticket.applied",
+// "ticket.superseded") in the caller's transaction.
 //
 // Who sees a ticket: its requester, and holders of decide_requests or
 // link_requests. Anyone else gets 404, as for a ticket that does not exist.
@@ -58,6 +62,7 @@ inline constexpr std::string_view kTicketEventCommented = "ticket.commented";
 inline constexpr std::string_view kTicketEventApproved = "ticket.approved";
 inline constexpr std::string_view kTicketEventRefused = "ticket.refused";
 inline constexpr std::string_view kTicketEventApplied = "ticket.applied";
+inline constexpr std::string_view kTicketEventSuperseded = "ticket.superseded";
 const std::vector<std::string>& ticketEventNames();
 
 // Limits on text a client sends.
@@ -158,6 +163,14 @@ Result<TicketOutcome<store::TicketRecord>> decideTicket(store::Session& session,
 Result<std::vector<std::int64_t>> applyTicketsOfMoves(store::Session& session,
                                                       const std::vector<WindowMove>& moves,
                                                       SystemTime now);
+
+// Settles the tickets that a window move touched besides its own: applies
+// the ticket of a due move applied first and marks "superseded" the
+// ticket of a pending move that was replaced or cancelled, auditing the
+// latter with `actor` ("user:alice"). Call it in the transaction that ran
+// scheduleWindowMove or releaseWindowOfHost.
+Result<void> settleTicketsOfMove(store::Session& session, const WindowMoveResult& result,
+                                 const std::string& actor, SystemTime now);
 
 // The ticket as the API, the audit log and webhooks show it. Comments are
 // included when given.

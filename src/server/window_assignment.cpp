@@ -73,22 +73,53 @@ Result<std::optional<SystemTime>> openOccurrenceEnd(store::Session& session,
   return std::optional<SystemTime>((*current)->end);
 }
 
+// Folds the due pending move of `record` into its assignment, audits it as
+// "host.window_move_applied" and returns the move and the new record.
+Result<std::pair<WindowMove, store::HostWindowRecord>> applyDueMove(
+    store::Session& session, const store::HostWindowRecord& record, SystemTime now) {
+  store::HostWindowRecord after;
+  after.host_id = record.host_id;
+  after.window_id = record.pending_window_id;
+  after.assigned_at = *record.pending_effective_at;
+  if (auto put = store::putHostWindow(session, after); !put) return tl::unexpected(put.error());
+
+  nlohmann::json after_json = assignmentJson(after);
+  if (record.pending_ticket_id) after_json["ticket_id"] = *record.pending_ticket_id;
+  after_json["scheduled_by"] = record.pending_actor;
+  if (auto audited = audit(session, now, "system", "host.window_move_applied", record.host_id,
+                           assignmentJson(record), after_json, "");
+      !audited) {
+    return tl::unexpected(audited.error());
+  }
+
+  WindowMove move;
+  move.host_id = record.host_id;
+  move.from_window_id = record.window_id;
+  move.to_window_id = record.pending_window_id;
+  move.effective_at = *record.pending_effective_at;
+  move.applied_now = true;
+  move.ticket_id = record.pending_ticket_id;
+  return std::pair{std::move(move), std::move(after)};
+}
+
 }  // namespace
 
-Result<WindowMove> scheduleWindowMove(store::Session& session, const std::string& host_id,
-                                      const std::optional<std::string>& window_id, SystemTime now,
-                                      const std::string& actor, const std::string& remote_address,
-                                      const std::optional<std::string>& ticket_id) {
+Result<WindowMoveResult> scheduleWindowMove(store::Session& session, const std::string& host_id,
+                                            const std::optional<std::string>& window_id,
+                                            SystemTime now, const std::string& actor,
+                                            const std::string& remote_address,
+                                            const std::optional<std::string>& ticket_id) {
   return scheduleWindowMoveWithReason(session, host_id, window_id, now, actor, remote_address,
                                       ticket_id, "");
 }
 
-Result<WindowMove> scheduleWindowMoveWithReason(store::Session& session, const std::string& host_id,
-                                                const std::optional<std::string>& window_id,
-                                                SystemTime now, const std::string& actor,
-                                                const std::string& remote_address,
-                                                const std::optional<std::string>& ticket_id,
-                                                const std::string& reason) {
+Result<WindowMoveResult> scheduleWindowMoveWithReason(store::Session& session,
+                                                      const std::string& host_id,
+                                                      const std::optional<std::string>& window_id,
+                                                      SystemTime now, const std::string& actor,
+                                                      const std::string& remote_address,
+                                                      const std::optional<std::string>& ticket_id,
+                                                      const std::string& reason) {
   auto host = store::getHost(session, host_id);
   if (!host) return tl::unexpected(host.error());
   if (!*host) return fail(ErrorCode::kNotFound, fmt::format("no host has id {}", host_id));
@@ -110,18 +141,28 @@ Result<WindowMove> scheduleWindowMoveWithReason(store::Session& session, const s
     }
   }
 
+  WindowMoveResult result;
   auto stored = store::getHostWindow(session, host_id);
   if (!stored) return tl::unexpected(stored.error());
-  const std::optional<store::HostWindowRecord> before = *stored;
+  std::optional<store::HostWindowRecord> before = *stored;
+  // A pending move that is due but not yet folded by the job is applied
+  // first, as the job would have, so that its ticket becomes applied too.
+  if (before && before->pending_effective_at && *before->pending_effective_at <= now) {
+    auto folded = applyDueMove(session, *before, now);
+    if (!folded) return tl::unexpected(folded.error());
+    result.applied_first = std::move(folded->first);
+    before = std::move(folded->second);
+  }
   const std::optional<std::string> current =
-      before ? effectiveWindow(*before, now) : std::optional<std::string>();
+      before ? before->window_id : std::optional<std::string>();
 
-  WindowMove move;
+  WindowMove& move = result.move;
   move.host_id = host_id;
   move.from_window_id = current;
   move.to_window_id = window_id;
   move.effective_at = now;
   move.applied_now = true;
+  move.ticket_id = ticket_id;
 
   // A move from an open window waits for the open occurrence to end, so
   // patching under way finishes in the window it started in.
@@ -134,14 +175,10 @@ Result<WindowMove> scheduleWindowMoveWithReason(store::Session& session, const s
 
   store::HostWindowRecord after;
   after.host_id = host_id;
+  after.window_id = current;
+  after.assigned_at = before ? before->assigned_at : now;
   std::string action;
   if (wait_until) {
-    after.window_id = current;
-    after.assigned_at = before ? before->assigned_at : now;
-    if (before && before->pending_effective_at && *before->pending_effective_at <= now) {
-      // The due move is folded here; its effective time is when it applied.
-      after.assigned_at = *before->pending_effective_at;
-    }
     after.pending_effective_at = *wait_until;
     after.pending_window_id = window_id;
     after.pending_ticket_id = ticket_id;
@@ -149,35 +186,76 @@ Result<WindowMove> scheduleWindowMoveWithReason(store::Session& session, const s
     after.pending_remote_address = remote_address;
     move.applied_now = false;
     move.effective_at = *wait_until;
-    move.ticket_id = ticket_id;
     action = "host.window_move_scheduled";
   } else {
-    after.window_id = window_id;
-    after.assigned_at = current == window_id && before ? before->assigned_at : now;
-    if (current == window_id && before && before->pending_effective_at &&
-        *before->pending_effective_at <= now) {
-      after.assigned_at = *before->pending_effective_at;
+    if (current != window_id) {
+      after.window_id = window_id;
+      after.assigned_at = now;
     }
-    move.ticket_id = ticket_id;
-    const bool cancels_pending = current == window_id && before && before->pending_effective_at &&
-                                 *before->pending_effective_at > now;
+    const bool cancels_pending = current == window_id && before && before->hasPendingMove();
     action = cancels_pending ? "host.window_move_cancelled" : "host.window_assign";
+  }
+
+  if (before && after == *before) return result;
+  if (!before && !after.window_id && !after.pending_effective_at) return result;
+  // The pending move this one replaces or cancels never takes effect.
+  if (before && before->hasPendingMove() && before->pending_ticket_id &&
+      before->pending_ticket_id != after.pending_ticket_id) {
+    result.superseded_ticket_id = before->pending_ticket_id;
   }
 
   const nlohmann::json before_json = assignmentJson(before);
   nlohmann::json after_json = assignmentJson(after);
-  if (before && after == *before) return move;
-  if (!before && !after.window_id && !after.pending_effective_at) return move;
-
   if (auto put = store::putHostWindow(session, after); !put) return tl::unexpected(put.error());
   if (!reason.empty()) after_json["reason"] = reason;
   if (ticket_id) after_json["ticket_id"] = *ticket_id;
+  if (result.superseded_ticket_id) {
+    after_json["superseded_ticket_id"] = *result.superseded_ticket_id;
+  }
   if (auto audited =
           audit(session, now, actor, action, host_id, before_json, after_json, remote_address);
       !audited) {
     return tl::unexpected(audited.error());
   }
-  return move;
+  return result;
+}
+
+Result<WindowMoveResult> releaseWindowOfHost(store::Session& session, const std::string& host_id,
+                                             SystemTime now, const std::string& actor,
+                                             const std::string& remote_address) {
+  WindowMoveResult result;
+  result.move.host_id = host_id;
+  result.move.effective_at = now;
+  result.move.applied_now = true;
+  auto stored = store::getHostWindow(session, host_id);
+  if (!stored) return tl::unexpected(stored.error());
+  std::optional<store::HostWindowRecord> before = *stored;
+  if (!before) return result;
+  if (before->pending_effective_at && *before->pending_effective_at <= now) {
+    auto folded = applyDueMove(session, *before, now);
+    if (!folded) return tl::unexpected(folded.error());
+    result.applied_first = std::move(folded->first);
+    before = std::move(folded->second);
+  }
+  result.move.from_window_id = before->window_id;
+  if (!before->window_id && !before->hasPendingMove()) return result;
+  result.superseded_ticket_id = before->pending_ticket_id;
+
+  store::HostWindowRecord after;
+  after.host_id = host_id;
+  after.assigned_at = now;
+  if (auto put = store::putHostWindow(session, after); !put) return tl::unexpected(put.error());
+  nlohmann::json after_json = assignmentJson(after);
+  after_json["reason"] = "the host is no longer a server";
+  if (result.superseded_ticket_id) {
+    after_json["superseded_ticket_id"] = *result.superseded_ticket_id;
+  }
+  if (auto audited = audit(session, now, actor, "host.window_release", host_id,
+                           assignmentJson(before), after_json, remote_address);
+      !audited) {
+    return tl::unexpected(audited.error());
+  }
+  return result;
 }
 
 Result<std::vector<WindowMove>> applyDueWindowMoves(store::Session& session, SystemTime now) {
@@ -187,29 +265,9 @@ Result<std::vector<WindowMove>> applyDueWindowMoves(store::Session& session, Sys
   std::vector<WindowMove> moves;
   moves.reserve(due->size());
   for (const auto& record : *due) {
-    store::HostWindowRecord after;
-    after.host_id = record.host_id;
-    after.window_id = record.pending_window_id;
-    after.assigned_at = *record.pending_effective_at;
-    if (auto put = store::putHostWindow(session, after); !put) return tl::unexpected(put.error());
-
-    nlohmann::json after_json = assignmentJson(after);
-    if (record.pending_ticket_id) after_json["ticket_id"] = *record.pending_ticket_id;
-    after_json["scheduled_by"] = record.pending_actor;
-    if (auto audited = audit(session, now, "system", "host.window_move_applied", record.host_id,
-                             assignmentJson(record), after_json, "");
-        !audited) {
-      return tl::unexpected(audited.error());
-    }
-
-    WindowMove move;
-    move.host_id = record.host_id;
-    move.from_window_id = record.window_id;
-    move.to_window_id = record.pending_window_id;
-    move.effective_at = *record.pending_effective_at;
-    move.applied_now = true;
-    move.ticket_id = record.pending_ticket_id;
-    moves.push_back(std::move(move));
+    auto folded = applyDueMove(session, record, now);
+    if (!folded) return tl::unexpected(folded.error());
+    moves.push_back(std::move(folded->first));
   }
   return moves;
 }

@@ -11,10 +11,14 @@
 //   - a server whose current window is closed at `now` moves at once;
 //   - a server whose current window is open at `now` keeps it until that
 //     occurrence ends. The move is stored as pending, effective at that end,
-//     and replaces any earlier pending move. NOTE: a replaced move that came
-//     from a ticket is dropped, so that ticket never becomes "applied";
+//     and replaces any earlier pending move;
 //   - a move to the window the server is already in cancels a pending
-//     move and changes nothing else.
+//     move and changes nothing else;
+//   - a pending move that is due at `now` but not yet folded by the job is
+//     applied first, exactly as applyDueWindowMoves would.
+// The result names the ticket of a pending move that was replaced or
+// cancelled, and the due move applied first, so that the caller settles
+// those tickets in the same transaction (see tickets.h).
 //
 // Reads of a host's window (currentWindowOf) treat a pending move whose
 // effective time has passed as applied, so answers are right before the
@@ -48,6 +52,16 @@ struct WindowMove {
   std::optional<std::string> ticket_id;       // the ticket that asked for it, if any
 };
 
+// What scheduleWindowMove and releaseWindowOfHost did.
+struct WindowMoveResult {
+  WindowMove move;  // the move asked for
+  // A due pending move that was applied before the one asked for.
+  std::optional<WindowMove> applied_first;
+  // The ticket of a pending move that was replaced or cancelled before it
+  // took effect; that move will never happen.
+  std::optional<std::string> superseded_ticket_id;
+};
+
 // Moves server `host_id` to window `window_id` (nullopt: out of every
 // window) by the rules above, and audits it ("host.window_assign" when it
 // applies at once, "host.window_move_scheduled" when it is pending) with
@@ -57,19 +71,29 @@ struct WindowMove {
 // when the host is an endpoint or revoked (the routes return 409 for it);
 // kInternal when a stored window rule no longer validates; and passes on
 // store errors.
-Result<WindowMove> scheduleWindowMove(store::Session& session, const std::string& host_id,
-                                      const std::optional<std::string>& window_id, SystemTime now,
-                                      const std::string& actor, const std::string& remote_address,
-                                      const std::optional<std::string>& ticket_id);
+Result<WindowMoveResult> scheduleWindowMove(store::Session& session, const std::string& host_id,
+                                            const std::optional<std::string>& window_id,
+                                            SystemTime now, const std::string& actor,
+                                            const std::string& remote_address,
+                                            const std::optional<std::string>& ticket_id);
 
 // The same, with the `reason` an administrator gave, recorded in the audit
 // event's after state.
-Result<WindowMove> scheduleWindowMoveWithReason(store::Session& session, const std::string& host_id,
-                                                const std::optional<std::string>& window_id,
-                                                SystemTime now, const std::string& actor,
-                                                const std::string& remote_address,
-                                                const std::optional<std::string>& ticket_id,
-                                                const std::string& reason);
+Result<WindowMoveResult> scheduleWindowMoveWithReason(store::Session& session,
+                                                      const std::string& host_id,
+                                                      const std::optional<std::string>& window_id,
+                                                      SystemTime now, const std::string& actor,
+                                                      const std::string& remote_address,
+                                                      const std::optional<std::string>& ticket_id,
+                                                      const std::string& reason);
+
+// Takes host `host_id` out of its window and drops a pending move at once,
+// open window or not, because the host stopped being a server; audits it
+// as "host.window_release". Does nothing for a host in no window. Call it
+// in the transaction that changes the host's kind.
+Result<WindowMoveResult> releaseWindowOfHost(store::Session& session, const std::string& host_id,
+                                             SystemTime now, const std::string& actor,
+                                             const std::string& remote_address);
 
 // Folds every pending move whose effective time is at or before `now` into
 // the current assignment, audits each as "host.window_move_applied" (actor

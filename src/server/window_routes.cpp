@@ -15,6 +15,7 @@
 #include "schedule/time_text.h"
 #include "server/calendar.h"
 #include "server/credentials.h"
+#include "server/tickets.h"
 #include "server/window_assignment.h"
 #include "store/audit_repository.h"
 #include "store/calendar_feed_repository.h"
@@ -667,10 +668,13 @@ Response putHostWindowRoute(ServerContext& context, const Request& request) {
       }
       return tl::unexpected(move.error());
     }
+    if (auto settled = settleTicketsOfMove(session, *move, userActor(request), now); !settled) {
+      return tl::unexpected(settled.error());
+    }
     auto view = assignmentView(session, host_id, now);
     if (!view) return tl::unexpected(view.error());
-    (*view)["move"] = windowMoveToJson(*move);
-    done = *move;
+    (*view)["move"] = windowMoveToJson(move->move);
+    done = move->move;
     response = jsonResponse(200, *view);
     return {};
   });

@@ -17,7 +17,7 @@ Migration ticketsMigration() {
               R"sql(CREATE TABLE tickets (
   id INTEGER PRIMARY KEY,
   type TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('open', 'approved', 'refused', 'applied')),
+  status TEXT NOT NULL CHECK (status IN ('open', 'approved', 'refused', 'applied', 'superseded')),
   requester TEXT NOT NULL,
   subject_hosts TEXT NOT NULL,
   requested_change TEXT NOT NULL,

@@ -46,7 +46,8 @@ std::vector<std::string> hostsFromJson(const std::string& text) {
 
 bool isKnownStatus(std::string_view status) {
   return status == kTicketStatusOpen || status == kTicketStatusApproved ||
-         status == kTicketStatusRefused || status == kTicketStatusApplied;
+         status == kTicketStatusRefused || status == kTicketStatusApplied ||
+         status == kTicketStatusSuperseded;
 }
 
 Result<void> checkStatus(const TicketRecord& ticket) {

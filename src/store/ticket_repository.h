@@ -21,6 +21,9 @@ inline constexpr std::string_view kTicketStatusOpen = "open";
 inline constexpr std::string_view kTicketStatusApproved = "approved";
 inline constexpr std::string_view kTicketStatusRefused = "refused";
 inline constexpr std::string_view kTicketStatusApplied = "applied";
+// An approved move replaced or cancelled by a later decision before it took
+// effect.
+inline constexpr std::string_view kTicketStatusSuperseded = "superseded";
 
 struct TicketRecord {
   std::int64_t id = 0;  // assigned by insertTicket()

@@ -18,11 +18,13 @@
 #include "common/clock.h"
 #include "server/context.h"
 #include "server/credentials.h"
+#include "server/host_routes.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/ticket_routes.h"
 #include "server/tickets.h"
 #include "server/window_assignment.h"
+#include "server/window_routes.h"
 #include "store/audit_repository.h"
 #include "store/database.h"
 #include "store/host_repository.h"
@@ -66,6 +68,9 @@ class TicketServerTest : public ::testing::Test {
     TicketRouteOptions options;
     options.webhooks.allow_http_loopback = true;
     addTicketRoutes(*router_, *context_, options);
+    // Moves by an administrator and kind changes settle tickets too.
+    addWindowRoutes(*router_, *context_);
+    addHostRoutes(*router_, *context_, HostRouteOptions{});
 
     admin_ = userToken("alice", {"admin"});
     second_admin_ = userToken("adam", {"admin"});

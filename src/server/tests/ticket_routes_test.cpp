@@ -221,6 +221,117 @@ TEST_F(TicketServerTest, MoveWaitsForOpenWindowToClose) {
   EXPECT_TRUE(runWindowJob().empty());
 }
 
+// Two approved moves while window A is open: the later one replaces the
+// pending earlier one, whose ticket is superseded instead of waiting for
+// a move that never comes.
+TEST_F(TicketServerTest, LaterApprovedMoveSupersedesPendingOne) {
+  const std::string window_c =
+      addWindow("monday-early", "FREQ=WEEKLY;BYDAY=MO", "2026-11-09T02:00:00");
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(3));
+  const std::int64_t first = fileMove(owner_);
+  ASSERT_EQ(call("POST", ticketPath(first, "/approve"), admin_, json::object()).status, 200);
+
+  const auto filed = call("POST", "/api/v1/tickets", operator_, moveBody(server_, window_c));
+  ASSERT_EQ(filed.status, 201) << filed.body;
+  const std::int64_t second = bodyOf(filed)["id"];
+  const auto approved = call("POST", ticketPath(second, "/approve"), admin_, json::object());
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(bodyOf(approved)["status"], "approved");
+
+  const json superseded = bodyOf(call("GET", ticketPath(first), owner_));
+  EXPECT_EQ(superseded["status"], "superseded");
+  EXPECT_TRUE(superseded["effective_at"].is_null());
+  const auto events = auditOf("ticket", std::to_string(first));
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].action, "ticket.supersede");
+  EXPECT_EQ(events[2].actor, "user:alice");
+  const auto listed = call("GET", "/api/v1/tickets", admin_, nullptr, {{"status", "superseded"}});
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(bodyOf(listed)["items"].size(), 1u);
+  EXPECT_EQ(bodyOf(listed)["items"][0]["id"], first);
+
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(6) + std::chrono::minutes(1));
+  EXPECT_EQ(runWindowJob(), std::vector<std::int64_t>{second});
+  EXPECT_EQ(windowOf(server_), window_c);
+  EXPECT_EQ(bodyOf(call("GET", ticketPath(first), owner_))["status"], "superseded");
+}
+
+// An administrator keeps the server in its open window: the pending move
+// is cancelled and its ticket superseded, with a webhook event.
+TEST_F(TicketServerTest, AdministratorCancellingMoveSupersedesTicket) {
+  const auto hook = call("POST", "/api/v1/webhooks", admin_,
+                         json{{"url", "http://127.0.0.1:9/hook"}, {"events", ticketEventNames()}});
+  ASSERT_EQ(hook.status, 201) << hook.body;
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(3));
+  const std::int64_t id = fileMove(owner_);
+  ASSERT_EQ(call("POST", ticketPath(id, "/approve"), admin_, json::object()).status, 200);
+
+  const auto kept = call("PUT", "/api/v1/hosts/" + server_ + "/window", second_admin_,
+                         json{{"window", window_a_}, {"reason", "the move was premature"}});
+  ASSERT_EQ(kept.status, 200) << kept.body;
+  EXPECT_EQ(bodyOf(call("GET", ticketPath(id), owner_))["status"], "superseded");
+  const auto events = auditOf("ticket", std::to_string(id));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().action, "ticket.supersede");
+  EXPECT_EQ(events.back().actor, "user:adam");
+
+  const json deliveries = bodyOf(call(
+      "GET",
+      "/api/v1/webhooks/" + std::to_string(bodyOf(hook)["id"].get<std::int64_t>()) + "/deliveries",
+      admin_));
+  ASSERT_FALSE(deliveries["items"].empty());
+  EXPECT_EQ(deliveries["items"][0]["event"], "ticket.superseded");
+
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(7));
+  EXPECT_TRUE(runWindowJob().empty());
+  EXPECT_EQ(windowOf(server_), window_a_);
+}
+
+// A move that is due but not yet folded by the job is applied, with its
+// ticket, before an administrator's move that follows it.
+TEST_F(TicketServerTest, DueMoveIsAppliedBeforeTheNextMove) {
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(3));
+  const std::int64_t id = fileMove(owner_);
+  ASSERT_EQ(call("POST", ticketPath(id, "/approve"), admin_, json::object()).status, 200);
+
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(6) + std::chrono::minutes(1));
+  const auto moved = call("PUT", "/api/v1/hosts/" + server_ + "/window", second_admin_,
+                          json{{"window", window_a_}});
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(windowOf(server_), window_a_);
+  const json ticket = bodyOf(call("GET", ticketPath(id), owner_));
+  EXPECT_EQ(ticket["status"], "applied");
+  EXPECT_EQ(ticket["effective_at"], "2026-12-05T06:00:00Z");
+
+  std::vector<std::string> actions;
+  for (const auto& event : auditOf("host", server_)) actions.push_back(event.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"host.window_assign", "host.window_move_scheduled",
+                                               "host.window_move_applied", "host.window_assign"}));
+  EXPECT_TRUE(runWindowJob().empty());
+}
+
+// A server that becomes an endpoint leaves its window at once, open or
+// not, and the approved move waiting for the window is superseded.
+TEST_F(TicketServerTest, ServerBecomingEndpointLeavesItsWindow) {
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(3));
+  const std::int64_t id = fileMove(owner_);
+  ASSERT_EQ(call("POST", ticketPath(id, "/approve"), admin_, json::object()).status, 200);
+
+  const auto changed =
+      call("PATCH", "/api/v1/hosts/" + server_, second_admin_, json{{"kind", "endpoint"}});
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(windowOf(server_), std::nullopt);
+  EXPECT_EQ(bodyOf(call("GET", ticketPath(id), owner_))["status"], "superseded");
+  const auto host_events = auditOf("host", server_);
+  ASSERT_GE(host_events.size(), 2u);
+  EXPECT_EQ(host_events[host_events.size() - 2].action, "host.window_release");
+  EXPECT_EQ(host_events.back().action, "host.update");
+
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(7));
+  EXPECT_TRUE(runWindowJob().empty());
+  EXPECT_EQ(windowOf(server_), std::nullopt);
+}
+
 TEST_F(TicketServerTest, ReportAccessGrantsViewer) {
   const auto filed = call("POST", "/api/v1/tickets", owner_,
                           json{{"type", "report_access"}, {"justification", "quarterly review"}});
