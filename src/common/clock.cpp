@@ -18,6 +18,14 @@ Elapsed SystemClock::elapsed() const {
          std::chrono::duration_cast<Elapsed>(std::chrono::nanoseconds(value.tv_nsec));
 }
 
+bool ShiftedClock::setShift(Elapsed shift) {
+  auto current = shift_.load();
+  while (shift.count() >= current) {
+    if (shift_.compare_exchange_weak(current, shift.count())) return true;
+  }
+  return false;
+}
+
 std::string formatRfc3339(SystemTime time) {
   const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
   const auto days = std::chrono::floor<std::chrono::days>(seconds);

@@ -5,6 +5,7 @@
 // machine sleeps (for intervals and back-off). Code that needs the time
 // takes a Clock&; tests pass a FakeClock and move it by hand.
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -62,6 +63,28 @@ class FakeClock final : public Clock {
   mutable std::mutex mutex_;
   SystemTime now_;
   Elapsed elapsed_{0};
+};
+
+// Another clock moved forward by a shift that only grows, applied to both
+// the wall time and the elapsed time. patchkeeper-server runs on one in
+// end-to-end tests (see PK_TEST_CLOCK in the top-level CMakeLists.txt),
+// so that a test can let hours pass without waiting. Thread-safe.
+class ShiftedClock final : public Clock {
+ public:
+  // `base` must outlive this clock.
+  explicit ShiftedClock(const Clock& base) : base_(base) {}
+
+  SystemTime now() const override { return base_.now() + shift(); }
+  Elapsed elapsed() const override { return base_.elapsed() + shift(); }
+
+  Elapsed shift() const { return Elapsed(shift_.load()); }
+  // Sets the shift. Returns false, and keeps the old shift, when `shift` is
+  // smaller than it, because elapsed time never goes back.
+  bool setShift(Elapsed shift);
+
+ private:
+  const Clock& base_;
+  std::atomic<Elapsed::rep> shift_{0};
 };
 
 // Formats `time` as RFC 3339 UTC with a "Z" suffix and whole seconds,

@@ -181,6 +181,10 @@ Result<void> ServerApp::start(std::ostream& out) {
   return {};
 }
 
+void ServerApp::wakeScheduledJobs() {
+  if (domain_) domain_->wakeJobs();
+}
+
 void ServerApp::stop() {
   if (!listener_) return;
   listener_->stop();

@@ -79,6 +79,10 @@ class ServerApp {
   // not running.
   void stop();
 
+  // Makes the scheduled jobs re-check their due times, as after the clock
+  // moved. Harmless before start().
+  void wakeScheduledJobs();
+
   // Returns the bound port, 0 before start() succeeds.
   int port() const { return listener_ ? listener_->port() : 0; }
   // The TLS identity in use; nullopt with plain HTTP or before start().

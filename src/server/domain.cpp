@@ -181,6 +181,11 @@ Result<void> Domain::start() {
   return {};
 }
 
+void Domain::wakeJobs() {
+  if (jobs_) jobs_->wake();
+  if (node_jobs_) node_jobs_->wake();
+}
+
 void Domain::stop() {
   if (node_jobs_) node_jobs_->stop();
   if (jobs_) jobs_->stop();

@@ -41,6 +41,10 @@ class Domain {
   // Stops the job runner after the job running now, if any.
   void stop();
 
+  // Makes the scheduled jobs re-check their due times, as after the clock
+  // moved. Harmless when they are not running.
+  void wakeJobs();
+
   Evaluator& evaluator() { return evaluator_; }
   FeedService& feeds() { return *feeds_; }
 

@@ -5,7 +5,10 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -35,6 +38,29 @@ int fail(const pk::Error& error) {
   return pk::server::exitStatusFor(error);
 }
 
+#ifdef PK_TEST_CLOCK
+// The end-to-end tests' hook: with PK_TEST_CLOCK_SHIFT_FILE set, the server
+// runs on a ShiftedClock and, on SIGUSR1, reads from that file the whole
+// seconds to shift it by. Only test builds have it (CMake PK_TEST_CLOCK).
+constexpr const char* kClockShiftVariable = "PK_TEST_CLOCK_SHIFT_FILE";
+
+void readClockShift(const std::string& path, pk::ShiftedClock& clock) {
+  std::ifstream file(path);
+  long long seconds = 0;
+  if (!(file >> seconds)) {
+    spdlog::error("test clock: {} holds no whole number of seconds; the shift stays {} s", path,
+                  std::chrono::duration_cast<std::chrono::seconds>(clock.shift()).count());
+    return;
+  }
+  if (!clock.setShift(std::chrono::seconds(seconds))) {
+    spdlog::error("test clock: a shift of {} s would move time back; it stays {} s", seconds,
+                  std::chrono::duration_cast<std::chrono::seconds>(clock.shift()).count());
+    return;
+  }
+  spdlog::warn("test clock: time is shifted forward by {} s", seconds);
+}
+#endif
+
 // Runs the server until SIGTERM or SIGINT.
 int serve(const std::string& config_path, const pk::server::ConfigOverrides& overrides) {
   auto config = pk::server::loadConfig(config_path, overrides);
@@ -42,18 +68,43 @@ int serve(const std::string& config_path, const pk::server::ConfigOverrides& ove
 
   // The signals are blocked before any thread starts, so that every thread
   // inherits the mask and only sigwait() below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
 
-  pk::SystemClock clock;
-  pk::server::ServerApp app(std::move(*config), clock);
+  pk::SystemClock system_clock;
+  pk::ShiftedClock shifted_clock(system_clock);
+  pk::Clock* clock = &system_clock;
+  std::optional<std::string> shift_file;
+#ifdef PK_TEST_CLOCK
+  if (const char* path = std::getenv(kClockShiftVariable); path && *path) {
+    shift_file = path;
+    clock = &shifted_clock;
+    sigaddset(&signals, SIGUSR1);
+    spdlog::warn(
+        "test clock: {} is set, so SIGUSR1 shifts this server's time; never use this "
+        "outside tests",
+        kClockShiftVariable);
+    readClockShift(*shift_file, shifted_clock);
+  }
+#endif
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  pk::server::ServerApp app(std::move(*config), *clock);
   if (auto started = app.start(std::cout); !started) return fail(started.error());
 
   int received = 0;
-  sigwait(&stop_signals, &received);
+  for (;;) {
+    sigwait(&signals, &received);
+    if (received != SIGUSR1) break;
+#ifdef PK_TEST_CLOCK
+    if (shift_file) {
+      readClockShift(*shift_file, shifted_clock);
+      app.wakeScheduledJobs();
+    }
+#endif
+  }
   spdlog::info("Received {}, stopping", received == SIGTERM ? "SIGTERM" : "SIGINT");
   app.stop();
   return pk::server::kExitOk;

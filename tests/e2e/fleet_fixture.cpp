@@ -6,9 +6,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "common/child_process.h"
 
@@ -82,7 +86,7 @@ std::string Fleet::databaseUrl() const {
 Result<void> Fleet::startServer() {
   auto started = test_support::BackgroundProcess::start(
       {PK_SERVER_BINARY, "serve", "--config", (folder_ / "server.toml").string()},
-      folder_ / "server.log");
+      folder_ / "server.log", {"PK_TEST_CLOCK_SHIFT_FILE=" + (folder_ / "clock-shift").string()});
   if (!started) return tl::unexpected(started.error());
   server_.emplace(std::move(*started));
 
@@ -104,6 +108,26 @@ Result<void> Fleet::startServer() {
     ::usleep(20'000);
   }
   return fail(ErrorCode::kIoError, "the server did not answer /healthz:\n" + serverLog());
+}
+
+Result<void> Fleet::shiftServerClock(std::chrono::seconds shift) {
+  if (!server_) return fail(ErrorCode::kInvalidArgument, "the server is not running");
+  {
+    std::ofstream file(folder_ / "clock-shift", std::ios::trunc);
+    file << shift.count() << "\n";
+    if (!file.flush()) return fail(ErrorCode::kIoError, "cannot write the clock shift file");
+  }
+  if (::kill(server_->pid(), SIGUSR1) != 0) {
+    return fail(ErrorCode::kIoError, "cannot signal the server: " + std::string(strerror(errno)));
+  }
+  // The server logs each shift it takes; wait for this one.
+  const std::string line = fmt::format("time is shifted forward by {} s", shift.count());
+  if (!server_->waitForLine(line, std::chrono::seconds(30))) {
+    return fail(ErrorCode::kIoError,
+                "the server did not take the clock shift (a build without PK_TEST_CLOCK?):\n" +
+                    serverLog());
+  }
+  return {};
 }
 
 void Fleet::stopServer(int signal) {

@@ -36,6 +36,11 @@ class Fleet {
   // Starts the server and waits until it prints its key pin and answers
   // /healthz. Fails with the server's log when it does not.
   Result<void> startServer();
+  // Moves the running server's clock forward to `shift` past the real time
+  // (PK_TEST_CLOCK in a test build): writes the shift file the server was
+  // started with and sends SIGUSR1. Shifts only grow.
+  Result<void> shiftServerClock(std::chrono::seconds shift);
+
   // Stops the server with `signal` (SIGTERM, or SIGKILL for a crash).
   void stopServer(int signal);
   bool serverRunning() { return server_ && server_->running(); }

@@ -1,13 +1,9 @@
 // The ticket flow end to end. The real patchkeeper-server binary runs on
 // loopback with a fresh SQLite file, people log in with passwords, and a
 // webhook receiver listens on loopback. An owner files a move ticket that a
-// viewer and the help-desk cannot approve and an admin does.
-//
-// The server process runs on the system clock; it has no hook for a fake
-// one. So this test approves while the server's window is closed, and the
-// move takes effect at once. Waiting for an open window to close is tested
-// with a FakeClock in src/server/tests/ticket_routes_test.cpp
-// (MoveWaitsForOpenWindowToClose).
+// viewer and the help-desk cannot approve and an admin does, while the
+// server's window is open. The server's clock is then shifted past the end
+// of that window (Fleet::shiftServerClock), and the leader's job moves it.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -184,22 +180,20 @@ TEST_F(TicketFlowTest, OwnerMovesServerThroughTicket) {
   ASSERT_EQ(enrol_status, 201) << enrolled.dump();
   const std::string host_id = enrolled["host_id"];
 
-  // Two windows that are closed now: they open on 1 January only, and the
-  // test fails early on that day rather than racing the window.
-  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-  const std::chrono::year_month_day date(today);
-  ASSERT_FALSE(date.month() == std::chrono::January && date.day() == std::chrono::day(1))
-      << "the windows of this test are open today";
+  // The server's window is open now: daily, from half an hour ago, for two
+  // hours. The window it moves to opens on 1 January only.
+  const auto started = std::chrono::floor<std::chrono::minutes>(std::chrono::system_clock::now()) -
+                       std::chrono::minutes(30);
+  const std::string started_text = formatRfc3339(started);
   std::string from_id;
   std::string to_id;
-  for (auto [name, start, id] : {std::tuple{"new-year-early", "2026-01-01T02:00:00", &from_id},
-                                 std::tuple{"new-year-late", "2026-01-01T20:00:00", &to_id}}) {
-    const auto [window_status, window] = post(*admin_, "/api/v1/windows",
-                                              {{"name", name},
-                                               {"rrule", "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1"},
-                                               {"start", start},
-                                               {"zone", "UTC"},
-                                               {"length", "1h"}});
+  for (auto [name, rule, start, id] :
+       {std::tuple{"daily-now", "FREQ=DAILY", started_text.substr(0, 19), &from_id},
+        std::tuple{"new-year", "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1",
+                   std::string("2026-01-01T20:00:00"), &to_id}}) {
+    const auto [window_status, window] = post(
+        *admin_, "/api/v1/windows",
+        {{"name", name}, {"rrule", rule}, {"start", start}, {"zone", "UTC"}, {"length", "2h"}});
     ASSERT_EQ(window_status, 201) << window.dump();
     *id = window["id"];
   }
@@ -244,30 +238,44 @@ TEST_F(TicketFlowTest, OwnerMovesServerThroughTicket) {
   ASSERT_EQ(comment_status, 200) << commented.dump();
   EXPECT_EQ(commented["external_reference"], "HD-77");
 
-  // The admin approves; the window is closed, so the move applies at once.
+  // The admin approves while the server's window is open: the move waits
+  // for that occurrence to end.
   const auto [approved_status, approved] = post(*admin_, path + "/approve", {{"comment", "ok"}});
   ASSERT_EQ(approved_status, 200) << approved.dump();
-  EXPECT_EQ(approved["status"], "applied");
+  EXPECT_EQ(approved["status"], "approved");
   EXPECT_EQ(approved["decided_by"], "admin");
+  EXPECT_EQ(approved["effective_at"], formatRfc3339(started + std::chrono::hours(2)));
 
-  // The ticket as the owner sees it.
-  const auto [show_status, shown] = get(owner, path);
-  ASSERT_EQ(show_status, 200);
-  EXPECT_EQ(shown["status"], "applied");
+  // The servers-by-window report, which the viewer reads.
+  const auto windowsOfServer = [&] {
+    const auto [report_status, report] =
+        get(viewer, "/api/v1/reports/servers-by-window?format=json");
+    EXPECT_EQ(report_status, 200) << report.dump();
+    std::vector<std::string> windows;
+    for (const auto& window : report["windows"]) {
+      for (const auto& server : window["servers"]) {
+        if (server["id"] == host_id) windows.push_back(window["id"]);
+      }
+    }
+    return windows;
+  };
+  EXPECT_EQ(windowsOfServer(), std::vector<std::string>{from_id});
+
+  // Two and a half hours later on the server's clock the window has closed,
+  // and the leader's window-moves job applies the move and the ticket.
+  ASSERT_TRUE(fleet_->shiftServerClock(std::chrono::minutes(150)));
+  json shown;
+  for (int attempt = 0; attempt < 600; ++attempt) {
+    const auto [show_status, body] = get(owner, path);
+    ASSERT_EQ(show_status, 200);
+    shown = body;
+    if (shown["status"] != "approved") break;
+    ::usleep(50'000);
+  }
+  EXPECT_EQ(shown["status"], "applied") << fleet_->serverLog();
   ASSERT_EQ(shown["comments"].size(), 2u);
   EXPECT_EQ(shown["comments"][1]["kind"], "approval");
-
-  // The servers-by-window report, which the viewer reads, lists the server
-  // in its new window only.
-  const auto [report_status, report] = get(viewer, "/api/v1/reports/servers-by-window?format=json");
-  ASSERT_EQ(report_status, 200) << report.dump();
-  std::vector<std::string> windows_of_server;
-  for (const auto& window : report["windows"]) {
-    for (const auto& server : window["servers"]) {
-      if (server["id"] == host_id) windows_of_server.push_back(window["id"]);
-    }
-  }
-  EXPECT_EQ(windows_of_server, std::vector<std::string>{to_id}) << report.dump();
+  EXPECT_EQ(windowsOfServer(), std::vector<std::string>{to_id});
 
   // The audit log shows every step.
   const auto [audit_status, audit] =
@@ -280,14 +288,16 @@ TEST_F(TicketFlowTest, OwnerMovesServerThroughTicket) {
   const auto [host_audit_status, host_audit] =
       get(*admin_, "/api/v1/audit?object_type=host&object_id=" + host_id);
   ASSERT_EQ(host_audit_status, 200);
-  bool window_assigned_by_admin = false;
+  std::vector<std::pair<std::string, std::string>> host_actions;
   for (const auto& event : host_audit["items"]) {
-    if (event["action"] == "host.window_assign" && event["actor"] == "user:admin" &&
-        event["after"].dump().find(to_id) != std::string::npos) {
-      window_assigned_by_admin = true;
+    if (event["after"].dump().find(to_id) != std::string::npos) {
+      host_actions.emplace_back(event["action"], event["actor"]);
     }
   }
-  EXPECT_TRUE(window_assigned_by_admin) << host_audit.dump();
+  EXPECT_EQ(host_actions, (std::vector<std::pair<std::string, std::string>>{
+                              {"host.window_move_scheduled", "user:admin"},
+                              {"host.window_move_applied", "system"}}))
+      << host_audit.dump();
 
   // The receiver gets the signed events within a few delivery rounds.
   std::vector<httplib::Request> requests;

@@ -16,7 +16,8 @@ extern char** environ;
 namespace pk::test_support {
 
 Result<BackgroundProcess> BackgroundProcess::start(const std::vector<std::string>& argv,
-                                                   const std::filesystem::path& log_file) {
+                                                   const std::filesystem::path& log_file,
+                                                   const std::vector<std::string>& environment) {
   if (argv.empty()) return fail(ErrorCode::kInvalidArgument, "no program to start");
 
   posix_spawn_file_actions_t actions;
@@ -29,10 +30,16 @@ Result<BackgroundProcess> BackgroundProcess::start(const std::vector<std::string
   std::vector<char*> arguments;
   for (const std::string& argument : argv) arguments.push_back(const_cast<char*>(argument.c_str()));
   arguments.push_back(nullptr);
+  std::vector<char*> variables;
+  for (char** variable = environ; *variable != nullptr; ++variable) variables.push_back(*variable);
+  for (const std::string& variable : environment) {
+    variables.push_back(const_cast<char*>(variable.c_str()));
+  }
+  variables.push_back(nullptr);
 
   pid_t pid = -1;
   const int error =
-      posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, arguments.data(), environ);
+      posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, arguments.data(), variables.data());
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     return fail(ErrorCode::kNotFound, "cannot start " + argv[0] + ": " + std::strerror(error));

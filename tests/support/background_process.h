@@ -20,10 +20,12 @@ namespace pk::test_support {
 class BackgroundProcess {
  public:
   // Starts argv[0] with `argv`, standard input from /dev/null, standard
-  // output and error appended to `log_file` (created when missing). Fails
-  // with kNotFound when the program cannot be started.
+  // output and error appended to `log_file` (created when missing), and
+  // this process's environment plus `environment` ("NAME=value" entries).
+  // Fails with kNotFound when the program cannot be started.
   static Result<BackgroundProcess> start(const std::vector<std::string>& argv,
-                                         const std::filesystem::path& log_file);
+                                         const std::filesystem::path& log_file,
+                                         const std::vector<std::string>& environment = {});
 
   BackgroundProcess(BackgroundProcess&& other) noexcept;
   BackgroundProcess& operator=(BackgroundProcess&& other) noexcept;

@@ -50,6 +50,30 @@ TEST(FakeClock, MovesOnlyWhenAdvanced) {
   EXPECT_EQ(clock.elapsed(), 90min);
 }
 
+TEST(ShiftedClock, AddsShiftToBothTimes) {
+  FakeClock base(at(std::chrono::sys_days(std::chrono::year(2026) / 12 / 4)));
+  base.advance(5min);
+  ShiftedClock clock(base);
+  EXPECT_EQ(clock.now(), base.now());
+  EXPECT_EQ(clock.elapsed(), 5min);
+
+  ASSERT_TRUE(clock.setShift(3h));
+  EXPECT_EQ(clock.now() - base.now(), 3h);
+  EXPECT_EQ(clock.elapsed(), 3h + 5min);
+  base.advance(1min);
+  EXPECT_EQ(clock.elapsed(), 3h + 6min);
+}
+
+TEST(ShiftedClock, SmallerShiftIsRefused) {
+  FakeClock base(at(std::chrono::sys_days(std::chrono::year(2026) / 12 / 4)));
+  ShiftedClock clock(base);
+  ASSERT_TRUE(clock.setShift(2h));
+  EXPECT_FALSE(clock.setShift(1h));
+  EXPECT_EQ(clock.shift(), 2h);
+  EXPECT_EQ(clock.elapsed(), 2h);
+  EXPECT_TRUE(clock.setShift(2h));
+}
+
 TEST(SystemClock, ElapsedNeverGoesBack) {
   SystemClock clock;
   const auto first = clock.elapsed();
