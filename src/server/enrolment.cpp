@@ -134,7 +134,7 @@ Result<Decision> reenrol(store::Session& session, const Request& request,
   }
   auto token = issueHostToken(session, existing.id, now);
   if (!token) return tl::unexpected(token.error());
-  if (auto used = store::recordEnrolmentSecretUse(session, secret.id); !used) {
+  if (auto used = store::recordEnrolmentSecretUse(session, secret.id, existing.id, now); !used) {
     return tl::unexpected(used.error());
   }
 
@@ -184,7 +184,7 @@ Result<Decision> enrolNewHost(store::Session& session, const Request& request,
   }
   auto token = issueHostToken(session, host.id, now);
   if (!token) return tl::unexpected(token.error());
-  if (auto used = store::recordEnrolmentSecretUse(session, secret.id); !used) {
+  if (auto used = store::recordEnrolmentSecretUse(session, secret.id, host.id, now); !used) {
     return tl::unexpected(used.error());
   }
 

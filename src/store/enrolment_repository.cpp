@@ -38,7 +38,8 @@ std::vector<std::string> splitLines(const std::string& text) {
 
 constexpr std::string_view kSelectSecret =
     "SELECT id, secret_hash, name, kind, owner, collections, created_by, created_at, expires_at, "
-    "revoked_at, use_count FROM enrolment_secrets";
+    "revoked_at, use_count + (SELECT COUNT(*) FROM enrolment_secret_uses WHERE secret_id = "
+    "enrolment_secrets.id) FROM enrolment_secrets";
 
 EnrolmentSecretRecord rowToSecret(const Row& row) {
   EnrolmentSecretRecord secret;
@@ -110,14 +111,16 @@ Result<bool> revokeEnrolmentSecret(Session& session, std::int64_t id, SystemTime
   return false;
 }
 
-Result<void> recordEnrolmentSecretUse(Session& session, std::int64_t id) {
-  auto updated =
-      session.execute("UPDATE enrolment_secrets SET use_count = use_count + 1 WHERE id = ?", {id});
-  if (!updated) return updated;
-  if (session.changedRows() == 0) {
+Result<void> recordEnrolmentSecretUse(Session& session, std::int64_t id, const std::string& host_id,
+                                      SystemTime now) {
+  auto existing = session.queryOne("SELECT 1 FROM enrolment_secrets WHERE id = ?", {id});
+  if (!existing) return tl::unexpected(existing.error());
+  if (!*existing) {
     return fail(ErrorCode::kNotFound, fmt::format("enrolment secret {} not found", id));
   }
-  return {};
+  return session.execute(
+      "INSERT INTO enrolment_secret_uses (secret_id, host_id, used_at) VALUES (?, ?, ?)",
+      {id, host_id, toMicros(now)});
 }
 
 }  // namespace pk::store

@@ -51,8 +51,11 @@ Result<std::vector<EnrolmentSecretRecord>> listEnrolmentSecrets(Session& session
 // unknown id.
 Result<bool> revokeEnrolmentSecret(Session& session, std::int64_t id, SystemTime now);
 
-// Adds one to the use count of secret `id`. Fails with kNotFound for an
-// unknown id.
-Result<void> recordEnrolmentSecretUse(Session& session, std::int64_t id);
+// Records that host `host_id` enrolled with secret `id` at `now`, which
+// adds one to the secret's use_count. Fails with kNotFound for an unknown
+// id. Concurrent uses of one secret write separate rows, so they do not
+// conflict on PostgreSQL.
+Result<void> recordEnrolmentSecretUse(Session& session, std::int64_t id, const std::string& host_id,
+                                      SystemTime now);
 
 }  // namespace pk::store

@@ -118,8 +118,8 @@ Result<void> applyOne(Database& database, const Migration& migration, std::int64
 
 const std::vector<Migration>& allMigrations() {
   static const std::vector<Migration> migrations = {
-      coreMigration(),    peopleMigration(),  hostsMigration(), vulnerabilitiesMigration(),
-      windowsMigration(), ticketsMigration(),
+      coreMigration(),    peopleMigration(),  hostsMigration(),         vulnerabilitiesMigration(),
+      windowsMigration(), ticketsMigration(), enrolmentUsesMigration(),
   };
   return migrations;
 }

@@ -29,4 +29,8 @@ Migration windowsMigration();
 // (schema_tickets.cpp).
 Migration ticketsMigration();
 
+// Version 7: one row per use of an enrolment secret
+// (schema_enrolment_uses.cpp).
+Migration enrolmentUsesMigration();
+
 }  // namespace pk::store

@@ -48,6 +48,18 @@ class EnrolmentRepositoryTest : public conformance::StoreTest {
     EXPECT_TRUE(read) << errorText(read);
     return found;
   }
+
+  std::vector<EnrolmentSecretRecord> list() {
+    std::vector<EnrolmentSecretRecord> secrets;
+    auto read = database().read([&](Session& session) -> Result<void> {
+      auto listed = listEnrolmentSecrets(session);
+      if (!listed) return tl::unexpected(listed.error());
+      secrets = std::move(*listed);
+      return {};
+    });
+    EXPECT_TRUE(read) << errorText(read);
+    return secrets;
+  }
 };
 PK_STORE_CONFORMANCE_SUITE(EnrolmentRepositoryTest);
 
@@ -160,22 +172,48 @@ TEST_P(EnrolmentRepositoryTest, UnknownIdIsNotFound) {
   ASSERT_FALSE(revoked);
   EXPECT_EQ(revoked.error().code, ErrorCode::kNotFound);
 
-  auto used =
-      database().write([&](Session& session) { return recordEnrolmentSecretUse(session, 42); });
+  auto used = database().write([&](Session& session) {
+    return recordEnrolmentSecretUse(session, 42, "h-0000000000000001", clock_.now());
+  });
   ASSERT_FALSE(used);
   EXPECT_EQ(used.error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(EnrolmentRepositoryTest, UseCountGrows) {
   const std::int64_t id = insert(makeSecret(std::string(64, 'a')));
-  for (int i = 0; i < 3; ++i) {
-    auto used =
-        database().write([&](Session& session) { return recordEnrolmentSecretUse(session, id); });
+  const std::int64_t other = insert(makeSecret(std::string(64, 'b')));
+  for (const std::string host_id :
+       {"h-0000000000000001", "h-0000000000000002", "h-0000000000000001"}) {
+    auto used = database().write([&](Session& session) {
+      return recordEnrolmentSecretUse(session, id, host_id, clock_.now());
+    });
     ASSERT_TRUE(used) << errorText(used);
   }
   const auto found = get(id);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->use_count, 3);
+  const auto other_found = get(other);
+  ASSERT_TRUE(other_found);
+  EXPECT_EQ(other_found->use_count, 0);
+}
+
+// Uses counted in the column before schema version 7 still count.
+TEST_P(EnrolmentRepositoryTest, UsesCountedBeforeVersion7AreKept) {
+  const std::int64_t id = insert(makeSecret(std::string(64, 'a')));
+  auto written = database().write([&](Session& session) -> Result<void> {
+    if (auto set = session.execute("UPDATE enrolment_secrets SET use_count = 5 WHERE id = ?", {id});
+        !set) {
+      return set;
+    }
+    return recordEnrolmentSecretUse(session, id, "h-0000000000000001", clock_.now());
+  });
+  ASSERT_TRUE(written) << errorText(written);
+  const auto found = get(id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->use_count, 6);
+  const auto listed = list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].use_count, 6);
 }
 
 }  // namespace
