@@ -30,6 +30,7 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cleanup() {
   [[ -n ${server_pid:-} ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [[ -z $database ]] && echo "fleet-load: SQLite files at the end: $(du -sh "$work" | cut -f1)"
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -38,6 +38,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -84,7 +85,10 @@ struct Agent {
   std::size_t index = 0;
   std::string host_id;
   std::string token;
-  pk::protocol::InventoryPayload inventory;
+  // The agent's packages differ from the shared base inventory only in
+  // these versions, by package index. A full copy per agent would need
+  // about 300 KiB, so 100,000 agents would not fit in memory.
+  std::map<std::size_t, std::string> own_versions;
   std::string inventory_hash;
   bool send_inventory = true;  // true for the first check-in and when the server requests it
   std::uint64_t reports = 0;
@@ -159,21 +163,36 @@ double percentile(const std::vector<double>& sorted, double share) {
 
 // Gives the agent's copy of the base inventory its own versions on a share
 // of the packages, as hosts patched at different times have.
-void drift(Agent& agent, double share) {
+void drift(Agent& agent, const pk::protocol::InventoryPayload& base, double share) {
   std::bernoulli_distribution pick(share);
-  for (auto& package : agent.inventory.packages) {
-    if (pick(agent.random)) package.version += fmt::format("+pk{}", agent.index);
+  for (std::size_t i = 0; i < base.packages.size(); ++i) {
+    if (pick(agent.random)) {
+      agent.own_versions[i] = base.packages[i].version + fmt::format("+pk{}", agent.index);
+    }
   }
 }
 
 // Simulates an installed update: a random package moves to a new version.
-void installUpdate(Agent& agent) {
-  auto& packages = agent.inventory.packages;
-  std::uniform_int_distribution<std::size_t> which(0, packages.size() - 1);
-  packages[which(agent.random)].version += fmt::format("+u{}", agent.reports);
+void installUpdate(Agent& agent, const pk::protocol::InventoryPayload& base) {
+  std::uniform_int_distribution<std::size_t> which(0, base.packages.size() - 1);
+  const std::size_t index = which(agent.random);
+  const auto own = agent.own_versions.find(index);
+  const std::string& current =
+      own != agent.own_versions.end() ? own->second : base.packages[index].version;
+  agent.own_versions[index] = current + fmt::format("+u{}", agent.reports);
 }
 
-pk::protocol::Report makeReport(Agent& agent) {
+// The agent's full inventory: the base with its own versions.
+pk::protocol::InventoryPayload inventoryOf(const Agent& agent,
+                                           const pk::protocol::InventoryPayload& base) {
+  pk::protocol::InventoryPayload inventory = base;
+  for (const auto& [index, version] : agent.own_versions) {
+    inventory.packages[index].version = version;
+  }
+  return inventory;
+}
+
+pk::protocol::Report makeReport(Agent& agent, const pk::protocol::InventoryPayload& base) {
   pk::protocol::Report report;
   report.report_id = fmt::format("{:016x}{:016x}", agent.index, ++agent.reports);
   report.collected_at = pk::SystemClock().now();
@@ -183,7 +202,7 @@ pk::protocol::Report makeReport(Agent& agent) {
   report.os.ecosystem = "Debian:12";
   report.kernel = "6.1.0-28-amd64";
   report.inventory_hash = agent.inventory_hash;
-  if (agent.send_inventory) report.inventory = agent.inventory;
+  if (agent.send_inventory) report.inventory = inventoryOf(agent, base);
   return report;
 }
 
@@ -330,9 +349,8 @@ class LoadRun {
       Agent& agent = agents_[i];
       agent.index = i;
       agent.random.seed(options_.seed + i);
-      agent.inventory = base_;
-      drift(agent, options_.drift);
-      agent.inventory_hash = pk::protocol::inventoryHash(agent.inventory);
+      drift(agent, base_, options_.drift);
+      agent.inventory_hash = pk::protocol::inventoryHash(inventoryOf(agent, base_));
     }
 
     nlohmann::json results = nlohmann::json::object();
@@ -380,8 +398,8 @@ class LoadRun {
         [this](Agent& agent, Tally& tally) {
           std::bernoulli_distribution changed(options_.changed_share);
           if (changed(agent.random)) {
-            installUpdate(agent);
-            agent.inventory_hash = pk::protocol::inventoryHash(agent.inventory);
+            installUpdate(agent, base_);
+            agent.inventory_hash = pk::protocol::inventoryHash(inventoryOf(agent, base_));
             agent.send_inventory = true;
           }
           return checkIn(agent, tally);
@@ -458,7 +476,7 @@ class LoadRun {
     if (!api) return false;
     const bool full = agent.send_inventory;
     auto response = timedPost(*api, "/api/v1/hosts/" + agent.host_id + "/reports",
-                              pk::protocol::toJson(makeReport(agent)).dump(), tally);
+                              pk::protocol::toJson(makeReport(agent, base_)).dump(), tally);
     if (!response) return false;
     if (full) ++tally.full_uploads;
     auto answer = pk::protocol::parseReportResponse(response->body);
