@@ -48,13 +48,14 @@ void readClockShift(const std::string& path, pk::ShiftedClock& clock) {
   std::ifstream file(path);
   long long seconds = 0;
   if (!(file >> seconds)) {
-    spdlog::error("test clock: {} holds no whole number of seconds; the shift stays {} s", path,
-                  std::chrono::duration_cast<std::chrono::seconds>(clock.shift()).count());
+    spdlog::error("test clock: {} does not contain a whole number of seconds; the shift stays {} s",
+                  path, std::chrono::duration_cast<std::chrono::seconds>(clock.shift()).count());
     return;
   }
   if (!clock.setShift(std::chrono::seconds(seconds))) {
-    spdlog::error("test clock: a shift of {} s would move time back; it stays {} s", seconds,
-                  std::chrono::duration_cast<std::chrono::seconds>(clock.shift()).count());
+    spdlog::error(
+        "test clock: rejected a shift of {} s because it would move time back; it stays {} s",
+        seconds, std::chrono::duration_cast<std::chrono::seconds>(clock.shift()).count());
     return;
   }
   spdlog::warn("test clock: time is shifted forward by {} s", seconds);

@@ -52,7 +52,7 @@ struct WindowMove {
   std::optional<std::string> ticket_id;       // the ticket that asked for it, if any
 };
 
-// What scheduleWindowMove and releaseWindowOfHost did.
+// The outcome of scheduleWindowMove and releaseWindowOfHost.
 struct WindowMoveResult {
   WindowMove move;  // the move asked for
   // A due pending move that was applied before the one asked for.
@@ -88,8 +88,8 @@ Result<WindowMoveResult> scheduleWindowMoveWithReason(store::Session& session,
                                                       const std::string& reason);
 
 // Takes host `host_id` out of its window and drops a pending move at once,
-// open window or not, because the host stopped being a server; audits it
-// as "host.window_release". Does nothing for a host in no window. Call it
+// open window or not, because the host is no longer a server. Audits it as
+// "host.window_release", and does nothing for a host in no window. Call it
 // in the transaction that changes the host's kind.
 Result<WindowMoveResult> releaseWindowOfHost(store::Session& session, const std::string& host_id,
                                              SystemTime now, const std::string& actor,
