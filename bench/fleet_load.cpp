@@ -11,7 +11,9 @@
 //
 // Inventories come from a real dpkg status file. Each agent drifts from it
 // on a share of its packages (--drift), so the fleet has many distinct
-// inventories.
+// inventories. A drifted package gets a version of the agent's own, or with
+// --version-pool N one of N other versions shared across the fleet, as hosts
+// patched at different times share the versions that were published.
 //
 // Four phases are measured apart: enrolment, the first full inventory
 // upload of every agent, a baseline of --baseline-seconds of GET /healthz
@@ -71,6 +73,7 @@ struct Options {
   int threads = 16;
   double changed_share = 0.0;
   double drift = 0.05;
+  int version_pool = 0;  // 0: each agent drifts to versions of its own
   int server_pid = 0;
   std::uint64_t seed = 20261205;
   std::string json_file;
@@ -163,12 +166,14 @@ double percentile(const std::vector<double>& sorted, double share) {
 
 // Gives the agent's copy of the base inventory its own versions on a share
 // of the packages, as hosts patched at different times have.
-void drift(Agent& agent, const pk::protocol::InventoryPayload& base, double share) {
+void drift(Agent& agent, const pk::protocol::InventoryPayload& base, double share, int pool) {
   std::bernoulli_distribution pick(share);
+  std::uniform_int_distribution<int> pooled(0, std::max(pool, 1) - 1);
   for (std::size_t i = 0; i < base.packages.size(); ++i) {
-    if (pick(agent.random)) {
-      agent.own_versions[i] = base.packages[i].version + fmt::format("+pk{}", agent.index);
-    }
+    if (!pick(agent.random)) continue;
+    const std::string suffix =
+        pool > 0 ? fmt::format("+pool{}", pooled(agent.random)) : fmt::format("+pk{}", agent.index);
+    agent.own_versions[i] = base.packages[i].version + suffix;
   }
 }
 
@@ -349,7 +354,7 @@ class LoadRun {
       Agent& agent = agents_[i];
       agent.index = i;
       agent.random.seed(options_.seed + i);
-      drift(agent, base_, options_.drift);
+      drift(agent, base_, options_.drift, options_.version_pool);
       agent.inventory_hash = pk::protocol::inventoryHash(inventoryOf(agent, base_));
     }
 
@@ -621,6 +626,10 @@ int main(int argc, char** argv) {
   app.add_option("--status-file", options.status_file,
                  "dpkg status file the inventories start from");
   app.add_option("--server-pid", options.server_pid, "The server's process id, for CPU and memory");
+  app.add_option("--version-pool", options.version_pool,
+                 "Versions shared across the fleet that a drifted package takes; 0 gives each "
+                 "agent versions of its own")
+      ->check(CLI::Range(0, 1000));
   app.add_option("--seed", options.seed, "Seed for the drift and the changed check-ins");
   app.add_option("--json", options.json_file, "Also write the figures as JSON to this file");
   app.add_option("--baseline-seconds", options.baseline_seconds,
