@@ -12,8 +12,8 @@
 namespace pk::cli {
 namespace {
 
-constexpr std::array<std::string_view, 5> kRoleNames{"admin", "operator", "owner", "viewer",
-                                                     "auditor"};
+constexpr std::array<std::string_view, 6> kRoleNames{"admin",  "operator", "owner",
+                                                     "viewer", "auditor",  "helpdesk"};
 
 tl::unexpected<Error> invalid(std::string message) {
   return fail(ErrorCode::kInvalidArgument, std::move(message));

@@ -193,7 +193,7 @@ void addPeopleCommands(CLI::App& app, AdminRunner& runner, const Clock& clock) {
   create->add_option("--username", create_arguments->username, "the new user's name")->required();
   create
       ->add_option("--roles", create_arguments->roles,
-                   "comma-separated roles: admin, operator, owner, viewer, auditor")
+                   "comma-separated roles: admin, operator, owner, viewer, auditor, helpdesk")
       ->required()
       ->check(roles_check);
   create->add_option("--password-file", create_arguments->password_file,
@@ -226,7 +226,7 @@ void addPeopleCommands(CLI::App& app, AdminRunner& runner, const Clock& clock) {
   set_roles->add_option("USERNAME", set_roles_arguments->username, "the user")->required();
   set_roles
       ->add_option("--roles", set_roles_arguments->roles,
-                   "comma-separated roles: admin, operator, owner, viewer, auditor")
+                   "comma-separated roles: admin, operator, owner, viewer, auditor, helpdesk")
       ->required()
       ->check(roles_check);
   runner.addConnectionOptions(set_roles);

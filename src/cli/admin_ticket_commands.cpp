@@ -100,7 +100,7 @@ void addTicketCommands(CLI::App& app, AdminRunner& runner) {
   auto list_options = std::make_shared<TicketListOptions>();
   auto* list = tickets->add_subcommand("list", "List the tickets you may see, newest first");
   list->add_option("--status", list_options->status, "only tickets with this status")
-      ->check(CLI::IsMember({"open", "approved", "refused", "applied"}));
+      ->check(CLI::IsMember({"open", "approved", "refused", "applied", "superseded"}));
   list->add_option("--type", list_options->type, "only tickets of this type")
       ->check(CLI::IsMember({std::string(kMoveType), std::string(kReportAccessType)}));
   list->add_flag("--mine", list_options->mine, "only tickets you filed");

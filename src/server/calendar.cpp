@@ -237,6 +237,9 @@ std::string writeICalendar(const std::vector<CalendarEvent>& events,
     const date::time_zone* zone = zones.at(event.zone);
     if (zone == nullptr) continue;
     const schedule::Occurrence& occurrence = event.occurrence;
+    // RFC 5545 requires DTEND after DTSTART. An occurrence whose start moved
+    // forward out of a spring-forward gap, past its end, has no length.
+    if (occurrence.end <= occurrence.start) continue;
     addLine(out, "BEGIN:VEVENT");
     addLine(out, fmt::format("UID:{}-{}@patchkeeper", event.window_id,
                              icalLocal(occurrence.local_start)));

@@ -1,6 +1,7 @@
 #include "server/tickets.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -555,18 +556,46 @@ Result<TicketOutcome<store::TicketRecord>> decideTicket(store::Session& session,
   return ticket;
 }
 
+namespace {
+
+// The ticket id stored with a window move, or nullopt for text that is not
+// one (the windows API stores any text).
+std::optional<std::int64_t> ticketIdOf(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  std::int64_t id = 0;
+  const char* end = text->data() + text->size();
+  const auto [parsed_end, error] = std::from_chars(text->data(), end, id);
+  if (error != std::errc() || parsed_end != end) return std::nullopt;
+  return id;
+}
+
+// Appends an audit event on ticket `id` by `actor` ("user:alice").
+Result<void> auditAs(store::Session& session, const std::string& actor, SystemTime now,
+                     const std::string& action, std::int64_t id, const json& before,
+                     const json& after) {
+  store::AuditEvent event;
+  event.at = now;
+  event.actor = actor;
+  event.action = action;
+  event.object_type = "ticket";
+  event.object_id = std::to_string(id);
+  event.before_json = before.dump();
+  event.after_json = after.dump();
+  auto appended = store::appendAuditEvent(session, event);
+  if (!appended) return tl::unexpected(appended.error());
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<std::int64_t>> applyTicketsOfMoves(store::Session& session,
                                                       const std::vector<WindowMove>& moves,
                                                       SystemTime now) {
   std::vector<std::int64_t> applied;
   for (const WindowMove& move : moves) {
-    if (!move.ticket_id) continue;
-    std::int64_t id = 0;
-    try {
-      id = std::stoll(*move.ticket_id);
-    } catch (const std::exception&) {
-      continue;  // not one of ours: the windows API stores any text
-    }
+    const auto found_id = ticketIdOf(move.ticket_id);
+    if (!found_id) continue;
+    const std::int64_t id = *found_id;
     auto ticket = store::getTicket(session, id);
     if (!ticket) return tl::unexpected(ticket.error());
     if (!*ticket || (*ticket)->status != store::kTicketStatusApproved) continue;
@@ -600,13 +629,9 @@ Result<void> settleTicketsOfMove(store::Session& session, const WindowMoveResult
     auto applied = applyTicketsOfMoves(session, {*result.applied_first}, now);
     if (!applied) return tl::unexpected(applied.error());
   }
-  if (!result.superseded_ticket_id) return {};
-  std::int64_t id = 0;
-  try {
-    id = std::stoll(*result.superseded_ticket_id);
-  } catch (const std::exception&) {
-    return {};  // not one of ours: the windows API stores any text
-  }
+  const auto found_id = ticketIdOf(result.superseded_ticket_id);
+  if (!found_id) return {};
+  const std::int64_t id = *found_id;
   auto ticket = store::getTicket(session, id);
   if (!ticket) return tl::unexpected(ticket.error());
   if (!*ticket || (*ticket)->status != store::kTicketStatusApproved) return {};
@@ -619,18 +644,36 @@ Result<void> settleTicketsOfMove(store::Session& session, const WindowMoveResult
   if (auto updated = store::updateTicket(session, after); !updated) {
     return tl::unexpected(updated.error());
   }
-  store::AuditEvent event;
-  event.at = now;
-  event.actor = actor;
-  event.action = "ticket.supersede";
-  event.object_type = "ticket";
-  event.object_id = std::to_string(id);
-  event.before_json = before.dump();
-  event.after_json = ticketToJson(after).dump();
-  if (auto appended = store::appendAuditEvent(session, event); !appended) {
-    return tl::unexpected(appended.error());
+  if (auto audited =
+          auditAs(session, actor, now, "ticket.supersede", id, before, ticketToJson(after));
+      !audited) {
+    return audited;
   }
   return enqueueEvent(session, kTicketEventSuperseded, actor, after, std::nullopt, now);
+}
+
+Result<void> rescheduleTicketsOfMoves(store::Session& session, const std::vector<WindowMove>& moves,
+                                      const std::string& actor, SystemTime now) {
+  for (const WindowMove& move : moves) {
+    auto id = ticketIdOf(move.ticket_id);
+    if (!id) continue;
+    auto ticket = store::getTicket(session, *id);
+    if (!ticket) return tl::unexpected(ticket.error());
+    if (!*ticket || (*ticket)->status != store::kTicketStatusApproved) continue;
+
+    store::TicketRecord after = **ticket;
+    after.effective_at = move.effective_at;
+    after.updated_at = now;
+    if (auto updated = store::updateTicket(session, after); !updated) {
+      return tl::unexpected(updated.error());
+    }
+    if (auto audited = auditAs(session, actor, now, "ticket.reschedule", *id,
+                               ticketToJson(**ticket), ticketToJson(after));
+        !audited) {
+      return audited;
+    }
+  }
+  return {};
 }
 
 json ticketToJson(const store::TicketRecord& ticket) {

@@ -172,6 +172,12 @@ Result<std::vector<std::int64_t>> applyTicketsOfMoves(store::Session& session,
 Result<void> settleTicketsOfMove(store::Session& session, const WindowMoveResult& result,
                                  const std::string& actor, SystemTime now);
 
+// Sets the effective time of each approved ticket named by a pending move
+// whose effective time changed (see reschedulePendingMovesOutOf), and
+// audits it as "ticket.reschedule" with `actor`.
+Result<void> rescheduleTicketsOfMoves(store::Session& session, const std::vector<WindowMove>& moves,
+                                      const std::string& actor, SystemTime now);
+
 // The ticket as the API, the audit log and webhooks show it. Comments are
 // included when given.
 nlohmann::json ticketToJson(const store::TicketRecord& ticket);

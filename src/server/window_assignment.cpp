@@ -258,6 +258,50 @@ Result<WindowMoveResult> releaseWindowOfHost(store::Session& session, const std:
   return result;
 }
 
+Result<std::vector<WindowMove>> reschedulePendingMovesOutOf(store::Session& session,
+                                                            const std::string& window_id,
+                                                            SystemTime now,
+                                                            const std::string& actor,
+                                                            const std::string& remote_address) {
+  std::vector<WindowMove> moves;
+  auto records = store::listHostWindows(session);
+  if (!records) return tl::unexpected(records.error());
+  std::optional<std::optional<SystemTime>> open_end;
+  for (const auto& record : *records) {
+    if (record.window_id != window_id || !record.pending_effective_at) continue;
+    if (!open_end) {
+      auto end = openOccurrenceEnd(session, window_id, now);
+      if (!end) return tl::unexpected(end.error());
+      open_end = *end;
+    }
+    // Open now: the move waits for the end of this occurrence. Closed now:
+    // it may take effect at once, but never later than it was due.
+    const SystemTime effective_at =
+        *open_end ? **open_end : std::min(*record.pending_effective_at, now);
+    if (effective_at == *record.pending_effective_at) continue;
+
+    store::HostWindowRecord after = record;
+    after.pending_effective_at = effective_at;
+    if (auto put = store::putHostWindow(session, after); !put) return tl::unexpected(put.error());
+    nlohmann::json after_json = assignmentJson(after);
+    after_json["reason"] = "the window's rule changed";
+    if (auto audited = audit(session, now, actor, "host.window_move_rescheduled", record.host_id,
+                             assignmentJson(record), after_json, remote_address);
+        !audited) {
+      return tl::unexpected(audited.error());
+    }
+
+    WindowMove move;
+    move.host_id = record.host_id;
+    move.from_window_id = record.window_id;
+    move.to_window_id = record.pending_window_id;
+    move.effective_at = effective_at;
+    move.ticket_id = record.pending_ticket_id;
+    moves.push_back(std::move(move));
+  }
+  return moves;
+}
+
 Result<std::vector<WindowMove>> applyDueWindowMoves(store::Session& session, SystemTime now) {
   auto due = store::listDueWindowMoves(session, now);
   if (!due) return tl::unexpected(due.error());

@@ -95,6 +95,17 @@ Result<WindowMoveResult> releaseWindowOfHost(store::Session& session, const std:
                                              SystemTime now, const std::string& actor,
                                              const std::string& remote_address);
 
+// Moves the effective time of every pending move out of window
+// `window_id`, after its rule changed: to the end of the occurrence open at
+// `now`, or to `now` when the window is closed and the move was due later.
+// Audits each change as "host.window_move_rescheduled" and returns the
+// changed moves (applied_now = false) with their ticket ids.
+Result<std::vector<WindowMove>> reschedulePendingMovesOutOf(store::Session& session,
+                                                            const std::string& window_id,
+                                                            SystemTime now,
+                                                            const std::string& actor,
+                                                            const std::string& remote_address);
+
 // Folds every pending move whose effective time is at or before `now` into
 // the current assignment, audits each as "host.window_move_applied" (actor
 // "system"), and returns them in host id order with applied_now = true and

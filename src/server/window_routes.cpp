@@ -411,6 +411,14 @@ Response updateWindowRoute(ServerContext& context, const Request& request) {
     if (auto appended = store::appendAuditEvent(session, event); !appended) {
       return tl::unexpected(appended.error());
     }
+    // A server waiting to leave this window waits for its new end.
+    auto moved =
+        reschedulePendingMovesOutOf(session, id, now, userActor(request), request.remote_address);
+    if (!moved) return tl::unexpected(moved.error());
+    if (auto rescheduled = rescheduleTicketsOfMoves(session, *moved, userActor(request), now);
+        !rescheduled) {
+      return rescheduled;
+    }
     response = jsonResponse(200, windowView(window, now, count));
     return {};
   });

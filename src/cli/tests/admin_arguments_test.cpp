@@ -82,11 +82,12 @@ TEST(AdminArguments, RolesAreKnownNamesWithoutRepeats) {
   EXPECT_EQ(parseRoles("viewer,auditor,viewer").value(),
             (std::vector<std::string>{"viewer", "auditor"}));
   EXPECT_EQ(parseRoles("operator, owner").value(), (std::vector<std::string>{"operator", "owner"}));
+  EXPECT_EQ(parseRoles("helpdesk").value(), std::vector<std::string>{"helpdesk"});
 
   auto unknown = parseRoles("admin,root");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().message,
-            "unknown role 'root': use admin, operator, owner, viewer, auditor");
+            "unknown role 'root': use admin, operator, owner, viewer, auditor, helpdesk");
   auto empty = parseRoles("");
   ASSERT_FALSE(empty);
   EXPECT_NE(empty.error().message.find("at least one role"), std::string::npos);

@@ -256,6 +256,44 @@ TEST_F(TicketServerTest, LaterApprovedMoveSupersedesPendingOne) {
   EXPECT_EQ(bodyOf(call("GET", ticketPath(first), owner_))["status"], "superseded");
 }
 
+// Lengthening the open window postpones the move out of it to the new end,
+// and shortening it until it has closed lets the move take effect now.
+TEST_F(TicketServerTest, EditedWindowReschedulesPendingMove) {
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(3));
+  const std::int64_t id = fileMove(owner_);
+  ASSERT_EQ(call("POST", ticketPath(id, "/approve"), admin_, json::object()).status, 200);
+
+  const auto longer =
+      call("PUT", "/api/v1/windows/" + window_a_, second_admin_, json{{"length", "6h"}});
+  ASSERT_EQ(longer.status, 200) << longer.body;
+  EXPECT_EQ(bodyOf(call("GET", ticketPath(id), owner_))["effective_at"], "2026-12-05T08:00:00Z");
+  clock_.setNow(saturdayMidnight() + std::chrono::hours(6) + std::chrono::minutes(30));
+  EXPECT_TRUE(runWindowJob().empty());
+  EXPECT_EQ(windowOf(server_), window_a_);
+
+  const auto shorter =
+      call("PUT", "/api/v1/windows/" + window_a_, second_admin_, json{{"length", "4h"}});
+  ASSERT_EQ(shorter.status, 200) << shorter.body;
+  const json ticket = bodyOf(call("GET", ticketPath(id), owner_));
+  EXPECT_EQ(ticket["effective_at"], "2026-12-05T06:30:00Z");
+  EXPECT_EQ(runWindowJob(), std::vector<std::int64_t>{id});
+  EXPECT_EQ(windowOf(server_), window_b_);
+
+  std::vector<std::string> actions;
+  for (const auto& event : auditOf("host", server_)) actions.push_back(event.action);
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"host.window_assign", "host.window_move_scheduled",
+                                      "host.window_move_rescheduled",
+                                      "host.window_move_rescheduled", "host.window_move_applied"}));
+  std::vector<std::string> ticket_actions;
+  for (const auto& event : auditOf("ticket", std::to_string(id))) {
+    ticket_actions.push_back(event.action);
+  }
+  EXPECT_EQ(ticket_actions,
+            (std::vector<std::string>{"ticket.create", "ticket.approve", "ticket.reschedule",
+                                      "ticket.reschedule", "ticket.apply"}));
+}
+
 // An administrator keeps the server in its open window: the pending move
 // is cancelled and its ticket superseded, with a webhook event.
 TEST_F(TicketServerTest, AdministratorCancellingMoveSupersedesTicket) {

@@ -292,6 +292,23 @@ TEST_F(FeedTest, AllFeedIsICalendarWithStableUids) {
   EXPECT_EQ(uids_again, uids);
 }
 
+// On 14 March 2027 in New York, 02:30 does not exist and moves to 03:30,
+// after the 03:10 end, so that occurrence has no length and gets no event:
+// RFC 5545 needs DTEND after DTSTART.
+TEST_F(FeedTest, ZeroLengthOccurrenceIsLeftOut) {
+  createWindow({{"name", "in-the-gap"},
+                {"rrule", "FREQ=DAILY"},
+                {"start", "2026-01-01T02:30"},
+                {"length", "40m"},
+                {"offset_days", 0}});
+  const std::string secret = feedToken(adminToken());
+  const auto feed = call("GET", "/calendar/" + secret + "/all.ics", "");
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  EXPECT_NE(feed.body.find("DTSTART;TZID=America/New_York:20270313T023000\r\n"), std::string::npos);
+  EXPECT_NE(feed.body.find("DTSTART;TZID=America/New_York:20270315T023000\r\n"), std::string::npos);
+  EXPECT_EQ(feed.body.find("DTSTART;TZID=America/New_York:20270314T"), std::string::npos);
+}
+
 TEST_F(FeedTest, RevokedOrUnknownTokenIsNotFound) {
   createWindow();
   const std::string secret = feedToken(adminToken());
