@@ -106,8 +106,9 @@ Result<WindowRule> WindowRule::create(WindowDefinition definition) {
                                      date::days{kMaxOffsetDays + 2});
   if (!first || !first->has_value()) {
     return fail(ErrorCode::kInvalidArgument,
-                fmt::format("invalid RRULE '{}': it produces no occurrence from {} {}, once the "
-                            "offset, exclusions and blackouts apply",
+                fmt::format("invalid window: no occurrence is left of RRULE '{}' from {} {} once "
+                            "the offset, exclusions and blackouts apply; check the rule's UNTIL "
+                            "and COUNT and the blackouts",
                             window.definition_.rrule, formatLocal(window.definition_.start),
                             window.definition_.zone));
   }

@@ -75,7 +75,14 @@ Attempt post(const WebhookUrl& url, const store::DueDelivery& due, std::int64_t 
       {"X-Patchkeeper-Signature", signWebhook(due.secret, timestamp, due.delivery.payload)},
   };
   auto result = client->Post(url.path, headers, due.delivery.payload, "application/json");
-  if (!result) return Attempt{std::nullopt, httplib::to_string(result.error())};
+  if (!result) {
+    // cpp-httplib names its errors in one word ("Connection", "Read").
+    const std::string reason = result.error() == httplib::Error::Connection
+                                   ? "cannot connect (refused, unreachable or timed out)"
+                                   : httplib::to_string(result.error()) + " error";
+    return Attempt{std::nullopt,
+                   fmt::format("sending to {}:{} failed: {}", url.host, url.port, reason)};
+  }
   if (result->status >= 200 && result->status < 300) return Attempt{result->status, ""};
   return Attempt{result->status, fmt::format("the receiver answered HTTP {}", result->status)};
 }

@@ -222,8 +222,8 @@ std::optional<Response> applyWindowBody(const nlohmann::json& body, store::Windo
       if (*end <= *start) {
         return invalidField(
             "blackouts",
-            fmt::format("the blackout from {} to {} ends before it starts; give an end after "
-                        "its start.",
+            fmt::format("the blackout from {} to {} does not end after it starts; give an end "
+                        "after its start.",
                         schedule::formatLocal(*start), schedule::formatLocal(*end)));
       }
       window.blackouts.emplace_back(schedule::formatLocal(*start), schedule::formatLocal(*end));
@@ -518,6 +518,9 @@ Response occurrencesRoute(ServerContext& context, const Request& request) {
           "count", fmt::format("expected a whole number from 1 to {}.", kMaxOccurrenceCount));
     }
     count = value;
+    if (request.queryValue("to")) {
+      return invalidQuery("to", "give either \"to\" or \"count\", not both.");
+    }
   }
   auto range = queryRange(request, now, std::chrono::days(31));
   if (auto* rejection = std::get_if<Response>(&range)) return std::move(*rejection);

@@ -365,10 +365,10 @@ TEST(WindowRule, RejectsBadDefinitionsWithReason) {
   cases.back().definition.blackouts = {{local(2026, 12, 24), local(2026, 12, 24)}};
   cases.push_back({"never matches", base, "libical rejected it"});
   cases.back().definition.rrule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30";
-  cases.push_back({"all blacked out", base, "produces no occurrence"});
+  cases.push_back({"all blacked out", base, "no occurrence is left"});
   cases.back().definition.rrule = "FREQ=MONTHLY;BYDAY=2TU;COUNT=2";
   cases.back().definition.blackouts = {{local(2026, 1, 1), local(2026, 3, 1)}};
-  cases.push_back({"until before start", base, "produces no occurrence"});
+  cases.push_back({"until before start", base, "no occurrence is left"});
   cases.back().definition.rrule = "FREQ=DAILY;UNTIL=20251231";
 
   for (const BadDefinitionCase& test : cases) {

@@ -60,7 +60,7 @@ TEST_F(WindowRoutesTest, NegativeLengthIsRefused) {
 TEST_F(WindowRoutesTest, BlackoutEndingBeforeItStartsIsRefused) {
   const auto message = refusedMessage(
       {{"blackouts", {{{"start", "2026-12-24T00:00"}, {"end", "2026-12-20T00:00"}}}}});
-  EXPECT_NE(message.find("ends before it starts"), std::string::npos) << message;
+  EXPECT_NE(message.find("does not end after it starts"), std::string::npos) << message;
 }
 
 TEST_F(WindowRoutesTest, UnknownFieldIsRefused) {
@@ -119,6 +119,10 @@ TEST_F(WindowRoutesTest, OccurrencesByCountAndByRange) {
       call("GET", "/api/v1/windows/" + id + "/occurrences", adminToken(), "", {{"count", "0"}})
           .status,
       400);
+  const auto both = call("GET", "/api/v1/windows/" + id + "/occurrences", adminToken(), "",
+                         {{"count", "3"}, {"to", "2027-04-01"}});
+  EXPECT_EQ(both.status, 400);
+  EXPECT_NE(both.body.find("not both"), std::string::npos) << both.body;
 }
 
 TEST_F(WindowRoutesTest, EndpointGetsNoWindow) {
