@@ -18,7 +18,8 @@ void addVersionCommand(CLI::App& app, VersionCompareOptions& options, int& exit_
       "Compare two versions with an ecosystem's rules and print <, = or >.\n"
       "Exit status: 0 on success, 2 on a malformed version (the reason goes to stderr).\n"
       "Put -- before versions that start with '-'.");
-  compare->add_option("ECOSYSTEM", options.ecosystem, "dpkg, rpm, apk or semver")->required();
+  compare->add_option("ECOSYSTEM", options.ecosystem, "dpkg, rpm, apk, semver or windows")
+      ->required();
   compare->add_option("A", options.a, "first version")->required();
   compare->add_option("B", options.b, "second version")->required();
   compare->callback(
@@ -28,8 +29,9 @@ void addVersionCommand(CLI::App& app, VersionCompareOptions& options, int& exit_
 int runVersionCompare(const VersionCompareOptions& options, std::ostream& out, std::ostream& err) {
   auto scheme = version::parseSchemeName(options.ecosystem);
   if (!scheme) {
-    err << fmt::format("patchkeeper: unknown ecosystem '{}'; expected dpkg, rpm, apk or semver\n",
-                       options.ecosystem);
+    err << fmt::format(
+        "patchkeeper: unknown ecosystem '{}'; expected dpkg, rpm, apk, semver or windows\n",
+        options.ecosystem);
     return kExitInvalidInput;
   }
 

@@ -252,8 +252,9 @@ InventoryPayload readInventory(const Json& value, const std::string& path) {
   std::string scheme_name = reader.string("scheme");
   auto scheme = version::parseSchemeName(scheme_name);
   if (!scheme) {
-    throw FieldError{reader.field("scheme"),
-                     fmt::format("\"{}\" is not one of dpkg, rpm, apk, semver", scheme_name)};
+    throw FieldError{
+        reader.field("scheme"),
+        fmt::format("\"{}\" is not one of dpkg, rpm, apk, semver, windows", scheme_name)};
   }
   inventory.scheme = *scheme;
 

@@ -9,6 +9,7 @@
 #include "version/dpkg.h"
 #include "version/rpm.h"
 #include "version/semver.h"
+#include "version/windows.h"
 
 namespace pk::version {
 
@@ -40,12 +41,15 @@ std::string_view schemeName(Scheme scheme) {
       return "apk";
     case Scheme::kSemver:
       return "semver";
+    case Scheme::kWindows:
+      return "windows";
   }
   return "unknown";
 }
 
 std::optional<Scheme> parseSchemeName(std::string_view name) {
-  for (Scheme scheme : {Scheme::kDpkg, Scheme::kRpm, Scheme::kApk, Scheme::kSemver}) {
+  for (Scheme scheme :
+       {Scheme::kDpkg, Scheme::kRpm, Scheme::kApk, Scheme::kSemver, Scheme::kWindows}) {
     if (schemeName(scheme) == name) return scheme;
   }
   return std::nullopt;
@@ -67,6 +71,11 @@ Result<void> validate(Scheme scheme, std::string_view version) {
       return apk::validate(version);
     case Scheme::kSemver:
       return semver::validate(version);
+    case Scheme::kWindows: {
+      auto build = windows::parse(version);
+      if (!build) return tl::unexpected(build.error());
+      return {};
+    }
   }
   return fail(ErrorCode::kInternal, "unknown version scheme");
 }
@@ -81,6 +90,8 @@ std::weak_ordering compareUnchecked(Scheme scheme, std::string_view a, std::stri
       return apk::compare(a, b);
     case Scheme::kSemver:
       return semver::compare(a, b);
+    case Scheme::kWindows:
+      return windows::compare(a, b);
   }
   return std::weak_ordering::equivalent;
 }

@@ -13,14 +13,15 @@
 namespace pk::version {
 
 enum class Scheme {
-  kDpkg,    // Debian and Ubuntu: [epoch:]upstream[-revision], as dpkg orders them
-  kRpm,     // Red Hat family: [epoch:]version[-release], as rpm orders them
-  kApk,     // Alpine: apk-tools' version grammar and order
-  kSemver,  // Semantic Versioning 2.0.0 precedence
+  kDpkg,     // Debian and Ubuntu: [epoch:]upstream[-revision], as dpkg orders them
+  kRpm,      // Red Hat family: [epoch:]version[-release], as rpm orders them
+  kApk,      // Alpine: apk-tools' version grammar and order
+  kSemver,   // Semantic Versioning 2.0.0 precedence
+  kWindows,  // Windows OS builds: major.minor.build[.revision], numeric part by part
 };
 
-// Returns the scheme's command-line and JSON name: "dpkg", "rpm", "apk" or
-// "semver".
+// Returns the scheme's command-line and JSON name: "dpkg", "rpm", "apk",
+// "semver" or "windows".
 std::string_view schemeName(Scheme scheme);
 
 // Returns the scheme named `name` (as schemeName spells it), or nullopt.

@@ -6,7 +6,8 @@ namespace pk::version {
 namespace {
 
 TEST(SchemeName, RoundTrips) {
-  for (Scheme scheme : {Scheme::kDpkg, Scheme::kRpm, Scheme::kApk, Scheme::kSemver}) {
+  for (Scheme scheme :
+       {Scheme::kDpkg, Scheme::kRpm, Scheme::kApk, Scheme::kSemver, Scheme::kWindows}) {
     auto parsed = parseSchemeName(schemeName(scheme));
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(*parsed, scheme);
