@@ -35,7 +35,7 @@ std::string lowerExtension(const fs::path& path) {
   std::string name = path.filename().string();
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (std::string_view suffix : {".tar.xz", ".tar.gz", ".tgz", ".zip", ".json", ".csv"}) {
+  for (std::string_view suffix : {".tar.xz", ".tar.gz", ".tgz", ".zip", ".json", ".csv", ".xml"}) {
     if (name.size() >= suffix.size() &&
         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
       return std::string(suffix);
@@ -152,9 +152,10 @@ class FeedLoader {
     if (extension == ".zip") return finish(path, readOsv(path, counted(), report_));
     if (isArchive(extension)) return finish(path, readCsaf(path, counted(), report_));
 
-    // Inside folders only JSON, CSV and the tracker's extension-less "list"
-    // files are feeds; READMEs, licences and the like are passed over.
-    bool candidate = extension == ".json" || extension == ".csv" || path.extension().empty();
+    // Inside folders only JSON, CSV, XML and the tracker's extension-less
+    // "list" files are feeds; READMEs, licences and the like are passed over.
+    bool candidate = extension == ".json" || extension == ".csv" || extension == ".xml" ||
+                     path.extension().empty();
     if (!named_directly && !candidate) return {};
 
     // Inside a folder, a JSON or CSV file that cannot be read or recognised
@@ -218,6 +219,16 @@ class FeedLoader {
         mergeInto(enrichment_.epss, std::move(*epss));
         return finish(path, {});
       }
+      case FeedFormat::kMsrcCvrf:
+      case FeedFormat::kKbMapping: {
+        // NOTE: Windows KB data is recognised so that it is not reported as
+        // an unknown file, but no reader turns it into advisories yet.
+        std::string message =
+            fmt::format("{} is Windows KB data ({}), which advisory feeds do not load yet",
+                        path.string(), feedFormatName(format));
+        if (named_directly) return fail(ErrorCode::kUnsupported, std::move(message));
+        return skip(std::move(message));
+      }
       case FeedFormat::kUnknown:
         break;
     }
@@ -273,6 +284,10 @@ std::string_view feedFormatName(FeedFormat format) {
       return "kev";
     case FeedFormat::kEpss:
       return "epss";
+    case FeedFormat::kMsrcCvrf:
+      return "msrc-cvrf";
+    case FeedFormat::kKbMapping:
+      return "kb-mapping";
     case FeedFormat::kUnknown:
       return "unknown";
   }
@@ -287,9 +302,19 @@ FeedFormat sniffFeedFormat(std::string_view head) {
     if (start.rfind("#model_version", 0) == 0 || start.rfind("cve,epss", 0) == 0) {
       return FeedFormat::kEpss;
     }
+    // MSRC's documents open with the cvrfdoc root, in a namespace or not,
+    // after an optional XML declaration.
+    if (start.front() == '<' && contains(head, "cvrfdoc")) return FeedFormat::kMsrcCvrf;
+    if (start.rfind("\"CVE\",\"KB\",", 0) == 0 || start.rfind("CVE,KB,", 0) == 0) {
+      return FeedFormat::kKbMapping;
+    }
     return FeedFormat::kUnknown;
   }
   if (start.front() == '[') {
+    // [{"cve": "CVE-...", "patches": [{"os": ..., "kb": ..., "fixedBuild": ...
+    if (contains(start, "\"patches\"") && contains(start, "\"fixedBuild\"")) {
+      return FeedFormat::kKbMapping;
+    }
     // "[21 Apr 2023] DSA-5395-1 ..." opens a DSA or DLA list; "[{" an OSV array.
     if (looksLikeDebianList(start)) return FeedFormat::kDebianList;
     if (contains(start, "\"affected\"") || contains(start, "\"modified\"")) return FeedFormat::kOsv;

@@ -23,6 +23,8 @@ enum class FeedFormat {
   kCsaf,           // a CSAF 2.0 document, or a .tar.xz/.tar.gz of them
   kKev,            // CISA's KEV catalog (JSON)
   kEpss,           // FIRST EPSS scores (JSON or CSV)
+  kMsrcCvrf,       // an MSRC monthly CVRF document (XML); see msrc_cvrf.h
+  kKbMapping,      // a CVE -> KB -> fixed build table (JSON or CSV); see kb_mapping.h
   kUnknown,
 };
 
@@ -49,6 +51,11 @@ struct FeedLoadOptions {
 // .json or .csv files are reported in `report`. A file named directly whose
 // format is not recognised is an error (kUnsupported), as is a missing path
 // (kNotFound).
+//
+// MSRC CVRF documents and CVE -> KB tables are recognised but give no
+// advisories, because the Advisory model has no place for Windows KB fixes
+// yet. In a folder each one is reported in `report`. One named directly is
+// an error (kUnsupported).
 Result<void> loadFeed(const std::filesystem::path& path, const AdvisorySink& sink,
                       Enrichment& enrichment, LoadReport& report,
                       const FeedLoadOptions& options = {});
