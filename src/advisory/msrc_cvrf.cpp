@@ -159,7 +159,7 @@ class CvrfParser {
       report_.addIssue(LoadIssue{std::string(origin_), "", "",
                                  fmt::format("CVRF {}: {}; the fixes of the {} Vulnerability "
                                              "elements before it are kept",
-                                             origin_, error, vulnerabilities_seen_)});
+                                             origin_, error, vulnerabilities_ended_)});
     }
     return std::move(document_);
   }
@@ -293,6 +293,7 @@ class CvrfParser {
       vulnerability_->cve = std::move(text);
     } else if (name == "Vulnerability" && vulnerability_) {
       finishVulnerability(*vulnerability_);
+      ++vulnerabilities_ended_;
       vulnerability_.reset();
       remediations_seen_ = 0;
     } else if (name == "DocumentTitle" && within == "cvrfdoc") {
@@ -434,7 +435,8 @@ class CvrfParser {
   std::string product_id_;
   std::unordered_map<std::string, Product> products_;
 
-  std::size_t vulnerabilities_seen_ = 0;
+  std::size_t vulnerabilities_seen_ = 0;   // started, for "#3" when one has no Ordinal
+  std::size_t vulnerabilities_ended_ = 0;  // completed, so their fixes are in document_
   std::size_t remediations_seen_ = 0;
   std::optional<Vulnerability> vulnerability_;
   std::optional<Threat> threat_;

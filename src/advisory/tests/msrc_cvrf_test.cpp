@@ -319,6 +319,10 @@ TEST(MsrcCvrfParse, TruncatedXmlKeepsCompletedVulnerabilities) {
   EXPECT_NE(report.issues[0].message.find("CVRF 2099-Jan.xml: XML is not well-formed at line"),
             std::string::npos)
       << report.issues[0].message;
+  EXPECT_NE(report.issues[0].message.find("the fixes of the 2 Vulnerability elements before it "
+                                          "are kept"),
+            std::string::npos)
+      << report.issues[0].message;
 }
 
 TEST(MsrcCvrfParse, RejectsDocumentsThatAreNotCvrf) {
