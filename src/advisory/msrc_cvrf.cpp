@@ -231,17 +231,20 @@ class CvrfParser {
     } else if (name == "FullProductName") {
       product_id_ = std::string(attribute(attributes, "ProductID"));
       capturing_ = true;
-    } else if (name == "Vulnerability") {
+    } else if (name == "Vulnerability" && !vulnerability_) {
       ++vulnerabilities_seen_;
       vulnerability_ = Vulnerability{};
       vulnerability_->ordinal = std::string(attribute(attributes, "Ordinal"));
-    } else if (vulnerability_ && name == "Threat") {
+      vulnerability_depth_ = path_.size();
+    } else if (vulnerability_ && !threat_ && !remediation_ && name == "Threat") {
       threat_ = Threat{};
       threat_->type = std::string(attribute(attributes, "Type"));
-    } else if (vulnerability_ && name == "Remediation") {
+      threat_depth_ = path_.size();
+    } else if (vulnerability_ && !threat_ && !remediation_ && name == "Remediation") {
       remediation_ = Remediation{};
       remediation_->index = ++remediations_seen_;
       remediation_->type = std::string(attribute(attributes, "Type"));
+      remediation_depth_ = path_.size();
     } else {
       capturing_ = isCapturedLeaf(name);
     }
@@ -274,27 +277,29 @@ class CvrfParser {
       Product& product = products_[product_id_];
       if (!text.empty()) product.name = std::move(text);
       if (std::string family = currentFamily(); !family.empty()) product.family = std::move(family);
-    } else if (remediation_ && within == "Remediation") {
-      endRemediationChild(name, std::move(text));
-    } else if (name == "Remediation" && remediation_) {
+    } else if (remediation_ && path_.size() == remediation_depth_) {
       vulnerability_->remediations.push_back(std::move(*remediation_));
       remediation_.reset();
-    } else if (threat_ && within == "Threat") {
-      if (name == "Description") threat_->description = std::move(text);
-      if (name == "ProductID") threat_->product_ids.push_back(std::move(text));
-    } else if (name == "Threat" && threat_) {
+    } else if (remediation_ && within == "Remediation") {
+      endRemediationChild(name, std::move(text));
+    } else if (threat_ && path_.size() == threat_depth_) {
       if (threat_->type == "Severity") {
         for (auto& id : threat_->product_ids) {
           vulnerability_->severity_by_product[id] = threat_->description;
         }
       }
       threat_.reset();
-    } else if (vulnerability_ && name == "CVE" && within == "Vulnerability") {
+    } else if (threat_ && within == "Threat") {
+      if (name == "Description") threat_->description = std::move(text);
+      if (name == "ProductID") threat_->product_ids.push_back(std::move(text));
+    } else if (vulnerability_ && name == "CVE" && path_.size() == vulnerability_depth_ + 1) {
       vulnerability_->cve = std::move(text);
-    } else if (name == "Vulnerability" && vulnerability_) {
+    } else if (vulnerability_ && path_.size() == vulnerability_depth_) {
       finishVulnerability(*vulnerability_);
       ++vulnerabilities_ended_;
       vulnerability_.reset();
+      threat_.reset();
+      remediation_.reset();
       remediations_seen_ = 0;
     } else if (name == "DocumentTitle" && within == "cvrfdoc") {
       document_.title = std::move(text);
@@ -441,6 +446,12 @@ class CvrfParser {
   std::optional<Vulnerability> vulnerability_;
   std::optional<Threat> threat_;
   std::optional<Remediation> remediation_;
+  // Depth in path_ of the open Vulnerability, Threat and Remediation. An
+  // element of the same name nested inside one (not in MSRC's schema) is
+  // read as an ordinary child, so only the outer element's end closes it.
+  std::size_t vulnerability_depth_ = 0;
+  std::size_t threat_depth_ = 0;
+  std::size_t remediation_depth_ = 0;
 
   CvrfDocument document_;
 };

@@ -350,6 +350,21 @@ TEST(MsrcCvrfParse, RejectsDocumentsThatAreNotCvrf) {
   }
 }
 
+// Regression: a Vulnerability nested in a Remediation used to close the outer
+// Vulnerability, so the Remediation's end wrote into a closed one.
+TEST(MsrcCvrfParse, NestedVulnerabilityIsAChild) {
+  LoadReport report;
+  auto document = parseMsrcCvrf(smallDocument(R"(
+      <vuln:Remediation Type="Vendor Fix"><vuln:Vulnerability><vuln:CVE>CVE-2025-09999</vuln:CVE></vuln:Vulnerability>
+        <vuln:Description>5009999</vuln:Description><vuln:ProductID>200</vuln:ProductID><vuln:FixedBuild>10.0.20348.9999</vuln:FixedBuild></vuln:Remediation>)"),
+                                "2099-Jan.xml", report);
+  ASSERT_TRUE(document.has_value()) << document.error().message;
+  EXPECT_TRUE(report.issues.empty());
+  EXPECT_EQ(kbsOf(*document),
+            (std::vector<std::string>{"5001001", "5002002", "5009999", "5003003"}));
+  EXPECT_EQ(document->fixes[2].cve, "CVE-2025-21298");
+}
+
 TEST(RestartRequiredName, NamesEachValue) {
   EXPECT_EQ(restartRequiredName(RestartRequired::kYes), "yes");
   EXPECT_EQ(restartRequiredName(RestartRequired::kNo), "no");
