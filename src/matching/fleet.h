@@ -76,9 +76,9 @@ class FleetMatcher {
     mutable std::shared_mutex mutex;
     // Binary name -> the versions seen; a name has few distinct versions
     // across a fleet, so a short vector is searched linearly.
-    // NOTE: nothing bounds it. Agents that report versions nobody else has
-    // (a hostile agent, or a load test giving each host its own versions)
-    // grow it, and its linear search, without limit.
+    // NOTE: nothing bounds it. Agents that report versions no other host
+    // has (a hostile agent, or a load test giving each host its own
+    // versions) grow it, and its linear search, without limit.
     std::unordered_map<std::string, std::vector<CachedVersion>, NameHash, std::equal_to<>> by_name;
     // Verdicts dropped by invalidatePackage stay alive here, because results
     // handed out earlier may still point into them.

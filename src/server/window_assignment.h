@@ -21,8 +21,8 @@
 // those tickets in the same transaction (see tickets.h).
 //
 // Reads of a host's window (currentWindowOf) treat a pending move whose
-// effective time has passed as applied, so answers are right before the
-// job that calls applyDueWindowMoves has run.
+// effective time has passed as applied, so reads are correct even before
+// the job that calls applyDueWindowMoves has run.
 //
 // Functions here run inside the caller's transaction and write the audit
 // events of what they change there. They are safe to run again in a fresh
