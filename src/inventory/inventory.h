@@ -49,11 +49,38 @@ struct RestartState {
   std::string reason;                 // a sentence for people, empty when not required
 };
 
+// One update that Windows Update offers a Windows host and that is not
+// installed yet.
+struct WindowsPendingUpdate {
+  std::string kb;              // digits only, "5060531"
+  std::string title;           // as Windows Update shows it
+  std::string classification;  // "Security Updates", "Critical Updates", "Updates", ...
+  std::string severity;        // MSRC severity: "Critical", "Important", ...; empty when none
+  std::vector<std::string> cve_ids;
+  std::vector<std::string> supersedes;  // KB numbers, digits only
+  bool restart_required = false;
+};
+
+// What a Windows host reports about its operating system and updates.
+struct WindowsFacts {
+  std::string edition;                     // ProductName as shown: "Windows 11 Enterprise"
+  std::string release;                     // DisplayVersion: "24H2", "22H2"; empty on old releases
+  std::string build;                       // major.minor.build.UBR: "10.0.26100.4061"
+  std::string installation_type;           // "Client", "Server" or "Server Core"
+  std::string architecture;                // "x64", "ARM64" or "x86"
+  std::vector<std::string> installed_kbs;  // digits only, sorted, each once
+  std::vector<WindowsPendingUpdate> pending_updates;
+};
+
 struct HostInventory {
   OsRelease os;
   version::Scheme scheme = version::Scheme::kDpkg;  // of the installed packages
+  // Installed packages; on Windows, the installed programs, whose versions
+  // are the publishers' own and are not ordered.
   std::vector<Package> packages;
   RestartState restart;
+  // Set for Windows hosts (scheme kWindows).
+  std::optional<WindowsFacts> windows;
 };
 
 }  // namespace pk::inventory
