@@ -47,6 +47,8 @@ struct RestartState {
   bool required = false;
   std::vector<std::string> packages;  // packages that asked for the restart, when known
   std::string reason;                 // a sentence for people, empty when not required
+
+  bool operator==(const RestartState&) const = default;
 };
 
 // One update that Windows Update offers a Windows host and that is not
@@ -59,6 +61,8 @@ struct WindowsPendingUpdate {
   std::vector<std::string> cve_ids;
   std::vector<std::string> supersedes;  // KB numbers, digits only
   bool restart_required = false;
+
+  bool operator==(const WindowsPendingUpdate&) const = default;
 };
 
 // What a Windows host reports about its operating system and updates.
@@ -70,6 +74,8 @@ struct WindowsFacts {
   std::string architecture;                // "x64", "ARM64" or "x86"
   std::vector<std::string> installed_kbs;  // digits only, sorted, each once
   std::vector<WindowsPendingUpdate> pending_updates;
+
+  bool operator==(const WindowsFacts&) const = default;
 };
 
 struct HostInventory {

@@ -49,6 +49,8 @@ struct WindowsProgram {
   std::string name;
   std::string version;  // the publisher's own text; may be empty
   std::string publisher;
+
+  bool operator==(const WindowsProgram&) const = default;
 };
 
 struct WindowsInventory {
@@ -57,6 +59,8 @@ struct WindowsInventory {
   WindowsFacts facts;
   std::vector<WindowsProgram> programs;
   RestartState restart;
+
+  bool operator==(const WindowsInventory&) const = default;
 };
 
 // An element of the document that was wrong and was left out.
@@ -73,27 +77,38 @@ std::string describe(const WindowsInventoryIssue& issue);
 // errors.
 //
 // An element that is wrong but can be left out is appended to `issues` and
-// skipped, and the rest still loads: an installed KB that is not "KB"
-// followed by digits (or digits alone), a pending update that is not an
-// object or whose kb is invalid, a CVE id that is not "CVE-YYYY-N", a
-// superseded KB that is invalid, a program that is not an object or has no
-// name, and a field of the wrong type inside an update, program or restart.
-// KB numbers are stored as digits; installed_kbs is sorted and each KB
-// appears once. restart.required is restart.pending, and restart.reason
-// joins the reasons.
+// skipped, and the rest still loads. Such elements are an installed KB
+// that is not "KB" followed by 1 to 10 digits (or the digits alone), a
+// pending update that is not an object or whose kb is missing or invalid,
+// a CVE id that is not "CVE-YYYY-NNNN" (four or more digits at the end), a
+// superseded KB that is invalid, and a program that is not an object or
+// has no name. A field of the wrong type inside an update, program or
+// restart is reported too and reads as empty or false.
+//
+// KB numbers are stored as digits and CVE ids in upper case. installed_kbs
+// is sorted by number and each KB appears once. restart.required is
+// restart.pending, and when it is true restart.reason joins the reasons
+// with "; ".
 //
 // Fails with kMalformedInput, naming the file and the element, when the
 // text is not JSON, is larger than kMaxWindowsInventoryBytes, nests deeper
 // than 32 levels, is not an object, has another format or format_version,
-// lacks hostname or os, when os lacks edition, build or installation_type,
-// when the build is not a Windows build, when installation_type is not
-// "Client", "Server" or "Server Core", when collected_at is not RFC 3339,
-// or when a list has more than kMaxWindowsItems elements.
+// lacks hostname or os, when os lacks edition, build or installation_type
+// (an empty string counts as missing), when the build is not a Windows
+// build, when installation_type is not "Client", "Server" or "Server Core",
+// when collected_at is not RFC 3339 or falls outside the years 0000 to 9999
+// in UTC, when a field outside the updates, programs and restart has the
+// wrong type, or when a list has more than kMaxWindowsItems elements. On
+// failure `issues` is left unchanged.
 Result<WindowsInventory> parseWindowsInventory(std::string_view text, std::string_view origin,
                                                std::vector<WindowsInventoryIssue>& issues);
 
-// Writes `inventory` as a document that parseWindowsInventory reads back
-// unchanged (KBs written as "KB" followed by the digits).
+// Writes `inventory` as an indented document that parseWindowsInventory
+// reads back unchanged when `inventory` is one that it returned and the text
+// stays within kMaxWindowsInventoryBytes. KBs are written as "KB" followed by
+// the digits, collected_at with microseconds when it has a fraction of a
+// second, and the restart reason as a single reason. Invalid UTF-8 in a
+// string is written as U+FFFD.
 std::string toJsonText(const WindowsInventory& inventory);
 
 // The host inventory the server and the matcher work on: scheme kWindows,
@@ -108,8 +123,12 @@ HostInventory toHostInventory(const WindowsInventory& inventory);
 // Server 2019", "Windows Server 2022 23H2" or "Windows Server 2008 R2 SP1".
 // Found from the build number (19045 is Windows 10 22H2 on a client, 17763
 // is Windows Server 2019 on a server) and, for client builds the table does
-// not know, from the edition's family and the reported release. nullopt
-// when neither gives a product.
+// not know, from the edition's family and the reported release, upper-cased
+// ("Windows 11 26H1"). Because Windows 11 reports "Windows 10" in its
+// registry ProductName, an edition starting with "Windows 10" on a build
+// from 22000 on counts as Windows 11. nullopt when neither gives a product,
+// and when the build does not parse or installation_type is not one of the
+// three the reader accepts.
 std::optional<std::string> windowsProduct(const WindowsFacts& facts);
 
 }  // namespace pk::inventory
