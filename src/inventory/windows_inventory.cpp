@@ -623,6 +623,10 @@ Result<WindowsInventory> parseWindowsInventory(std::string_view text, std::strin
     return fail(
         ErrorCode::kMalformedInput,
         fmt::format("{}: the document is not valid JSON: error at byte {}", origin, error.byte));
+  } catch (const Json::exception& error) {
+    // Raised, for example, for a number too large for a double ("1e400").
+    return fail(ErrorCode::kMalformedInput,
+                fmt::format("{}: the document is not valid JSON: {}", origin, error.what()));
   }
 
   DocumentReader reader(origin);

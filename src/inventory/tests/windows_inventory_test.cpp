@@ -284,6 +284,7 @@ TEST(WindowsInventory, RejectsDocumentsThatAreNotInventories) {
       {"", "not valid JSON"},
       {"{\"format\": ", "not valid JSON"},
       {"{} trailing", "not valid JSON"},
+      {"{\"format_version\": 1e400}", "not valid JSON"},
       {"[]", "must be a JSON object"},
       {"\"patchkeeper-windows-inventory\"", "must be a JSON object"},
       {"null", "must be a JSON object"},
