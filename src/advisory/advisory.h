@@ -55,7 +55,23 @@ struct AffectedPackage {
   // Set when this entry carries its own severity, such as a Debian urgency
   // for one release; otherwise the advisory's severity applies.
   std::optional<Severity> severity;
+  // Windows entries only (ecosystem kWindowsEcosystem, name a Windows
+  // product such as "Windows Server 2019"): the KB updates that fix the
+  // advisory on that product, each one enough on its own. Such entries
+  // have no ranges; see advisory/windows_fixes.h.
+  struct KbFix {
+    std::string kb;                       // digits only, "5060531"
+    std::string fixed_build;              // the build the update brings, as published
+    std::string update_type;              // "Security Update", "Monthly Rollup", ...; may be empty
+    std::vector<std::string> supersedes;  // KB numbers, digits only
+    std::string restart_required;         // "yes", "no", "maybe" or "unknown"
+    std::string url;
+  };
+  std::vector<KbFix> kb_fixes;
 };
+
+// The ecosystem name of Windows entries.
+inline constexpr std::string_view kWindowsEcosystem = "Windows";
 
 struct Advisory {
   std::string id;

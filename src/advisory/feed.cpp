@@ -15,9 +15,12 @@
 #include "advisory/debian_tracker.h"
 #include "advisory/epss.h"
 #include "advisory/folder_walk.h"
+#include "advisory/kb_mapping.h"
 #include "advisory/kev.h"
+#include "advisory/msrc_cvrf.h"
 #include "advisory/osv.h"
 #include "advisory/osv_files.h"
+#include "advisory/windows_fixes.h"
 
 namespace pk::advisory {
 namespace {
@@ -219,15 +222,20 @@ class FeedLoader {
         mergeInto(enrichment_.epss, std::move(*epss));
         return finish(path, {});
       }
-      case FeedFormat::kMsrcCvrf:
+      case FeedFormat::kMsrcCvrf: {
+        auto document = parseMsrcCvrf(text, origin, report_);
+        if (!document) return tl::unexpected(document.error());
+        windowsAdvisoriesFromCvrf(*document, counted(), report_);
+        return finish(path, {});
+      }
       case FeedFormat::kKbMapping: {
-        // NOTE: Windows KB data is recognised so that it is not reported as
-        // an unknown file, but no reader turns it into advisories yet.
-        std::string message =
-            fmt::format("{} is Windows KB data ({}), which advisory feeds do not load yet",
-                        path.string(), feedFormatName(format));
-        if (named_directly) return fail(ErrorCode::kUnsupported, std::move(message));
-        return skip(std::move(message));
+        std::string_view start = text.substr(0, text.find_first_not_of(" \t\r\n\xef\xbb\xbf"));
+        bool json = text.size() > start.size() && text[start.size()] == '[';
+        auto rows = json ? parseKbMappingJson(text, origin, report_)
+                         : parseKbMappingCsv(text, origin, report_);
+        if (!rows) return tl::unexpected(rows.error());
+        windowsAdvisoriesFromKbMapping(*rows, origin, counted(), report_);
+        return finish(path, {});
       }
       case FeedFormat::kUnknown:
         break;

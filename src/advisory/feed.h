@@ -52,10 +52,8 @@ struct FeedLoadOptions {
 // format is not recognised is an error (kUnsupported), as is a missing path
 // (kNotFound).
 //
-// MSRC CVRF documents and CVE -> KB tables are recognised but give no
-// advisories, because the Advisory model has no place for Windows KB fixes
-// yet. In a folder each one is reported in `report`. One named directly is
-// an error (kUnsupported).
+// MSRC CVRF documents and CVE -> KB tables give Windows advisories, as
+// advisory/windows_fixes.h describes.
 Result<void> loadFeed(const std::filesystem::path& path, const AdvisorySink& sink,
                       Enrichment& enrichment, LoadReport& report,
                       const FeedLoadOptions& options = {});

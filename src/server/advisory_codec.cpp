@@ -60,6 +60,20 @@ Json encodeAffected(const AffectedPackage& package) {
       {"binaries", std::move(binaries)},
   };
   if (package.severity) entry["severity"] = advisory::severityName(*package.severity);
+  // Written only for Windows entries, so that the text, and with it the
+  // content hash, of every other advisory stays as earlier versions wrote it.
+  if (!package.kb_fixes.empty()) {
+    Json fixes = Json::array();
+    for (const auto& fix : package.kb_fixes) {
+      fixes.push_back({{"kb", fix.kb},
+                       {"fixed_build", fix.fixed_build},
+                       {"update_type", fix.update_type},
+                       {"supersedes", fix.supersedes},
+                       {"restart_required", fix.restart_required},
+                       {"url", fix.url}});
+    }
+    entry["kb_fixes"] = std::move(fixes);
+  }
   return entry;
 }
 
@@ -205,6 +219,25 @@ AffectedPackage decodeAffected(Reader& reader, const Json& entry, const std::str
 
   if (entry.contains("severity")) {
     package.severity = reader.severity(entry, "severity", pointer + "/severity");
+  }
+
+  if (entry.contains("kb_fixes")) {
+    if (const Json* fixes = reader.array(entry, "kb_fixes", pointer + "/kb_fixes")) {
+      for (std::size_t f = 0; f < fixes->size() && !reader.failed(); ++f) {
+        std::string fix_pointer = fmt::format("{}/kb_fixes/{}", pointer, f);
+        const Json& item = (*fixes)[f];
+        if (!reader.requireObject(item, fix_pointer)) break;
+        AffectedPackage::KbFix fix;
+        fix.kb = reader.text(item, "kb", fix_pointer + "/kb");
+        fix.fixed_build = reader.text(item, "fixed_build", fix_pointer + "/fixed_build");
+        fix.update_type = reader.text(item, "update_type", fix_pointer + "/update_type");
+        fix.supersedes = reader.texts(item, "supersedes", fix_pointer + "/supersedes");
+        fix.restart_required =
+            reader.text(item, "restart_required", fix_pointer + "/restart_required");
+        fix.url = reader.text(item, "url", fix_pointer + "/url");
+        package.kb_fixes.push_back(std::move(fix));
+      }
+    }
   }
   return package;
 }

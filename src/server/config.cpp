@@ -29,7 +29,8 @@ struct Problem {
 constexpr std::int64_t kMaxBodyBytesLimit = std::int64_t{1} << 30;
 
 const std::set<std::string, std::less<>> kFeedKinds = {
-    "auto", "osv", "debian-tracker", "alpine-secdb", "csaf", "kev", "epss"};
+    "auto", "osv",  "debian-tracker", "alpine-secdb", "csaf",
+    "kev",  "epss", "msrc-cvrf",      "kb-mapping"};
 
 std::optional<Problem> checkRange(std::string field, std::int64_t value, std::int64_t min,
                                   std::int64_t max, std::string_view unit = {}) {
@@ -71,7 +72,7 @@ std::optional<Problem> findFeedProblem(const FeedSource& feed, std::size_t numbe
   if (!kFeedKinds.contains(feed.kind)) {
     return Problem{prefix + "kind",
                    fmt::format("must be one of auto, osv, debian-tracker, alpine-secdb, csaf, "
-                               "kev or epss, not \"{}\"",
+                               "kev, epss, msrc-cvrf or kb-mapping, not \"{}\"",
                                feed.kind)};
   }
   if (feed.url.empty() == feed.path.empty()) {

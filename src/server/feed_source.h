@@ -12,7 +12,9 @@ struct FeedSource {
   std::string name;  // unique, "debian-tracker", "osv-debian"; used in the API and metrics
   // What the source holds: "osv" (a file, a folder or a zip of OSV records),
   // "debian-tracker" (the tracker's JSON export), "alpine-secdb", "csaf",
-  // "kev" or "epss". "auto" recognises the format from the content.
+  // "kev", "epss", "msrc-cvrf" (MSRC's monthly CVRF documents) or
+  // "kb-mapping" (a CVE -> KB table). "auto" recognises the format from the
+  // content.
   std::string kind = "auto";
   std::string url;             // https:// or http:// to download; exclusive with path
   std::string path;            // a local file or folder

@@ -114,6 +114,13 @@ bool sameAffected(const advisory::AffectedPackage& a, const advisory::AffectedPa
       return false;
     }
   }
+  if (a.kb_fixes.size() != b.kb_fixes.size()) return false;
+  for (std::size_t i = 0; i < a.kb_fixes.size(); ++i) {
+    if (a.kb_fixes[i].kb != b.kb_fixes[i].kb ||
+        a.kb_fixes[i].fixed_build != b.kb_fixes[i].fixed_build) {
+      return false;
+    }
+  }
   return true;
 }
 

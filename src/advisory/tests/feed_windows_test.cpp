@@ -1,10 +1,13 @@
-// Recognition of Windows KB data by the feed loader.
+// Recognition and loading of Windows KB data by the feed loader.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "advisory/feed.h"
 
@@ -47,33 +50,80 @@ TEST(FeedSniffWindows, RecognisesSmallInputs) {
   EXPECT_EQ(feedFormatName(FeedFormat::kKbMapping), "kb-mapping");
 }
 
-TEST(FeedLoadWindows, NamedFileIsUnsupported) {
+TEST(FeedLoadWindows, KbTableNamedDirectlyGivesWindowsAdvisories) {
   Enrichment enrichment;
   LoadReport report;
-  std::size_t advisories = 0;
+  std::vector<Advisory> advisories;
   auto loaded = loadFeed(
-      kWindowsData / "kb-cve-feed" / "kb_cve_data.csv", [&](Advisory&&) { ++advisories; },
-      enrichment, report);
-  ASSERT_FALSE(loaded.has_value());
-  EXPECT_EQ(loaded.error().code, ErrorCode::kUnsupported);
-  EXPECT_NE(loaded.error().message.find("is Windows KB data (kb-mapping)"), std::string::npos)
-      << loaded.error().message;
-  EXPECT_EQ(advisories, 0u);
+      kWindowsData / "kb-cve-feed" / "kb_cve_data.csv",
+      [&](Advisory&& advisory) { advisories.push_back(std::move(advisory)); }, enrichment, report);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  ASSERT_FALSE(advisories.empty());
+  // Rows for .NET Framework and other products outside Windows are left
+  // out by design, not reported.
+  EXPECT_GT(report.records_withdrawn, 0u);
+  for (const auto& advisory : advisories) {
+    EXPECT_EQ(advisory.source, "kb-mapping");
+    ASSERT_FALSE(advisory.affected.empty()) << advisory.id;
+    for (const auto& entry : advisory.affected) {
+      EXPECT_EQ(entry.ecosystem, "Windows");
+      EXPECT_FALSE(entry.kb_fixes.empty()) << advisory.id;
+    }
+  }
+  // A row from the file: CVE-2026-42976, KB5120238, Windows Server 2019 at
+  // 10.0.17763.9121, CVSS 7.8.
+  auto found = std::find_if(advisories.begin(), advisories.end(), [](const Advisory& advisory) {
+    return advisory.id == "CVE-2026-42976";
+  });
+  ASSERT_NE(found, advisories.end());
+  EXPECT_EQ(found->cvss_score, 7.8);
+  EXPECT_EQ(found->severity, Severity::kHigh);
+  auto server = std::find_if(found->affected.begin(), found->affected.end(),
+                             [](const auto& entry) { return entry.name == "Windows Server 2019"; });
+  ASSERT_NE(server, found->affected.end());
+  ASSERT_EQ(server->kb_fixes.size(), 1u);
+  EXPECT_EQ(server->kb_fixes.front().kb, "5120238");
+  EXPECT_EQ(server->kb_fixes.front().fixed_build, "10.0.17763.9121");
 }
 
-TEST(FeedLoadWindows, FolderReportsEachFile) {
+TEST(FeedLoadWindows, CvrfFolderGivesAdvisoriesFromEveryMonth) {
+  Enrichment enrichment;
+  LoadReport report;
+  std::set<std::string> published;
+  std::size_t advisories = 0;
+  auto loaded = loadFeed(
+      kWindowsData / "msrc-cvrf",
+      [&](Advisory&& advisory) {
+        ++advisories;
+        published.insert(advisory.published.substr(0, 7));
+        EXPECT_EQ(advisory.source, "msrc-cvrf");
+      },
+      enrichment, report);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_GT(advisories, 300u);
+  // Eight monthly documents, each published in its own month.
+  EXPECT_EQ(published.size(), 8u);
+  // README.md is passed over; no document is reported as unknown.
+  for (const auto& issue : report.issues) {
+    EXPECT_EQ(issue.message.find("not a recognised"), std::string::npos) << issue.message;
+  }
+}
+
+TEST(FeedLoadWindows, KbTableFolderReportsTheBuildList) {
   Enrichment enrichment;
   LoadReport report;
   std::size_t advisories = 0;
   auto loaded = loadFeed(
-      kWindowsData / "msrc-cvrf", [&](Advisory&&) { ++advisories; }, enrichment, report);
+      kWindowsData / "kb-cve-feed", [&](Advisory&&) { ++advisories; }, enrichment, report);
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
-  EXPECT_EQ(advisories, 0u);
-  // Eight monthly documents; README.md is passed over without an issue.
-  ASSERT_EQ(report.issues.size(), 8u);
-  for (const auto& issue : report.issues) {
-    EXPECT_NE(issue.message.find("(msrc-cvrf)"), std::string::npos) << issue.message;
-  }
+  EXPECT_GT(advisories, 0u);
+  // windows-versions.json lists builds, not CVEs: reported, not loaded.
+  bool build_list_reported =
+      std::any_of(report.issues.begin(), report.issues.end(), [](const LoadIssue& issue) {
+        return issue.file.find("windows-versions") != std::string::npos &&
+               issue.message.find("not a recognised advisory feed") != std::string::npos;
+      });
+  EXPECT_TRUE(build_list_reported);
 }
 
 }  // namespace
