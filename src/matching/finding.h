@@ -32,6 +32,8 @@ struct Finding {
   bool known_exploited = false;  // listed in CISA KEV under the id or an alias
   std::string kev_due_date;      // YYYY-MM-DD when known_exploited
   std::optional<double> epss;    // highest EPSS probability among the ids
+  // Windows findings: the KB to install, digits only; empty elsewhere.
+  std::string fix_kb;
 };
 
 // Sets known_exploited, kev_due_date and epss from `enrichment`, looking up

@@ -28,6 +28,10 @@ void AdvisoryIndex::add(advisory::Advisory advisory, advisory::LoadReport& repor
   auto advisory_index = static_cast<std::uint32_t>(advisories_.size());
   for (std::size_t i = 0; i < advisory.affected.size(); ++i) {
     const auto& affected = advisory.affected[i];
+    if (affected.ecosystem == advisory::kWindowsEcosystem) {
+      windows_.add(advisory_index, static_cast<std::uint32_t>(i), affected);
+      continue;
+    }
     auto scheme = advisory::schemeForEcosystem(affected.ecosystem);
     if (!scheme) continue;
 
@@ -164,7 +168,11 @@ void AdvisoryIndex::matchPackage(const std::string& ecosystem, const HostContext
 
 std::vector<Finding> AdvisoryIndex::match(const inventory::HostInventory& host) const {
   std::vector<Finding> findings;
-  if (host.os.ecosystem.empty()) return findings;
+  if (host.windows) findings = matchWindows(host).findings;
+  if (host.os.ecosystem.empty()) {
+    std::sort(findings.begin(), findings.end(), moreUrgent);
+    return findings;
+  }
   HostContext context = contextFor(host);
 
   // One advisory may list a package in several ranges or arches, and the

@@ -26,6 +26,7 @@
 #include "inventory/inventory.h"
 #include "matching/finding.h"
 #include "matching/range.h"
+#include "matching/windows.h"
 
 namespace pk::matching {
 
@@ -40,12 +41,18 @@ class AdvisoryIndex {
   // Sets the KEV and EPSS tables used to enrich findings.
   void setEnrichment(advisory::Enrichment enrichment);
 
-  // Returns the findings for `host`, most urgent first. Thread-safe for
+  // Returns the findings for `host`, most urgent first: its packages'
+  // and, for a Windows host, its product's (matchWindows). Thread-safe for
   // concurrent calls once no more advisories are being added.
   std::vector<Finding> match(const inventory::HostInventory& host) const;
 
+  // Matches a Windows host's build and KBs as matching/windows.h
+  // describes; an empty result for a host without Windows facts.
+  WindowsMatch matchWindows(const inventory::HostInventory& host) const;
+
   std::size_t advisoryCount() const { return advisories_.size(); }
-  std::size_t entryCount() const { return entry_count_; }
+  // Package entries and Windows product entries.
+  std::size_t entryCount() const { return entry_count_ + windows_.entryCount(); }
 
   // A reference to one affected entry of one advisory, with its ranges
   // prepared for evaluation.
@@ -101,6 +108,7 @@ class AdvisoryIndex {
   std::deque<Entry> entry_storage_;
   std::unordered_map<std::string, std::vector<const Entry*>> entries_;
   std::size_t entry_count_ = 0;
+  WindowsCatalog windows_;
   advisory::Enrichment enrichment_;
 };
 
