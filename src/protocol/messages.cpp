@@ -343,6 +343,29 @@ std::string inventoryHash(const InventoryPayload& inventory) {
     hashField(state, package->source_version);
     hashField(state, package->state);
   }
+  if (inventory.windows) {
+    const inventory::WindowsFacts& facts = *inventory.windows;
+    for (std::string_view field :
+         {std::string_view("windows"), std::string_view(facts.edition),
+          std::string_view(facts.release), std::string_view(facts.build),
+          std::string_view(facts.installation_type), std::string_view(facts.architecture)}) {
+      hashField(state, field);
+    }
+    hashField(state, std::to_string(facts.installed_kbs.size()));
+    for (const auto& kb : facts.installed_kbs) hashField(state, kb);
+    hashField(state, std::to_string(facts.pending_updates.size()));
+    for (const auto& update : facts.pending_updates) {
+      hashField(state, update.kb);
+      hashField(state, update.title);
+      hashField(state, update.classification);
+      hashField(state, update.severity);
+      hashField(state, update.restart_required ? "1" : "0");
+      hashField(state, std::to_string(update.cve_ids.size()));
+      for (const auto& cve : update.cve_ids) hashField(state, cve);
+      hashField(state, std::to_string(update.supersedes.size()));
+      for (const auto& kb : update.supersedes) hashField(state, kb);
+    }
+  }
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
   crypto_hash_sha256_final(&state, digest.data());
 
@@ -353,6 +376,20 @@ std::string inventoryHash(const InventoryPayload& inventory) {
     hex[2 * i + 1] = kDigits[digest[i] & 0x0f];
   }
   return hex;
+}
+
+InventoryPayload windowsPayload(const inventory::WindowsInventory& document) {
+  InventoryPayload payload;
+  payload.scheme = version::Scheme::kWindows;
+  payload.packages.reserve(document.programs.size());
+  for (const auto& program : document.programs) {
+    inventory::Package package;
+    package.name = program.name;
+    package.version = program.version;
+    payload.packages.push_back(std::move(package));
+  }
+  payload.windows = document.facts;
+  return payload;
 }
 
 bool isReportId(std::string_view text) {
@@ -396,7 +433,11 @@ nlohmann::json toJson(const Report& report) {
             {"inventory_hash", report.inventory_hash},
             {"security_updates", std::move(updates)},
             {"package_lists_updated_at", optionalTimeJson(report.package_lists_updated_at)}};
-  if (report.inventory) json["inventory"] = inventoryJson(*report.inventory);
+  if (report.windows) {
+    json["windows"] = Json::parse(inventory::toJsonText(*report.windows));
+  } else if (report.inventory) {
+    json["inventory"] = inventoryJson(*report.inventory);
+  }
   return json;
 }
 
@@ -456,7 +497,25 @@ Result<Report> parseReport(std::string_view text) {
     if (!isLowerHex(report.inventory_hash, 64)) {
       throw FieldError{"inventory_hash", "is not 64 lower-case hex digits (a SHA-256)"};
     }
-    if (const Json* inventory = reader.find("inventory")) {
+    if (const Json* windows = reader.find("windows")) {
+      if (reader.find("inventory")) {
+        throw FieldError{"windows", "cannot come with \"inventory\" in one report"};
+      }
+      std::vector<inventory::WindowsInventoryIssue> issues;
+      auto parsed = inventory::parseWindowsInventory(windows->dump(), "report", issues);
+      if (!parsed) throw FieldError{"windows", parsed.error().message};
+      if (!issues.empty()) {
+        throw FieldError{"windows" + issues.front().element, issues.front().message};
+      }
+      report.inventory = windowsPayload(*parsed);
+      report.windows = std::move(*parsed);
+      std::string actual = inventoryHash(*report.inventory);
+      if (actual != report.inventory_hash) {
+        throw FieldError{"inventory_hash",
+                         fmt::format("is {} but the Windows inventory sent hashes to {}",
+                                     report.inventory_hash, actual)};
+      }
+    } else if (const Json* inventory = reader.find("inventory")) {
       report.inventory = readInventory(*inventory, "inventory");
       std::string actual = inventoryHash(*report.inventory);
       if (actual != report.inventory_hash) {

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "inventory/inventory.h"
+#include "inventory/windows_inventory.h"
 
 namespace pk::protocol {
 
@@ -63,7 +64,14 @@ struct PendingUpdate {
 struct InventoryPayload {
   version::Scheme scheme = version::Scheme::kDpkg;
   std::vector<inventory::Package> packages;
+  // Set, with scheme kWindows and the programs as packages, when the
+  // report carries a Windows inventory document.
+  std::optional<inventory::WindowsFacts> windows;
 };
+
+// The inventory a Windows inventory document describes: scheme kWindows,
+// the programs as packages (name and version), and the Windows facts.
+InventoryPayload windowsPayload(const inventory::WindowsInventory& document);
 
 struct Report {
   std::string report_id;  // 32 lower-case hex digits, chosen by the agent
@@ -75,6 +83,12 @@ struct Report {
   inventory::RestartState restart;
   std::string inventory_hash;                 // inventoryHash() of the packages
   std::optional<InventoryPayload> inventory;  // present only when the hash changed
+  // A Windows host sends its inventory as the Windows inventory document
+  // (inventory/windows_inventory.h), unchanged, in the field "windows"
+  // instead of "inventory"; parseReport then sets `inventory` to
+  // windowsPayload() of it. Present only when the hash changed. The
+  // report's own os and restart fields stay authoritative for the host.
+  std::optional<inventory::WindowsInventory> windows;
   std::vector<PendingUpdate> security_updates;
   // When the host's package lists (apt lists, rpm metadata) were last
   // refreshed, if known: old lists make the report's view of pending
@@ -99,6 +113,11 @@ struct ReportResponse {
 // decimal. Then come each package's name, version, architecture,
 // source_name, source_version and state, with packages sorted by (name,
 // architecture, version, source_name, source_version, state).
+// A Windows inventory continues with "windows", edition, release, build,
+// installation_type and architecture, the installed KB count and each KB
+// in the order given, then the pending update count and for each update
+// its kb, title, classification, severity, restart_required ("1" or "0"),
+// its CVE count and ids, and its superseded KB count and KBs.
 std::string inventoryHash(const InventoryPayload& inventory);
 
 // Returns whether `text` is a report id: 32 lower-case hex digits.
@@ -118,7 +137,10 @@ nlohmann::json toJson(const ReportResponse& response);
 // a required field is missing or has the wrong type, a string is longer
 // than kMaxStringLength, a list exceeds its bound, a time is not RFC 3339,
 // a report id is not 32 hex digits, or the inventory's hash does not match
-// inventory_hash. Unknown fields are ignored, for newer agents. The JSON
+// inventory_hash. Unknown fields are ignored, for newer agents. A report
+// may carry "inventory" or "windows", not both; a "windows" document that
+// parseWindowsInventory rejects, or in which it finds any element to skip,
+// fails the whole report, naming the element. The JSON
 // must not nest deeper than 32 levels.
 //
 // Field rules beyond types: an enrol request needs a non-empty secret and

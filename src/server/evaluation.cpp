@@ -9,9 +9,11 @@
 
 #include "advisory/advisory.h"
 #include "advisory/enrichment.h"
+#include "inventory/windows_inventory.h"
 #include "matching/finding.h"
 #include "matching/fleet.h"
 #include "matching/index.h"
+#include "matching/windows.h"
 #include "server/advisory_codec.h"
 #include "store/advisory_repository.h"
 #include "store/finding_repository.h"
@@ -67,7 +69,44 @@ StoredFinding fromMatch(const std::string& host_id, const matching::Finding& mat
   finding.kev_due_date = match.kev_due_date;
   finding.epss = match.epss;
   finding.aliases = match.aliases;
+  finding.fix_kb = match.fix_kb;
   return finding;
+}
+
+// A security update Windows Update offers the host: advisory id
+// "security-update:KB" + the KB, package the host's product, fixed by
+// installing that KB.
+StoredFinding fromWindowsUpdate(const std::string& host_id, const inventory::WindowsFacts& facts,
+                                const std::string& product,
+                                const inventory::WindowsPendingUpdate& update,
+                                const advisory::Enrichment& enrichment) {
+  matching::Finding match;
+  match.advisory_id = fmt::format("{}KB{}", kSecurityUpdatePrefix, update.kb);
+  match.aliases = update.cve_ids;
+  matching::enrich(match, enrichment);
+
+  StoredFinding finding;
+  finding.host_id = host_id;
+  finding.source = FindingSource::kHostRepository;
+  finding.advisory_id = match.advisory_id;
+  finding.package = product;
+  finding.installed_version = facts.build;
+  finding.compared_version = facts.build;
+  finding.ecosystem = std::string(advisory::kWindowsEcosystem);
+  finding.severity =
+      std::string(advisory::severityName(advisory::parseSeverityWord(update.severity)));
+  finding.known_exploited = match.known_exploited;
+  finding.kev_due_date = match.kev_due_date;
+  finding.epss = match.epss;
+  finding.aliases = update.cve_ids;
+  finding.fix_kb = update.kb;
+  return finding;
+}
+
+// Whether Windows Update's offer counts as a security update: its
+// classification says so or it names CVEs.
+bool isSecurityUpdate(const inventory::WindowsPendingUpdate& update) {
+  return update.classification == "Security Updates" || !update.cve_ids.empty();
 }
 
 StoredFinding fromPendingUpdate(const std::string& host_id, const std::string& ecosystem,
@@ -112,6 +151,7 @@ void refreshFrom(StoredFinding& stored, const StoredFinding& current) {
   stored.kev_due_date = current.kev_due_date;
   stored.epss = current.epss;
   stored.aliases = current.aliases;
+  stored.fix_kb = current.fix_kb;
 }
 
 bool hasEpoch(std::string_view version) {
@@ -157,6 +197,20 @@ bool verifiedFixed(const inventory::HostInventory& host, const StoredFinding& fi
   return !installed || !finding.fixed_version.empty();
 }
 
+// Whether an open Windows finding that matching no longer reports is
+// fixed: the host no longer runs that product (or Windows), matching found
+// the advisory's fixes present, or Windows Update no longer offers the KB.
+bool verifiedFixedOnWindows(const inventory::HostInventory& host, const StoredFinding& finding,
+                            const matching::WindowsMatch& windows) {
+  if (!host.windows || windows.product != finding.package) return true;
+  if (finding.source == FindingSource::kHostRepository) {
+    const auto& offered = host.windows->pending_updates;
+    return std::none_of(offered.begin(), offered.end(),
+                        [&](const auto& update) { return update.kb == finding.fix_kb; });
+  }
+  return windows.cleared.count(finding.advisory_id) != 0;
+}
+
 // Findings as matching reports them now, one per key. A package installed
 // for several architectures gives one finding; the first (most urgent)
 // wins.
@@ -173,6 +227,15 @@ std::map<FindingKey, StoredFinding> currentFindings(
   for (const auto& update : pending_updates) {
     StoredFinding finding = fromPendingUpdate(host_id, host.os.ecosystem, update, enrichment);
     current.try_emplace(keyOf(finding), std::move(finding));
+  }
+  if (host.windows) {
+    std::string product = inventory::windowsProduct(*host.windows).value_or("Windows");
+    for (const auto& update : host.windows->pending_updates) {
+      if (!isSecurityUpdate(update)) continue;
+      StoredFinding finding =
+          fromWindowsUpdate(host_id, *host.windows, product, update, enrichment);
+      current.try_emplace(keyOf(finding), std::move(finding));
+    }
   }
   return current;
 }
@@ -296,6 +359,9 @@ Result<void> Evaluator::evaluateInventory(const std::shared_ptr<Snapshot>& index
   const std::shared_ptr<Snapshot>& current = index;
   auto affected = current->matcher->evaluate(host);
   auto matches = current->matcher->expand(host, affected);
+  matching::WindowsMatch windows = current->index.matchWindows(host);
+  matches.insert(matches.end(), std::make_move_iterator(windows.findings.begin()),
+                 std::make_move_iterator(windows.findings.end()));
   std::map<FindingKey, StoredFinding> found =
       currentFindings(host_id, matches, host, *pending_updates, current->enrichment);
 
@@ -322,13 +388,17 @@ Result<void> Evaluator::evaluateInventory(const std::shared_ptr<Snapshot>& index
       continue;
     }
 
-    if (finding.status == FindingStatus::kOpen && verifiedFixed(host, finding)) {
+    bool on_windows = finding.ecosystem == advisory::kWindowsEcosystem;
+    bool fixed =
+        on_windows ? verifiedFixedOnWindows(host, finding, windows) : verifiedFixed(host, finding);
+    if (finding.status == FindingStatus::kOpen && fixed) {
       finding.status = FindingStatus::kFixed;
       finding.fixed_at = now;
       // The event records the version that fixed it.
       for (const auto& package : host.packages) {
         if (package.name == finding.package) finding.installed_version = package.version;
       }
+      if (on_windows && host.windows) finding.installed_version = host.windows->build;
       if (auto updated = store::updateFinding(session, finding); !updated) return updated;
       if (auto event = recordEvent(session, finding, FindingEventType::kFixed, now); !event) {
         return event;

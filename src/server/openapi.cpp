@@ -197,6 +197,8 @@ Json vulnerabilitySchemas() {
                                {"source_package", text()},
                                {"installed_version", text()},
                                {"fixed_version", text()},
+                               {"fix_kb", nullable(text("Windows: the KB to install, "
+                                                        "\"KB5060531\""))},
                                {"ecosystem", text()},
                                {"severity", text()},
                                {"cvss", nullable(number())},

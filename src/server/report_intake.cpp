@@ -159,6 +159,20 @@ Result<void> applyReport(store::Session& session, const HostRouteOptions& option
                   .reason = host.restart_reason,
               },
       };
+      if (report.inventory->windows) {
+        inventory::WindowsFacts facts = *report.inventory->windows;
+        std::sort(facts.installed_kbs.begin(), facts.installed_kbs.end());
+        facts.installed_kbs.erase(
+            std::unique(facts.installed_kbs.begin(), facts.installed_kbs.end()),
+            facts.installed_kbs.end());
+        auto& offered = facts.pending_updates;
+        std::stable_sort(offered.begin(), offered.end(),
+                         [](const auto& x, const auto& y) { return x.kb < y.kb; });
+        offered.erase(std::unique(offered.begin(), offered.end(),
+                                  [](const auto& x, const auto& y) { return x.kb == y.kb; }),
+                      offered.end());
+        outcome.saved_inventory->windows = std::move(facts);
+      }
       auto& packages = outcome.saved_inventory->packages;
       std::sort(packages.begin(), packages.end(), [](const auto& x, const auto& y) {
         return std::tie(x.name, x.architecture, x.version) <

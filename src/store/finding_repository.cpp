@@ -49,7 +49,8 @@ constexpr std::string_view kFindingColumns =
     "f.id, f.host_id, f.source, f.advisory_id, f.package, f.source_package, "
     "f.installed_version, f.compared_version, f.fixed_version, f.ecosystem, f.severity, f.cvss, "
     "f.known_exploited, "
-    "f.kev_due_date, f.epss, f.aliases, f.status, f.first_seen_at, f.last_seen_at, f.fixed_at";
+    "f.kev_due_date, f.epss, f.aliases, f.status, f.first_seen_at, f.last_seen_at, f.fixed_at, "
+    "f.fix_kb";
 
 StoredFinding rowToFinding(const Row& row) {
   StoredFinding finding;
@@ -73,6 +74,7 @@ StoredFinding rowToFinding(const Row& row) {
   finding.first_seen_at = fromMicros(row.integer(17));
   finding.last_seen_at = fromMicros(row.integer(18));
   if (auto fixed_at = row.optionalInteger(19)) finding.fixed_at = fromMicros(*fixed_at);
+  finding.fix_kb = row.text(20);
   return finding;
 }
 
@@ -156,31 +158,7 @@ Result<std::int64_t> insertFinding(Session& session, const StoredFinding& findin
       "INSERT INTO findings (host_id, source, advisory_id, package, source_package, "
       "installed_version, compared_version, fixed_version, ecosystem, severity, cvss, "
       "known_exploited, kev_due_date, epss, aliases, status, first_seen_at, last_seen_at, "
-      "fixed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {finding.host_id, std::string(findingSourceName(finding.source)), finding.advisory_id,
-       finding.package, finding.source_package, finding.installed_version, finding.compared_version,
-       finding.fixed_version, finding.ecosystem, finding.severity, optionalReal(finding.cvss),
-       std::int64_t{finding.known_exploited ? 1 : 0}, finding.kev_due_date,
-       optionalReal(finding.epss), aliasesToJson(finding.aliases),
-       std::string(findingStatusName(finding.status)), toMicros(finding.first_seen_at),
-       toMicros(finding.last_seen_at), optionalTime(finding.fixed_at)});
-  if (!id) return id;
-
-  StoredFinding stored = finding;
-  stored.id = *id;
-  if (auto aliases = replaceAliases(session, stored); !aliases) {
-    return tl::unexpected(aliases.error());
-  }
-  return *id;
-}
-
-Result<void> updateFinding(Session& session, const StoredFinding& finding) {
-  auto updated = session.execute(
-      "UPDATE findings SET host_id = ?, source = ?, advisory_id = ?, package = ?, "
-      "source_package = ?, installed_version = ?, compared_version = ?, fixed_version = ?, "
-      "ecosystem = ?, "
-      "severity = ?, cvss = ?, known_exploited = ?, kev_due_date = ?, epss = ?, aliases = ?, "
-      "status = ?, first_seen_at = ?, last_seen_at = ?, fixed_at = ? WHERE id = ?",
+      "fixed_at, fix_kb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {finding.host_id,
        std::string(findingSourceName(finding.source)),
        finding.advisory_id,
@@ -200,6 +178,44 @@ Result<void> updateFinding(Session& session, const StoredFinding& finding) {
        toMicros(finding.first_seen_at),
        toMicros(finding.last_seen_at),
        optionalTime(finding.fixed_at),
+       finding.fix_kb});
+  if (!id) return id;
+
+  StoredFinding stored = finding;
+  stored.id = *id;
+  if (auto aliases = replaceAliases(session, stored); !aliases) {
+    return tl::unexpected(aliases.error());
+  }
+  return *id;
+}
+
+Result<void> updateFinding(Session& session, const StoredFinding& finding) {
+  auto updated = session.execute(
+      "UPDATE findings SET host_id = ?, source = ?, advisory_id = ?, package = ?, "
+      "source_package = ?, installed_version = ?, compared_version = ?, fixed_version = ?, "
+      "ecosystem = ?, "
+      "severity = ?, cvss = ?, known_exploited = ?, kev_due_date = ?, epss = ?, aliases = ?, "
+      "status = ?, first_seen_at = ?, last_seen_at = ?, fixed_at = ?, fix_kb = ? WHERE id = ?",
+      {finding.host_id,
+       std::string(findingSourceName(finding.source)),
+       finding.advisory_id,
+       finding.package,
+       finding.source_package,
+       finding.installed_version,
+       finding.compared_version,
+       finding.fixed_version,
+       finding.ecosystem,
+       finding.severity,
+       optionalReal(finding.cvss),
+       std::int64_t{finding.known_exploited ? 1 : 0},
+       finding.kev_due_date,
+       optionalReal(finding.epss),
+       aliasesToJson(finding.aliases),
+       std::string(findingStatusName(finding.status)),
+       toMicros(finding.first_seen_at),
+       toMicros(finding.last_seen_at),
+       optionalTime(finding.fixed_at),
+       finding.fix_kb,
        finding.id});
   if (!updated) return updated;
   if (session.changedRows() == 0) {

@@ -59,6 +59,8 @@ struct StoredFinding {
   SystemTime first_seen_at{};
   SystemTime last_seen_at{};
   std::optional<SystemTime> fixed_at;  // set while status is kFixed
+  // Windows findings: the KB to install, digits only; empty elsewhere.
+  std::string fix_kb;
 };
 
 struct FindingEvent {

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "inventory/windows_inventory.h"
+
 namespace pk::store {
 namespace {
 
@@ -64,6 +66,88 @@ Result<void> insertPackages(Session& session, const std::string& host_id,
   return {};
 }
 
+std::string joinLines(const std::vector<std::string>& items) {
+  return fmt::format("{}", fmt::join(items, "\n"));
+}
+
+// Replaces the Windows facts of `host_id`; removes them when `facts` is
+// empty (the host reports packages now).
+Result<void> saveWindowsFacts(Session& session, const std::string& host_id,
+                              const std::optional<inventory::WindowsFacts>& facts) {
+  for (std::string_view table : {"windows_host_updates", "windows_host_kbs", "windows_hosts"}) {
+    auto deleted =
+        session.execute(fmt::format("DELETE FROM {} WHERE host_id = ?", table), {host_id});
+    if (!deleted) return deleted;
+  }
+  if (!facts) return {};
+
+  auto saved = session.execute(
+      "INSERT INTO windows_hosts (host_id, product, edition, release_name, build, "
+      "installation_type, architecture) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {host_id, inventory::windowsProduct(*facts).value_or(""), facts->edition, facts->release,
+       facts->build, facts->installation_type, facts->architecture});
+  if (!saved) return saved;
+
+  std::set<std::string> kbs(facts->installed_kbs.begin(), facts->installed_kbs.end());
+  for (const auto& kb : kbs) {
+    auto inserted =
+        session.execute("INSERT INTO windows_host_kbs (host_id, kb) VALUES (?, ?)", {host_id, kb});
+    if (!inserted) return inserted;
+  }
+  // A KB offered twice is stored once, as first listed.
+  std::set<std::string> offered;
+  for (const auto& update : facts->pending_updates) {
+    if (!offered.insert(update.kb).second) continue;
+    auto inserted = session.execute(
+        "INSERT INTO windows_host_updates (host_id, kb, title, classification, severity, "
+        "cve_ids, supersedes, restart_required) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        {host_id, update.kb, update.title, update.classification, update.severity,
+         joinLines(update.cve_ids), joinLines(update.supersedes),
+         std::int64_t{update.restart_required ? 1 : 0}});
+    if (!inserted) return inserted;
+  }
+  return {};
+}
+
+Result<std::optional<inventory::WindowsFacts>> loadWindowsFacts(Session& session,
+                                                                const std::string& host_id) {
+  auto row = session.queryOne(
+      "SELECT edition, release_name, build, installation_type, architecture "
+      "FROM windows_hosts WHERE host_id = ?",
+      {host_id});
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<inventory::WindowsFacts>();
+  inventory::WindowsFacts facts;
+  facts.edition = (*row)->text(0);
+  facts.release = (*row)->text(1);
+  facts.build = (*row)->text(2);
+  facts.installation_type = (*row)->text(3);
+  facts.architecture = (*row)->text(4);
+
+  auto kbs =
+      session.query("SELECT kb FROM windows_host_kbs WHERE host_id = ? ORDER BY kb", {host_id});
+  if (!kbs) return tl::unexpected(kbs.error());
+  for (const auto& kb : *kbs) facts.installed_kbs.push_back(kb.text(0));
+
+  auto updates = session.query(
+      "SELECT kb, title, classification, severity, cve_ids, supersedes, restart_required "
+      "FROM windows_host_updates WHERE host_id = ? ORDER BY kb",
+      {host_id});
+  if (!updates) return tl::unexpected(updates.error());
+  for (const auto& update : *updates) {
+    facts.pending_updates.push_back(inventory::WindowsPendingUpdate{
+        .kb = update.text(0),
+        .title = update.text(1),
+        .classification = update.text(2),
+        .severity = update.text(3),
+        .cve_ids = splitLines(update.text(4)),
+        .supersedes = splitLines(update.text(5)),
+        .restart_required = update.boolean(6),
+    });
+  }
+  return std::optional<inventory::WindowsFacts>(std::move(facts));
+}
+
 }  // namespace
 
 Result<void> saveInventory(Session& session, const std::string& host_id, const std::string& hash,
@@ -79,6 +163,9 @@ Result<void> saveInventory(Session& session, const std::string& host_id, const s
 
   auto deleted = session.execute("DELETE FROM inventory_packages WHERE host_id = ?", {host_id});
   if (!deleted) return deleted;
+  if (auto windows = saveWindowsFacts(session, host_id, inventory.windows); !windows) {
+    return windows;
+  }
   return insertPackages(session, host_id, inventory.packages);
 }
 
@@ -127,6 +214,11 @@ Result<std::optional<inventory::HostInventory>> loadInventory(Session& session,
         .state = package.text(5),
     });
   }
+  if (inventory.scheme == version::Scheme::kWindows) {
+    auto windows = loadWindowsFacts(session, host_id);
+    if (!windows) return tl::unexpected(windows.error());
+    inventory.windows = std::move(*windows);
+  }
   return std::optional<inventory::HostInventory>(std::move(inventory));
 }
 
@@ -156,6 +248,15 @@ Result<std::vector<std::string>> hostsWithPackages(Session& session,
         params);
     if (!rows) return tl::unexpected(rows.error());
     for (const auto& row : *rows) host_ids.insert(row.text(0));
+
+    // Windows advisories name products, which Windows hosts run.
+    auto windows = session.query(
+        fmt::format("SELECT w.host_id FROM windows_hosts w JOIN hosts h ON h.id = w.host_id "
+                    "WHERE h.status = 'active' AND w.product IN ({})",
+                    list),
+        std::vector<Value>(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(count)));
+    if (!windows) return tl::unexpected(windows.error());
+    for (const auto& row : *windows) host_ids.insert(row.text(0));
   }
   return std::vector<std::string>(host_ids.begin(), host_ids.end());
 }

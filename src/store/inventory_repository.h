@@ -21,8 +21,9 @@ namespace pk::store {
 
 // Replaces the stored inventory of `host_id` with `inventory`'s scheme and
 // packages, and records `hash` (protocol::inventoryHash of the payload) and
-// `received_at`. The host must exist: fails with kInvalidArgument
-// otherwise (foreign key). The inventory's os and restart fields are not
+// `received_at`, and the Windows facts when inventory.windows is set
+// (removing stored ones when it is not). The host must exist: fails with
+// kInvalidArgument otherwise (foreign key). The inventory's os and restart fields are not
 // written here; they are host facts, set with updateHost(). Call it inside
 // Database::write() so the old rows never mix with the new ones.
 Result<void> saveInventory(Session& session, const std::string& host_id, const std::string& hash,
@@ -30,8 +31,9 @@ Result<void> saveInventory(Session& session, const std::string& host_id, const s
 
 // Returns the stored inventory of `host_id`: scheme and packages (sorted by
 // name, then architecture, then version), with the host's os and restart
-// state. nullopt when the host has never sent an inventory or does not
-// exist.
+// state, and for scheme kWindows its Windows facts (installed KBs and
+// pending updates sorted by KB as text, each KB once). nullopt when the host has never sent an
+// inventory or does not exist.
 Result<std::optional<inventory::HostInventory>> loadInventory(Session& session,
                                                               const std::string& host_id);
 
@@ -40,8 +42,9 @@ Result<std::optional<inventory::HostInventory>> loadInventory(Session& session,
 Result<std::optional<std::string>> inventoryHashOf(Session& session, const std::string& host_id);
 
 // Returns the ids of active hosts (status "active") that have a stored
-// package whose binary name or source name is one of `names`, sorted, each
-// once. An empty `names` gives an empty list.
+// package whose binary name or source name is one of `names`, or whose
+// Windows product is one of them, sorted, each once. An empty `names` gives
+// an empty list.
 Result<std::vector<std::string>> hostsWithPackages(Session& session,
                                                    const std::vector<std::string>& names);
 

@@ -119,7 +119,7 @@ Result<void> applyOne(Database& database, const Migration& migration, std::int64
 const std::vector<Migration>& allMigrations() {
   static const std::vector<Migration> migrations = {
       coreMigration(),    peopleMigration(),  hostsMigration(),         vulnerabilitiesMigration(),
-      windowsMigration(), ticketsMigration(), enrolmentUsesMigration(),
+      windowsMigration(), ticketsMigration(), enrolmentUsesMigration(), windowsHostsMigration(),
   };
   return migrations;
 }

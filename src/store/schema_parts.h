@@ -33,4 +33,8 @@ Migration ticketsMigration();
 // (schema_enrolment_uses.cpp).
 Migration enrolmentUsesMigration();
 
+// Version 8: Windows host facts, installed KBs and offered updates, and the
+// fixing KB of findings (schema_windows_hosts.cpp).
+Migration windowsHostsMigration();
+
 }  // namespace pk::store

@@ -193,8 +193,8 @@ TEST(AdminFindingCommands, ListMapsEveryFilter) {
             "&kev=true&status=all&source=advisory&limit=50");
   EXPECT_EQ(fake.out.str(),
             "severity,known_exploited,host_id,package,installed_version,fixed_version,"
-            "advisory_id,status,first_seen_at\n"
-            "critical,yes,h-0123456789abcdef,xz-utils,,,,,\n");
+            "fix_kb,advisory_id,status,first_seen_at\n"
+            "critical,yes,h-0123456789abcdef,xz-utils,,,,,,\n");
 }
 
 TEST(AdminFindingCommands, ListWithoutFiltersSendsPageSize) {

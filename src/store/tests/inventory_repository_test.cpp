@@ -220,6 +220,75 @@ TEST_P(InventoryRepositoryTest, FindsHostsAcrossManyNames) {
   EXPECT_EQ(withPackages(names), std::vector<std::string>{"h-0000000000000001"});
 }
 
+inventory::HostInventory windowsInventory(std::string build, std::vector<std::string> kbs) {
+  inventory::HostInventory host;
+  host.scheme = version::Scheme::kWindows;
+  host.packages = {package("7-Zip 24.09 (x64)", "24.09")};
+  inventory::WindowsFacts facts;
+  facts.edition = "Windows Server 2019 Datacenter";
+  facts.release = "1809";
+  facts.build = std::move(build);
+  facts.installation_type = "Server Core";
+  facts.architecture = "x64";
+  facts.installed_kbs = std::move(kbs);
+  inventory::WindowsPendingUpdate update;
+  update.kb = "5078752";
+  update.title = "2026-03 Cumulative Update for Windows Server 2019";
+  update.classification = "Security Updates";
+  update.severity = "Critical";
+  update.cve_ids = {"CVE-2026-24289", "CVE-2026-21510"};
+  update.supersedes = {"5075904"};
+  update.restart_required = true;
+  facts.pending_updates = {update};
+  host.windows = std::move(facts);
+  return host;
+}
+
+TEST_P(InventoryRepositoryTest, WindowsFactsRoundTripAndAreReplaced) {
+  addHost("h-0000000000000001");
+  auto saved = windowsInventory("10.0.17763.8389", {"5075904", "5073723"});
+  auto written = database().write([&](Session& session) {
+    return saveInventory(session, "h-0000000000000001", "w1", saved, clock_.now());
+  });
+  ASSERT_TRUE(written) << errorText(written);
+
+  auto loaded = load("h-0000000000000001");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->scheme, version::Scheme::kWindows);
+  ASSERT_TRUE(loaded->windows);
+  // KBs come back sorted.
+  saved.windows->installed_kbs = {"5073723", "5075904"};
+  EXPECT_EQ(*loaded->windows, *saved.windows);
+  ASSERT_EQ(loaded->packages.size(), 1u);
+  EXPECT_EQ(loaded->packages[0].name, "7-Zip 24.09 (x64)");
+  // The product is stored for finding the hosts a Windows advisory names.
+  EXPECT_EQ(withPackages({"Windows Server 2019"}), std::vector<std::string>{"h-0000000000000001"});
+  EXPECT_TRUE(withPackages({"Windows Server 2022"}).empty());
+
+  // A new inventory replaces the facts; an offered KB listed twice is kept once.
+  auto next = windowsInventory("10.0.17763.8511", {"5078752"});
+  next.windows->pending_updates.push_back(next.windows->pending_updates.front());
+  next.windows->pending_updates.back().title = "a repeat";
+  written = database().write([&](Session& session) {
+    return saveInventory(session, "h-0000000000000001", "w2", next, clock_.now());
+  });
+  ASSERT_TRUE(written) << errorText(written);
+  loaded = load("h-0000000000000001");
+  ASSERT_TRUE(loaded && loaded->windows);
+  EXPECT_EQ(loaded->windows->build, "10.0.17763.8511");
+  EXPECT_EQ(loaded->windows->installed_kbs, std::vector<std::string>{"5078752"});
+  ASSERT_EQ(loaded->windows->pending_updates.size(), 1u);
+  EXPECT_EQ(loaded->windows->pending_updates[0].title,
+            "2026-03 Cumulative Update for Windows Server 2019");
+
+  // A package inventory removes them.
+  save("h-0000000000000001", "d1", {package("bash", "5.2.15-2+b2")});
+  loaded = load("h-0000000000000001");
+  ASSERT_TRUE(loaded);
+  EXPECT_FALSE(loaded->windows.has_value());
+  EXPECT_TRUE(withPackages({"Windows Server 2019"}).empty());
+}
+
 TEST_P(InventoryRepositoryTest, ActiveHostIdsSkipRevoked) {
   addHost("h-0000000000000002");
   addHost("h-0000000000000001");
