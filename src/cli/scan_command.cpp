@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <array>
+#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -10,6 +12,7 @@
 #include "apt/security_updates.h"
 #include "cli/exit_codes.h"
 #include "inventory/host_reader.h"
+#include "inventory/windows_inventory.h"
 #include "matching/index.h"
 
 namespace pk::cli {
@@ -81,6 +84,81 @@ void printIssues(const advisory::LoadReport& report, std::ostream& err) {
   }
 }
 
+// A host, or the exit status of a failed read whose message was printed.
+using HostRead = tl::expected<inventory::HostInventory, int>;
+
+HostRead readRoot(const ScanOptions& options, std::ostream& err) {
+  inventory::HostReadOptions read_options;
+  if (!options.running_kernel.empty()) {
+    read_options.running_kernel_release = options.running_kernel;
+  } else if (options.root == "/") {
+    read_options.running_kernel_release = inventory::runningKernelRelease();
+  }
+  read_options.on_skipped_record = [&err](const inventory::SkippedRecord& record) {
+    err << fmt::format("patchkeeper: skipped package {} at {}:{}: {}\n",
+                       record.package.empty() ? "(unnamed)" : record.package, record.file,
+                       record.line, record.reason);
+  };
+  auto host = inventory::readHostInventory(options.root, read_options);
+  if (!host) {
+    err << "patchkeeper: " << host.error().message << '\n';
+    return tl::unexpected(exitCodeFor(host.error()));
+  }
+  return std::move(*host);
+}
+
+// Reads --windows-inventory. Elements the reader skips are listed on
+// stderr, and the rest is scanned.
+HostRead readWindowsInventory(const ScanOptions& options, std::ostream& err) {
+  const std::string& path = options.windows_inventory;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    err << fmt::format("patchkeeper: cannot open Windows inventory {}\n", path);
+    return tl::unexpected(kExitInvalidInput);
+  }
+  std::string text;
+  std::array<char, 65536> buffer{};
+  while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0) {
+    text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > inventory::kMaxWindowsInventoryBytes) break;
+  }
+  std::vector<inventory::WindowsInventoryIssue> issues;
+  auto document = inventory::parseWindowsInventory(text, path, issues);
+  for (const auto& issue : issues) {
+    err << "patchkeeper: skipped " << inventory::describe(issue) << '\n';
+  }
+  if (!document) {
+    err << "patchkeeper: " << document.error().message << '\n';
+    return tl::unexpected(exitCodeFor(document.error()));
+  }
+  return inventory::toHostInventory(*document);
+}
+
+// Findings for the security updates Windows Update offers the host, as the
+// server makes them: advisory id "security-update:KB" + the KB.
+std::vector<matching::Finding> windowsUpdateFindings(const inventory::HostInventory& host,
+                                                     const advisory::Enrichment& enrichment) {
+  std::vector<matching::Finding> findings;
+  if (!host.windows) return findings;
+  std::string product = inventory::windowsProduct(*host.windows).value_or("Windows");
+  for (const auto& update : host.windows->pending_updates) {
+    if (update.classification != "Security Updates" && update.cve_ids.empty()) continue;
+    matching::Finding finding;
+    finding.package = product;
+    finding.installed_version = host.windows->build;
+    finding.compared_version = host.windows->build;
+    finding.advisory_id = "security-update:KB" + update.kb;
+    finding.advisory_source = "windows-update";
+    finding.aliases = update.cve_ids;
+    finding.ecosystem = std::string(advisory::kWindowsEcosystem);
+    finding.severity = advisory::parseSeverityWord(update.severity);
+    finding.fix_kb = update.kb;
+    matching::enrich(finding, enrichment);
+    findings.push_back(std::move(finding));
+  }
+  return findings;
+}
+
 }  // namespace
 
 void addScanCommand(CLI::App& app, ScanOptions& options, int& exit_status) {
@@ -89,11 +167,17 @@ void addScanCommand(CLI::App& app, ScanOptions& options, int& exit_status) {
       "List the vulnerable packages of a host, most severe first.\n"
       "Exit status: 0 nothing found, 1 findings, 2 invalid input, 3 a root or feed could not "
       "be read.");
-  scan->add_option("--root", options.root, "root directory of the host to scan")
-      ->capture_default_str();
-  scan->add_option("--advisories", options.advisories,
-                   "advisory feed: OSV file, folder or zip; Debian tracker JSON; DSA/DLA list; "
-                   "Alpine secdb; CSAF file, folder or tar.xz; KEV or EPSS file (repeatable)");
+  auto* root = scan->add_option("--root", options.root, "root directory of the host to scan")
+                   ->capture_default_str();
+  scan->add_option("--windows-inventory", options.windows_inventory,
+                   "scan a Windows host from its inventory document (JSON; see "
+                   "docs/WINDOWS-INVENTORY.md) instead of a root directory")
+      ->excludes(root);
+  scan->add_option(
+      "--advisories", options.advisories,
+      "advisory feed: OSV file, folder or zip; Debian tracker JSON; DSA/DLA list; "
+      "Alpine secdb; CSAF file, folder or tar.xz; MSRC CVRF document or CVE -> KB table; "
+      "KEV or EPSS file (repeatable)");
   scan->add_flag("--download", options.download,
                  "fetch the security updates' packages through apt to read the CVE ids in their "
                  "changelogs");
@@ -119,26 +203,21 @@ int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
   }
 
   // The host first: a wrong --root should fail before minutes of feed loading.
-  inventory::HostReadOptions read_options;
-  if (!options.running_kernel.empty()) {
-    read_options.running_kernel_release = options.running_kernel;
-  } else if (options.root == "/") {
-    read_options.running_kernel_release = inventory::runningKernelRelease();
-  }
-  read_options.on_skipped_record = [&err](const inventory::SkippedRecord& record) {
-    err << fmt::format("patchkeeper: skipped package {} at {}:{}: {}\n",
-                       record.package.empty() ? "(unnamed)" : record.package, record.file,
-                       record.line, record.reason);
-  };
-  auto host = inventory::readHostInventory(options.root, read_options);
-  if (!host) {
-    err << "patchkeeper: " << host.error().message << '\n';
-    return exitCodeFor(host.error());
-  }
+  auto host = options.windows_inventory.empty() ? readRoot(options, err)
+                                                : readWindowsInventory(options, err);
+  if (!host) return host.error();
 
-  // Advisories are keyed by ecosystem; without one nothing can match, and a
-  // clean report would be a false negative.
-  if (host->os.ecosystem.empty() && !options.advisories.empty()) {
+  // Advisories are keyed by ecosystem or Windows product; without one
+  // nothing can match, and a clean report would be a false negative.
+  if (host->windows && !inventory::windowsProduct(*host->windows) && !options.advisories.empty()) {
+    err << fmt::format(
+        "patchkeeper: cannot tell which Windows product build {} ({}, {}) is, so no advisory "
+        "can be matched; check the os fields of {}\n",
+        host->windows->build, host->windows->installation_type, host->windows->edition,
+        options.windows_inventory);
+    return kExitError;
+  }
+  if (!host->windows && host->os.ecosystem.empty() && !options.advisories.empty()) {
     err << fmt::format(
         "patchkeeper: cannot tell which distribution release {} runs (os-release ID={}, "
         "VERSION_ID={}), so no advisory can be matched; check its etc/os-release\n",
@@ -189,8 +268,13 @@ int runScan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
   index.setEnrichment(enrichment);
 
   ScanReport scan;
-  scan.root = options.root;
+  scan.root = options.windows_inventory.empty() ? options.root : options.windows_inventory;
   scan.findings = index.match(*host);
+  if (host->windows) {
+    auto offered = windowsUpdateFindings(*host, enrichment);
+    scan.findings.insert(scan.findings.end(), offered.begin(), offered.end());
+    std::stable_sort(scan.findings.begin(), scan.findings.end(), matching::moreUrgent);
+  }
   scan.advisories_loaded = index.advisoryCount();
   scan.records_skipped = report.records_skipped;
 

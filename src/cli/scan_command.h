@@ -16,6 +16,8 @@ namespace pk::cli {
 
 struct ScanOptions {
   std::string root = "/";
+  // A Windows inventory document to scan instead of a root directory.
+  std::string windows_inventory;
   std::vector<std::string> advisories;  // feed files, archives or folders
   bool download = false;                // fetch .debs to read changelogs
   bool apt_security = true;             // check the host's own security archives

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "inventory/windows_inventory.h"
+
 namespace pk::cli {
 namespace {
 
@@ -41,7 +43,7 @@ std::map<Severity, std::size_t> countBySeverity(const std::vector<matching::Find
 
 nlohmann::json hostJson(const ScanReport& report) {
   const auto& host = report.host;
-  return {
+  nlohmann::json json = {
       {"root", report.root},
       {"os", host.os.pretty_name},
       {"ecosystem", host.os.ecosystem},
@@ -50,6 +52,14 @@ nlohmann::json hostJson(const ScanReport& report) {
       {"restart_required", host.restart.required},
       {"restart_reason", host.restart.reason},
   };
+  if (host.windows) {
+    json["windows"] = {
+        {"product", inventory::windowsProduct(*host.windows).value_or("")},
+        {"build", host.windows->build},
+        {"installed_kbs", host.windows->installed_kbs.size()},
+    };
+  }
+  return json;
 }
 
 void writeJson(const ScanReport& report, std::ostream& out) {
@@ -75,6 +85,8 @@ void writeJson(const ScanReport& report, std::ostream& out) {
     item["cvss_score"] = finding.cvss_score ? nlohmann::json(*finding.cvss_score) : nullptr;
     item["kev_due_date"] = finding.known_exploited ? nlohmann::json(finding.kev_due_date) : nullptr;
     item["epss"] = finding.epss ? nlohmann::json(*finding.epss) : nullptr;
+    item["fix_kb"] =
+        finding.fix_kb.empty() ? nlohmann::json(nullptr) : nlohmann::json("KB" + finding.fix_kb);
     findings.push_back(std::move(item));
   }
 
@@ -118,7 +130,7 @@ std::string csvField(const std::string& value) {
 
 void writeCsv(const ScanReport& report, std::ostream& out) {
   out << "severity,package,source_package,installed_version,fixed_version,advisory_id,aliases,"
-         "kev,kev_due_date,epss,ecosystem\n";
+         "kev,kev_due_date,epss,ecosystem,fix_kb\n";
   for (const auto& finding : report.findings) {
     std::vector<std::string> fields = {
         std::string(advisory::severityName(finding.severity)),
@@ -132,6 +144,7 @@ void writeCsv(const ScanReport& report, std::ostream& out) {
         finding.kev_due_date,
         finding.epss ? fmt::format("{:.5f}", *finding.epss) : "",
         finding.ecosystem,
+        finding.fix_kb.empty() ? "" : "KB" + finding.fix_kb,
     };
     for (std::size_t i = 0; i < fields.size(); ++i) {
       out << (i == 0 ? "" : ",") << csvField(fields[i]);
@@ -156,8 +169,13 @@ void writeTable(const ScanReport& report, std::ostream& out) {
                    ids.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(ids.size(), 3))),
                " ");
     if (ids.size() > 3) id_text += fmt::format(" +{}", ids.size() - 3);
-    rows.push_back({{severity, finding.package, finding.installed_version,
-                     finding.fixed_version.empty() ? "(no fix)" : finding.fixed_version,
+    std::string fixed = finding.fixed_version.empty() ? "(no fix)" : finding.fixed_version;
+    // Windows: the KB to install, with the build it brings when known.
+    if (!finding.fix_kb.empty()) {
+      fixed = "KB" + finding.fix_kb;
+      if (!finding.fixed_version.empty()) fixed += " (" + finding.fixed_version + ")";
+    }
+    rows.push_back({{severity, finding.package, finding.installed_version, fixed,
                      finding.advisory_id, id_text}});
   }
 
@@ -202,7 +220,13 @@ std::string summaryLine(const ScanReport& report) {
     line += ")";
   }
   std::size_t packages = report.host.packages.size();
-  line += fmt::format(" in {} package{} on {}", packages, packages == 1 ? "" : "s", where);
+  if (const auto& windows = report.host.windows) {
+    std::size_t kbs = windows->installed_kbs.size();
+    line += fmt::format(" on {} build {} with {} installed KB{}", where, windows->build, kbs,
+                        kbs == 1 ? "" : "s");
+  } else {
+    line += fmt::format(" in {} package{} on {}", packages, packages == 1 ? "" : "s", where);
+  }
   if (report.host.restart.required) line += "; restart required";
   return line;
 }

@@ -279,4 +279,93 @@ TEST(ScanRoot, BadFormatExitsTwo) {
   EXPECT_EQ(result.exit_status, 2);
 }
 
+// A Windows 10 22H2 workstation on February 2026's cumulative update,
+// scanned against March 2026's MSRC document.
+std::string windowsDocument(const std::string& installed_kbs) {
+  return R"({"format": "patchkeeper-windows-inventory", "format_version": 1,
+  "hostname": "WS-0042", "collected_at": "2026-03-20T09:00:00Z",
+  "os": {"edition": "Windows 10 Enterprise", "release": "22H2", "build": "10.0.19045.6937",
+         "installation_type": "Client", "architecture": "x64"},
+  "installed_kbs": [)" +
+         installed_kbs + R"json(],
+  "pending_updates": [{"kb": "KB5078885", "title": "2026-03 Cumulative Update for Windows 10",
+                       "classification": "Security Updates", "severity": "Critical",
+                       "cve_ids": ["CVE-2026-24289"], "supersedes": ["KB5075912"],
+                       "restart_required": true}],
+  "programs": [{"name": "7-Zip 24.09 (x64)", "version": "24.09", "publisher": "Igor Pavlov"}]
+})json";
+}
+
+TEST(ScanWindows, InventoryFileGivesKbFindings) {
+  auto dir = TemporaryDirectory::create("scan-windows");
+  ASSERT_TRUE(dir.has_value());
+  auto file = dir->path() / "ws-0042.json";
+  std::ofstream(file) << windowsDocument(R"("KB5075912")");
+  auto result = runPatchkeeper(
+      "scan --quiet --format json --windows-inventory '" + file.string() + "' --advisories '" +
+          kData + "/windows/msrc-cvrf/2026/xml-cvrf-document/cvrfDocument-2026-Mar.xml'",
+      dir->path());
+  ASSERT_EQ(result.exit_status, 1) << result.err;
+  auto report = nlohmann::json::parse(result.out);
+  EXPECT_EQ(report["host"]["package_format"], "windows");
+  bool advisory = false;
+  bool offered = false;
+  for (const auto& finding : report["findings"]) {
+    EXPECT_EQ(finding["package"], "Windows 10 22H2");
+    EXPECT_EQ(finding["fix_kb"], "KB5078885") << finding.dump();
+    if (finding["advisory_id"] == "CVE-2026-24289") {
+      advisory = true;
+      EXPECT_EQ(finding["fixed_version"], "10.0.19045.7058");
+      EXPECT_EQ(finding["installed_version"], "10.0.19045.6937");
+    }
+    if (finding["advisory_id"] == "security-update:KB5078885") offered = true;
+  }
+  EXPECT_TRUE(advisory) << result.out;
+  EXPECT_TRUE(offered) << result.out;
+  EXPECT_EQ(report["host"]["windows"]["product"], "Windows 10 22H2");
+  EXPECT_EQ(report["host"]["windows"]["installed_kbs"], 1);
+}
+
+TEST(ScanWindows, SkippedElementIsReportedAndTheRestScanned) {
+  auto dir = TemporaryDirectory::create("scan-windows-bad-kb");
+  ASSERT_TRUE(dir.has_value());
+  auto file = dir->path() / "ws-0042.json";
+  std::ofstream(file) << windowsDocument(R"("KB5075912", "not-a-kb")");
+  auto result = runPatchkeeper("scan --quiet --windows-inventory '" + file.string() +
+                                   "' --advisories '" + kData +
+                                   "/windows/msrc-cvrf/2026/xml-cvrf-document/"
+                                   "cvrfDocument-2026-Mar.xml'",
+                               dir->path());
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  EXPECT_NE(result.err.find("ws-0042.json: /installed_kbs/1"), std::string::npos) << result.err;
+  EXPECT_NE(result.out.find("KB5078885"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("on Windows 10 Enterprise build 10.0.19045.6937 with 1 installed KB\n"),
+            std::string::npos)
+      << result.out;
+}
+
+TEST(ScanWindows, BrokenOrMissingFileExitsTwo) {
+  auto dir = TemporaryDirectory::create("scan-windows-broken");
+  ASSERT_TRUE(dir.has_value());
+  auto file = dir->path() / "broken.json";
+  std::ofstream(file) << R"({"format": "patchkeeper-windows-inventory", "format_version": 1,
+  "hostname": "WS-1", "os": {"edition": "Windows 10 Pro", "build": "ten",
+  "installation_type": "Client"}})";
+  auto broken = runPatchkeeper("scan --windows-inventory '" + file.string() + "'", dir->path());
+  EXPECT_EQ(broken.exit_status, 2) << broken.err;
+  EXPECT_NE(broken.err.find("broken.json"), std::string::npos) << broken.err;
+  EXPECT_NE(broken.err.find("/os/build"), std::string::npos) << broken.err;
+
+  auto missing = runPatchkeeper(
+      "scan --windows-inventory '" + (dir->path() / "absent.json").string() + "'", dir->path());
+  EXPECT_EQ(missing.exit_status, 2) << missing.err;
+  EXPECT_NE(missing.err.find("cannot open Windows inventory"), std::string::npos) << missing.err;
+
+  // A root and a Windows inventory cannot be scanned together.
+  auto both =
+      runPatchkeeper("scan --root / --windows-inventory '" + file.string() + "'", dir->path());
+  EXPECT_NE(both.exit_status, 0);
+  EXPECT_NE(both.err.find("excludes"), std::string::npos) << both.err;
+}
+
 }  // namespace

@@ -82,11 +82,11 @@ TEST(ScanOutput, CsvQuotesAndOrdersIds) {
   std::getline(lines, second);
   EXPECT_EQ(header,
             "severity,package,source_package,installed_version,fixed_version,advisory_id,aliases,"
-            "kev,kev_due_date,epss,ecosystem");
+            "kev,kev_due_date,epss,ecosystem,fix_kb");
   EXPECT_EQ(first,
             "critical,libssl3,openssl,3.0.11-1~deb12u1,3.0.11-1~deb12u2,DSA-5532-1,"
-            "CVE-2023-5363 GHSA-xxxx,yes,2024-01-01,,Debian:12");
-  EXPECT_EQ(second, "low,\"tar,odd\"\"name\",tar,1.34+dfsg-1.2,,CVE-2005-2541,,no,,,Debian:12");
+            "CVE-2023-5363 GHSA-xxxx,yes,2024-01-01,,Debian:12,");
+  EXPECT_EQ(second, "low,\"tar,odd\"\"name\",tar,1.34+dfsg-1.2,,CVE-2005-2541,,no,,,Debian:12,");
 }
 
 TEST(ScanOutput, TableEndsWithSummary) {
