@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -482,6 +483,128 @@ TEST(Messages, IdsAreRecognised) {
   EXPECT_TRUE(isHostId("h-0123456789abcdef"));
   EXPECT_FALSE(isHostId("h-0123456789ABCDEF"));
   EXPECT_FALSE(isHostId("0123456789abcdef"));
+}
+
+}  // namespace
+}  // namespace pk::protocol
+
+namespace pk::protocol {
+namespace {
+
+inventory::WindowsInventory sampleWindows() {
+  inventory::WindowsInventory document;
+  document.hostname = "WS-0042";
+  document.collected_at = at("2026-03-20T09:00:00Z");
+  document.facts.edition = "Windows 11 Enterprise";
+  document.facts.release = "24H2";
+  document.facts.build = "10.0.26100.4061";
+  document.facts.installation_type = "Client";
+  document.facts.architecture = "x64";
+  document.facts.installed_kbs = {"5055523", "5058411"};
+  inventory::WindowsPendingUpdate update;
+  update.kb = "5060842";
+  update.title = "2025-06 Cumulative Update for Windows 11, version 24H2";
+  update.classification = "Security Updates";
+  update.severity = "Critical";
+  update.cve_ids = {"CVE-2025-33073"};
+  update.supersedes = {"5058411"};
+  update.restart_required = true;
+  document.facts.pending_updates = {update};
+  document.programs = {{"7-Zip 24.09 (x64)", "24.09", "Igor Pavlov"}};
+  document.restart.required = true;
+  document.restart.reason = "Windows Update";
+  return document;
+}
+
+Report windowsReport() {
+  Report report = sampleReport();
+  report.os = {"windows", "", "24H2", "", "Windows 11 Enterprise", ""};
+  report.security_updates.clear();
+  report.windows = sampleWindows();
+  report.inventory = windowsPayload(*report.windows);
+  report.inventory_hash = inventoryHash(*report.inventory);
+  return report;
+}
+
+TEST(WindowsReport, DocumentTravelsUnchangedAndBecomesTheInventory) {
+  Report sent = windowsReport();
+  nlohmann::json json = toJson(sent);
+  EXPECT_FALSE(json.contains("inventory"));
+  EXPECT_EQ(json["windows"]["format"], "patchkeeper-windows-inventory");
+  EXPECT_EQ(json["windows"]["installed_kbs"], (nlohmann::json{"KB5055523", "KB5058411"}));
+
+  auto parsed = parseReport(json.dump());
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_TRUE(parsed->windows);
+  EXPECT_EQ(*parsed->windows, sampleWindows());
+  ASSERT_TRUE(parsed->inventory);
+  EXPECT_EQ(parsed->inventory->scheme, version::Scheme::kWindows);
+  ASSERT_EQ(parsed->inventory->packages.size(), 1u);
+  EXPECT_EQ(parsed->inventory->packages[0].name, "7-Zip 24.09 (x64)");
+  EXPECT_EQ(parsed->inventory->packages[0].version, "24.09");
+  ASSERT_TRUE(parsed->inventory->windows);
+  EXPECT_EQ(*parsed->inventory->windows, sampleWindows().facts);
+}
+
+TEST(WindowsReport, HashCoversTheWindowsFacts) {
+  const std::string base = inventoryHash(windowsPayload(sampleWindows()));
+  std::vector<std::function<void(inventory::WindowsInventory&)>> changes = {
+      [](auto& d) { d.facts.build = "10.0.26100.4062"; },
+      [](auto& d) { d.facts.release = "23H2"; },
+      [](auto& d) { d.facts.edition = "Windows 11 Pro"; },
+      [](auto& d) { d.facts.installation_type = "Server"; },
+      [](auto& d) { d.facts.architecture = "ARM64"; },
+      [](auto& d) { d.facts.installed_kbs.push_back("5060842"); },
+      [](auto& d) { d.facts.pending_updates.clear(); },
+      [](auto& d) { d.facts.pending_updates[0].restart_required = false; },
+      [](auto& d) { d.facts.pending_updates[0].cve_ids.push_back("CVE-2025-1"); },
+      [](auto& d) { d.facts.pending_updates[0].supersedes.clear(); },
+      [](auto& d) { d.facts.pending_updates[0].severity = "Important"; },
+      [](auto& d) { d.programs[0].version = "24.10"; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    auto document = sampleWindows();
+    changes[i](document);
+    EXPECT_NE(inventoryHash(windowsPayload(document)), base) << "change " << i;
+  }
+  // Collection time and host name are not inventory.
+  auto later = sampleWindows();
+  later.collected_at = at("2026-03-21T09:00:00Z");
+  later.hostname = "ws-0042.example.org";
+  EXPECT_EQ(inventoryHash(windowsPayload(later)), base);
+}
+
+TEST(WindowsReport, WrongHashBothFormsOrABadElementIsRejected) {
+  nlohmann::json json = toJson(windowsReport());
+
+  nlohmann::json wrong_hash = json;
+  wrong_hash["inventory_hash"] = std::string(64, 'a');
+  auto rejected = parseReport(wrong_hash.dump());
+  ASSERT_FALSE(rejected);
+  EXPECT_NE(rejected.error().message.find("inventory_hash"), std::string::npos)
+      << rejected.error().message;
+
+  nlohmann::json both = json;
+  both["inventory"] = {{"scheme", "dpkg"}, {"packages", nlohmann::json::array()}};
+  rejected = parseReport(both.dump());
+  ASSERT_FALSE(rejected);
+  EXPECT_NE(rejected.error().message.find("cannot come with \"inventory\""), std::string::npos)
+      << rejected.error().message;
+
+  // The reader would skip the update; a report is refused whole instead.
+  nlohmann::json bad_update = json;
+  bad_update["windows"]["pending_updates"][0]["kb"] = "KB-none";
+  rejected = parseReport(bad_update.dump());
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().code, ErrorCode::kMalformedInput);
+  EXPECT_NE(rejected.error().message.find("windows/pending_updates/0"), std::string::npos)
+      << rejected.error().message;
+
+  nlohmann::json bad_build = json;
+  bad_build["windows"]["os"]["build"] = "ten";
+  rejected = parseReport(bad_build.dump());
+  ASSERT_FALSE(rejected);
+  EXPECT_NE(rejected.error().message.find("build"), std::string::npos) << rejected.error().message;
 }
 
 }  // namespace

@@ -345,3 +345,103 @@ TEST_F(EvaluationTest, UndecodableAdvisoryKeepsPreviousIndex) {
 
 }  // namespace
 }  // namespace pk::server
+
+namespace pk::server {
+namespace {
+
+constexpr const char* kWindowsHost = "h-00000000000000b1";
+
+// Windows Server 2019 in March 2026's MSRC document: KB5078752 brings
+// build 17763.8511 and fixes CVE-2026-24289.
+class WindowsEvaluationTest : public EvaluationTest {
+ protected:
+  void SetUp() override {
+    EvaluationTest::SetUp();
+    storeAdvisories("msrc", sharedData("windows/msrc-cvrf/2026/xml-cvrf-document/"
+                                       "cvrfDocument-2026-Mar.xml"));
+    rebuild();
+    addHost(kWindowsHost, "");
+  }
+
+  void report(const std::string& build, std::vector<std::string> kbs, bool offer_march) {
+    inventory::HostInventory host;
+    host.scheme = Scheme::kWindows;
+    inventory::WindowsFacts facts;
+    facts.edition = "Windows Server 2019 Standard";
+    facts.build = build;
+    facts.installation_type = "Server";
+    facts.installed_kbs = std::move(kbs);
+    if (offer_march) {
+      inventory::WindowsPendingUpdate update;
+      update.kb = "5078752";
+      update.classification = "Security Updates";
+      update.severity = "Important";
+      update.cve_ids = {"CVE-2026-24289"};
+      facts.pending_updates = {update};
+    }
+    host.windows = std::move(facts);
+    write([&](store::Session& session) {
+      return store::saveInventory(session, kWindowsHost, "w-" + build, host, clock_.now());
+    });
+    evaluate(kWindowsHost);
+  }
+
+  const store::StoredFinding* find(const std::vector<store::StoredFinding>& findings,
+                                   const std::string& advisory) {
+    for (const auto& finding : findings) {
+      if (finding.advisory_id == advisory) return &finding;
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(WindowsEvaluationTest, FindingsOpenWithTheKbAndCloseWhenItIsInstalled) {
+  report("10.0.17763.8389", {"5075904"}, true);
+  auto open = findingsOf(kWindowsHost);
+  const auto* advisory = find(open, "CVE-2026-24289");
+  ASSERT_NE(advisory, nullptr);
+  EXPECT_EQ(advisory->source, FindingSource::kAdvisory);
+  EXPECT_EQ(advisory->package, "Windows Server 2019");
+  EXPECT_EQ(advisory->ecosystem, "Windows");
+  EXPECT_EQ(advisory->fixed_version, "10.0.17763.8511");
+  EXPECT_EQ(advisory->fix_kb, "5078752");
+  EXPECT_EQ(advisory->status, FindingStatus::kOpen);
+  const auto* offered = find(open, "security-update:KB5078752");
+  ASSERT_NE(offered, nullptr);
+  EXPECT_EQ(offered->source, FindingSource::kHostRepository);
+  EXPECT_EQ(offered->fix_kb, "5078752");
+  EXPECT_EQ(offered->severity, "high");
+  EXPECT_EQ(offered->aliases, std::vector<std::string>{"CVE-2026-24289"});
+
+  // The update installed: the build passes the fix and nothing is offered.
+  clock_.advance(std::chrono::hours(26));
+  report("10.0.17763.8511", {"5078752"}, false);
+  auto after = findingsOf(kWindowsHost);
+  ASSERT_FALSE(after.empty());
+  for (const auto& finding : after) {
+    EXPECT_EQ(finding.status, FindingStatus::kFixed) << finding.advisory_id;
+    EXPECT_EQ(finding.fixed_at, clock_.now()) << finding.advisory_id;
+  }
+  auto events = eventsOf(find(after, "CVE-2026-24289")->id);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].type, FindingEventType::kFixed);
+  EXPECT_EQ(events[1].installed_version, "10.0.17763.8511");
+}
+
+TEST_F(WindowsEvaluationTest, FindingsOfTheOldProductCloseAfterAnUpgrade) {
+  report("10.0.17763.8389", {"5075904"}, false);
+  auto before = findingsOf(kWindowsHost);
+  ASSERT_NE(find(before, "CVE-2026-24289"), nullptr);
+
+  // Moved to another product line (an in-place upgrade to Windows Server
+  // 2022): the 2019 findings close, as a removed package's would.
+  report("10.0.20348.4893", {}, false);
+  auto after = findingsOf(kWindowsHost);
+  const auto* moved = find(after, "CVE-2026-24289");
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved->package, "Windows Server 2019");
+  EXPECT_EQ(moved->status, FindingStatus::kFixed);
+}
+
+}  // namespace
+}  // namespace pk::server
