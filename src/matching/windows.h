@@ -8,13 +8,13 @@
 //   - no KB of the entry's fixes counts as installed. A KB counts when the
 //     host lists it, or lists a KB that supersedes it, directly or through
 //     a chain of supersedence. One alternative is enough: a monthly rollup
-//     stands in for the security-only update of the same month;
+//     replaces the security-only update of the same month;
 //   - the host's build is below the fixed build of each fix that can be
 //     compared with it: a fix whose KB brings a Windows build with the
 //     host's major.minor.build. That build is the fix's own, or one the
 //     same KB lists elsewhere: MSRC sometimes gives a Windows 10 22H2 fix
 //     the 21H2 build of the shared KB. Hotpatch fixes are left out of this test,
-//     because their builds belong to the hotpatch line and stand below the
+//     because their builds belong to the hotpatch line and are below the
 //     month's cumulative build; they count only when installed.
 // The finding names the KB to install: the newest cumulative update for the
 // product (by its fixed build) among the fixing KBs and the KBs that

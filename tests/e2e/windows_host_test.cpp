@@ -81,7 +81,7 @@ const nlohmann::json* findingOf(const nlohmann::json& body, const std::string& h
   return nullptr;
 }
 
-TEST(WindowsHost, InventoryThroughTheAgentApiGivesFindingsBesideLinux) {
+TEST(WindowsHost, FindingsListedBesideLinux) {
   auto fleet = Fleet::create("e2e-windows", feeds());
   ASSERT_TRUE(fleet) << fleet.error().message;
   ASSERT_TRUE(fleet->startServer()) << fleet->serverLog();

@@ -50,7 +50,7 @@ TEST(FeedSniffWindows, RecognisesSmallInputs) {
   EXPECT_EQ(feedFormatName(FeedFormat::kKbMapping), "kb-mapping");
 }
 
-TEST(FeedLoadWindows, KbTableNamedDirectlyGivesWindowsAdvisories) {
+TEST(FeedLoadWindows, KbTableGivesAdvisories) {
   Enrichment enrichment;
   LoadReport report;
   std::vector<Advisory> advisories;
@@ -86,7 +86,7 @@ TEST(FeedLoadWindows, KbTableNamedDirectlyGivesWindowsAdvisories) {
   EXPECT_EQ(server->kb_fixes.front().fixed_build, "10.0.17763.9121");
 }
 
-TEST(FeedLoadWindows, CvrfFolderGivesAdvisoriesFromEveryMonth) {
+TEST(FeedLoadWindows, CvrfFolderLoadsEveryMonth) {
   Enrichment enrichment;
   LoadReport report;
   std::set<std::string> published;
@@ -109,7 +109,7 @@ TEST(FeedLoadWindows, CvrfFolderGivesAdvisoriesFromEveryMonth) {
   }
 }
 
-TEST(FeedLoadWindows, KbTableFolderReportsTheBuildList) {
+TEST(FeedLoadWindows, BuildListIsReported) {
   Enrichment enrichment;
   LoadReport report;
   std::size_t advisories = 0;

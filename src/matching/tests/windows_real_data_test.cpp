@@ -1,6 +1,6 @@
-// Matching Windows hosts against real MSRC monthly documents from
-// ../shared/data/windows: June 2025 and September 2025 to March 2026.
-// Builds, KB numbers and CVE ids below are taken from those documents.
+// Matching Windows hosts against real MSRC monthly documents: June 2025
+// and September 2025 to March 2026. Builds, KB numbers and CVE ids below
+// are taken from those documents.
 
 #include <gtest/gtest.h>
 
@@ -88,7 +88,7 @@ AdvisoryIndex* WindowsRealDataTest::index_ = nullptr;
 // 7058). A host that lists only its newest cumulative update, as
 // Get-HotFix does once older ones are superseded, and reports its build
 // without the update revision, is judged by supersedence alone.
-TEST_F(WindowsRealDataTest, KbSupersededByOneTheHostHasIsInstalled) {
+TEST_F(WindowsRealDataTest, SupersededKbCountsAsInstalled) {
   auto march = index_->matchWindows(host("10.0.19045", "Client", {"5078885"}));
   ASSERT_EQ(march.product, "Windows 10 22H2");
   // Every CVE from September 2025 to March 2026 is fixed through the chain
@@ -117,7 +117,7 @@ TEST_F(WindowsRealDataTest, KbSupersededByOneTheHostHasIsInstalled) {
 // build that does not list the update (its list was cleaned, or it came
 // from an image) is fixed for every CVE up to November, and still open for
 // December's, whose fix is KB5071546 at 6691.
-TEST_F(WindowsRealDataTest, BuildAboveTheFixedBuildWithoutTheKbIsFixed) {
+TEST_F(WindowsRealDataTest, BuildAboveFixWithoutKbIsFixed) {
   auto match = index_->matchWindows(host("10.0.19045.6575", "Client", {}));
   ASSERT_EQ(match.product, "Windows 10 22H2");
   // September's CVE-2025-59220 lists KB5065429 with the 21H2 build
@@ -145,7 +145,7 @@ TEST_F(WindowsRealDataTest, BuildAboveTheFixedBuildWithoutTheKbIsFixed) {
 // (KB5061078, superseding May's KB5058430) and a security-only update
 // (KB5061036) for CVE-2025-32712; May's CVE-2025-32710 lists May's rollup
 // KB5058430 and security-only KB5058454.
-TEST_F(WindowsRealDataTest, RollupTakesThePlaceOfTheSecurityOnlyUpdate) {
+TEST_F(WindowsRealDataTest, RollupReplacesSecurityOnlyUpdate) {
   auto rollup = index_->matchWindows(host("6.1.7601", "Server", {"5061078"}));
   ASSERT_EQ(rollup.product, "Windows Server 2008 R2 SP1");
   EXPECT_EQ(findingFor(rollup, "CVE-2025-32712"), nullptr);
@@ -168,7 +168,7 @@ TEST_F(WindowsRealDataTest, RollupTakesThePlaceOfTheSecurityOnlyUpdate) {
 
 // Windows Server 2019 in three months: a fully patched host, and one a
 // month behind.
-TEST_F(WindowsRealDataTest, ServerFindingsFollowItsMonthlyUpdates) {
+TEST_F(WindowsRealDataTest, ServerFollowsMonthlyUpdates) {
   auto current = index_->matchWindows(host("10.0.17763.8511", "Server", {"5078752"}));
   ASSERT_EQ(current.product, "Windows Server 2019");
   std::set<std::string> open = cves(current);

@@ -1,5 +1,5 @@
 // Matching Windows hosts by build and KBs, on small hand-made advisories.
-// Real MSRC data is matched in windows_real_data_test.cpp.
+// windows_real_data_test.cpp matches real MSRC documents.
 
 #include <gtest/gtest.h>
 
@@ -66,7 +66,7 @@ class WindowsMatchTest : public ::testing::Test {
   AdvisoryIndex index_;
 };
 
-TEST_F(WindowsMatchTest, BuildBelowTheFixWithoutTheKbIsAffected) {
+TEST_F(WindowsMatchTest, BuildBelowFixIsAffected) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019",
                       {fix("5060531", "10.0.17763.7434", "Security Update", {"5058392"})}));
   auto match = index_.matchWindows(windowsHost("10.0.17763.7314", {"5058392"}));
@@ -83,7 +83,7 @@ TEST_F(WindowsMatchTest, BuildBelowTheFixWithoutTheKbIsAffected) {
   EXPECT_TRUE(match.cleared.empty());
 }
 
-TEST_F(WindowsMatchTest, BuildAtOrAboveTheFixClearsIt) {
+TEST_F(WindowsMatchTest, BuildAtFixClearsIt) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("5060531", "10.0.17763.7434")}));
   for (std::string build : {"10.0.17763.7434", "10.0.17763.8000"}) {
     auto match = index_.matchWindows(windowsHost(build));
@@ -92,7 +92,7 @@ TEST_F(WindowsMatchTest, BuildAtOrAboveTheFixClearsIt) {
   }
 }
 
-TEST_F(WindowsMatchTest, InstalledFixingKbClearsItWhateverTheBuild) {
+TEST_F(WindowsMatchTest, InstalledKbClearsAnyBuild) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("5060531", "10.0.17763.7434")}));
   // A build reported without its update revision compares as .0.
   auto match = index_.matchWindows(windowsHost("10.0.17763", {"5060531"}));
@@ -100,7 +100,7 @@ TEST_F(WindowsMatchTest, InstalledFixingKbClearsItWhateverTheBuild) {
   EXPECT_EQ(match.cleared.count("CVE-2025-1"), 1u);
 }
 
-TEST_F(WindowsMatchTest, KbSupersededThroughAChainCountsAsInstalled) {
+TEST_F(WindowsMatchTest, SupersedenceChainCountsAsInstalled) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("100", "10.0.17763.100")}));
   add(windowsAdvisory("CVE-2025-2", "Windows Server 2019",
                       {fix("200", "10.0.17763.200", "Security Update", {"100"})}));
@@ -117,7 +117,7 @@ TEST_F(WindowsMatchTest, KbSupersededThroughAChainCountsAsInstalled) {
   EXPECT_EQ(without.findings.front().advisory_id, "CVE-2025-3");
 }
 
-TEST_F(WindowsMatchTest, RollupStandsInForTheSecurityOnlyUpdate) {
+TEST_F(WindowsMatchTest, RollupReplacesSecurityOnly) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2012 R2",
                       {fix("500", "6.3.9600.500", "Monthly Rollup", {"400"}),
                        fix("501", "6.3.9600.490", "Security Only")}));
@@ -150,7 +150,7 @@ TEST_F(WindowsMatchTest, HotpatchCountsOnlyWhenInstalled) {
   EXPECT_TRUE(index_.matchWindows(windowsHost("10.0.20348.3630", {"601"})).findings.empty());
 }
 
-TEST_F(WindowsMatchTest, FindingNamesTheNewestCumulativeUpdateThatSupersedesTheFix) {
+TEST_F(WindowsMatchTest, FindingNamesNewestCumulativeKb) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("100", "10.0.17763.100")}));
   add(windowsAdvisory("CVE-2025-2", "Windows Server 2019",
                       {fix("200", "10.0.17763.200", "Security Update", {"100"})}));
@@ -168,7 +168,7 @@ TEST_F(WindowsMatchTest, FindingNamesTheNewestCumulativeUpdateThatSupersedesTheF
   }
 }
 
-TEST_F(WindowsMatchTest, FixOnAnotherBuildLineIsNotCompared) {
+TEST_F(WindowsMatchTest, OtherBuildLineIsNotCompared) {
   // A fixed build of another line (a Windows 10 21H2 build listed for 22H2,
   // say) proves nothing about this host's build.
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("700", "10.0.17000.1")}));
@@ -178,7 +178,7 @@ TEST_F(WindowsMatchTest, FixOnAnotherBuildLineIsNotCompared) {
   EXPECT_EQ(match.findings.front().fix_kb, "700");
 }
 
-TEST_F(WindowsMatchTest, BuildOfTheSameKbElsewhereStandsInForAnotherLine) {
+TEST_F(WindowsMatchTest, KbBuildFromOtherEntryIsUsed) {
   // MSRC lists one CVE's fix with the other line's build of a shared KB.
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("700", "10.0.17000.500")}));
   add(windowsAdvisory("CVE-2025-2", "Windows Server 2019", {fix("700", "10.0.17763.500")}));
@@ -191,7 +191,7 @@ TEST_F(WindowsMatchTest, BuildOfTheSameKbElsewhereStandsInForAnotherLine) {
   }
 }
 
-TEST_F(WindowsMatchTest, OtherProductsAndUnknownHostsGiveNothing) {
+TEST_F(WindowsMatchTest, OtherProductsGiveNothing) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2022", {fix("600", "10.0.20348.3692")}));
   auto match = index_.matchWindows(windowsHost("10.0.17763.1"));
   EXPECT_EQ(match.product, "Windows Server 2019");
@@ -206,7 +206,7 @@ TEST_F(WindowsMatchTest, OtherProductsAndUnknownHostsGiveNothing) {
   EXPECT_TRUE(index_.matchWindows(linux_host).findings.empty());
 }
 
-TEST_F(WindowsMatchTest, SameCveFromTwoFeedsGivesOneFinding) {
+TEST_F(WindowsMatchTest, TwoFeedsGiveOneFinding) {
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("5060531", "10.0.17763.7434")}));
   add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("5060531", "10.0.17763.7434")},
                       "kb-mapping"));

@@ -526,7 +526,7 @@ Report windowsReport() {
   return report;
 }
 
-TEST(WindowsReport, DocumentTravelsUnchangedAndBecomesTheInventory) {
+TEST(WindowsReport, DocumentBecomesTheInventory) {
   Report sent = windowsReport();
   nlohmann::json json = toJson(sent);
   EXPECT_FALSE(json.contains("inventory"));
@@ -574,7 +574,7 @@ TEST(WindowsReport, HashCoversTheWindowsFacts) {
   EXPECT_EQ(inventoryHash(windowsPayload(later)), base);
 }
 
-TEST(WindowsReport, WrongHashBothFormsOrABadElementIsRejected) {
+TEST(WindowsReport, BadReportsAreRejected) {
   nlohmann::json json = toJson(windowsReport());
 
   nlohmann::json wrong_hash = json;

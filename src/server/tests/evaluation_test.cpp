@@ -395,7 +395,7 @@ class WindowsEvaluationTest : public EvaluationTest {
   }
 };
 
-TEST_F(WindowsEvaluationTest, FindingsOpenWithTheKbAndCloseWhenItIsInstalled) {
+TEST_F(WindowsEvaluationTest, FindingClosesWhenKbInstalled) {
   report("10.0.17763.8389", {"5075904"}, true);
   auto open = findingsOf(kWindowsHost);
   const auto* advisory = find(open, "CVE-2026-24289");
@@ -428,7 +428,7 @@ TEST_F(WindowsEvaluationTest, FindingsOpenWithTheKbAndCloseWhenItIsInstalled) {
   EXPECT_EQ(events[1].installed_version, "10.0.17763.8511");
 }
 
-TEST_F(WindowsEvaluationTest, FindingsOfTheOldProductCloseAfterAnUpgrade) {
+TEST_F(WindowsEvaluationTest, UpgradeClosesOldProductFindings) {
   report("10.0.17763.8389", {"5075904"}, false);
   auto before = findingsOf(kWindowsHost);
   ASSERT_NE(find(before, "CVE-2026-24289"), nullptr);
