@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <vector>
@@ -58,6 +59,30 @@ std::string_view skipSpace(std::string_view text) {
     text.remove_prefix(1);
   }
   return text;
+}
+
+// Whether the first line of `text` is the header of a CVE -> KB table: it
+// names the columns CVE, KB, ProductName and FixedBuild, quoted or not, in
+// any order.
+bool isKbTableHeader(std::string_view text) {
+  std::string_view line = text.substr(0, text.find('\n'));
+  std::set<std::string> columns;
+  std::size_t start = 0;
+  while (start <= line.size()) {
+    std::size_t comma = line.find(',', start);
+    if (comma == std::string_view::npos) comma = line.size();
+    std::string_view column = line.substr(start, comma - start);
+    while (!column.empty() && (column.back() == '\r' || column.back() == ' ')) {
+      column.remove_suffix(1);
+    }
+    if (column.size() >= 2 && column.front() == '"' && column.back() == '"') {
+      column = column.substr(1, column.size() - 2);
+    }
+    columns.emplace(column);
+    start = comma + 1;
+  }
+  return columns.count("CVE") != 0 && columns.count("KB") != 0 &&
+         columns.count("ProductName") != 0 && columns.count("FixedBuild") != 0;
 }
 
 // The tracker export starts {"<package>": {"CVE-...": or "TEMP-...".
@@ -248,8 +273,8 @@ class FeedLoader {
     }
     return fail(ErrorCode::kUnsupported,
                 fmt::format("{} is not a recognised advisory feed; expected OSV, the Debian "
-                            "tracker's JSON or DSA/DLA list, Alpine secdb, CSAF, CISA KEV or "
-                            "EPSS",
+                            "tracker's JSON or DSA/DLA list, Alpine secdb, CSAF, an MSRC CVRF "
+                            "document, a CVE -> KB table, CISA KEV or EPSS",
                             path.string()));
   }
 
@@ -303,6 +328,8 @@ std::string_view feedFormatName(FeedFormat format) {
 }
 
 FeedFormat sniffFeedFormat(std::string_view head) {
+  // A byte order mark, as spreadsheet programs write before CSV.
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
   std::string_view start = skipSpace(head);
   if (start.empty()) return FeedFormat::kUnknown;
 
@@ -313,9 +340,7 @@ FeedFormat sniffFeedFormat(std::string_view head) {
     // MSRC's documents open with the cvrfdoc root, in a namespace or not,
     // after an optional XML declaration.
     if (start.front() == '<' && contains(head, "cvrfdoc")) return FeedFormat::kMsrcCvrf;
-    if (start.rfind("\"CVE\",\"KB\",", 0) == 0 || start.rfind("CVE,KB,", 0) == 0) {
-      return FeedFormat::kKbMapping;
-    }
+    if (isKbTableHeader(start)) return FeedFormat::kKbMapping;
     return FeedFormat::kUnknown;
   }
   if (start.front() == '[') {

@@ -245,8 +245,8 @@ void windowsAdvisoriesFromKbMapping(const std::vector<KbMapping>& rows, std::str
     }
     auto build = fullBuild(row.fixed_build);
     if (!build) {
-      report.addIssue({std::string(origin), row.cve, "fixedBuild",
-                       fmt::format("KB table {}: {} KB{} for {}: fixed build \"{}\" is not one "
+      report.addIssue({std::string(origin), row.cve, "FixedBuild",
+                       fmt::format("KB mapping {}: {} KB{} for {}: fixed build \"{}\" is not one "
                                    "Windows build",
                                    origin, row.cve, row.kb, row.product, row.fixed_build)});
       continue;

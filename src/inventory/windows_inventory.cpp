@@ -120,6 +120,8 @@ Result<std::string> normalizeKb(std::string_view text) {
                 fmt::format("{} has more than {} digits, which no KB number has", quotedValue(text),
                             kMaxKbDigits));
   }
+  // KB0005068781 and KB5068781 are one update.
+  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
   return std::string(digits);
 }
 

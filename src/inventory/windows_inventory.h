@@ -85,7 +85,7 @@ std::string describe(const WindowsInventoryIssue& issue);
 // has no name. A field of the wrong type inside an update, program or
 // restart is reported too and reads as empty or false.
 //
-// KB numbers are stored as digits and CVE ids in upper case. installed_kbs
+// KB numbers are stored as digits without leading zeros, and CVE ids in upper case. installed_kbs
 // is sorted by number and each KB appears once. restart.required is
 // restart.pending, and when it is true restart.reason joins the reasons
 // with "; ".

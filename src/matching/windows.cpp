@@ -66,6 +66,7 @@ void WindowsCatalog::add(std::uint32_t advisory, std::uint32_t affected,
   for (const auto& fix : entry.kb_fixes) {
     KbRecord& record = kbs_[fix.kb];
     record.builds.insert(fix.fixed_build);
+    if (isHotpatch(fix.update_type) || isSecurityOnly(fix.update_type)) record.partial = true;
     // Where a KB brings several builds to one product, the highest one
     // ranks it when choosing the KB to name.
     auto [slot, inserted] =
@@ -91,6 +92,20 @@ const std::vector<WindowsCatalog::EntryRef>* WindowsCatalog::entriesFor(
 const std::set<std::string>* WindowsCatalog::buildsOf(const std::string& kb) const {
   auto found = kbs_.find(kb);
   return found == kbs_.end() ? nullptr : &found->second.builds;
+}
+
+bool WindowsCatalog::buildShowsInstall(const std::string& kb) const {
+  auto found = kbs_.find(kb);
+  return found != kbs_.end() && !found->second.partial;
+}
+
+std::optional<std::string> WindowsCatalog::cumulativeBuild(const std::string& kb,
+                                                           const std::string& product) const {
+  auto found = kbs_.find(kb);
+  if (found == kbs_.end() || found->second.partial) return std::nullopt;
+  auto on_product = found->second.products.find(product);
+  if (on_product == found->second.products.end()) return std::nullopt;
+  return on_product->second.first;
 }
 
 std::set<std::string> WindowsCatalog::installedClosure(
@@ -167,7 +182,16 @@ WindowsMatch AdvisoryIndex::matchWindows(const inventory::HostInventory& host) c
   const auto* entries = windows_.entriesFor(*result.product);
   if (!entries) return result;
 
-  auto host_build = version::windows::parse(facts.build);
+  std::optional<version::windows::Build> host_build;
+  if (auto reported = version::windows::parse(facts.build)) host_build = *reported;
+  if (host_build) {
+    for (const auto& kb : facts.installed_kbs) {
+      auto brought = windows_.cumulativeBuild(kb, *result.product);
+      if (!brought) continue;
+      auto build = comparableBuild(*host_build, *brought);
+      if (build && below(*host_build, *build)) host_build = build;
+    }
+  }
   std::set<std::string> installed = windows_.installedClosure(facts.installed_kbs);
 
   for (const auto& ref : *entries) {
@@ -181,7 +205,7 @@ WindowsMatch AdvisoryIndex::matchWindows(const inventory::HostInventory& host) c
     std::string lowest_fix_text;
     if (host_build) {
       for (const auto& fix : entry.kb_fixes) {
-        if (isHotpatch(fix.update_type)) continue;
+        if (!windows_.buildShowsInstall(fix.kb)) continue;
         auto consider = [&](const std::string& text) {
           auto build = comparableBuild(*host_build, text);
           if (!build) return;

@@ -13,9 +13,15 @@
 //     compared with it: a fix whose KB brings a Windows build with the
 //     host's major.minor.build. That build is the fix's own, or one the
 //     same KB lists elsewhere: MSRC sometimes gives a Windows 10 22H2 fix
-//     the 21H2 build of the shared KB. Hotpatch fixes are left out of this test,
-//     because their builds belong to the hotpatch line and are below the
-//     month's cumulative build; they count only when installed.
+//     the 21H2 build of the shared KB. Hotpatch and security-only KBs are
+//     left out of this test (on every product they are listed for), because
+//     their builds are the base they install on, not proof that they are
+//     installed; they count only when installed.
+// The host's build is the higher of the build it reports and the build
+// each installed cumulative KB brings on its line: a host that reports
+// 10.0.19045 without its update revision, or 6.1.7601 as Windows Server
+// 2008 R2 always does, is at least at the build of its newest cumulative
+// update or monthly rollup.
 // The finding names the KB to install: the newest cumulative update for the
 // product (by its fixed build) among the fixing KBs and the KBs that
 // supersede them, directly or through a chain. Security-only and hotpatch
@@ -58,6 +64,15 @@ class WindowsCatalog {
   // Every fixed build that `kb` brings, on any product, as published.
   const std::set<std::string>* buildsOf(const std::string& kb) const;
 
+  // Whether the build `kb` brings shows that it is installed: false for a
+  // KB listed as a hotpatch or a security-only update on any product.
+  bool buildShowsInstall(const std::string& kb) const;
+
+  // The build that installed cumulative KB `kb` brings to `product`, or
+  // nullopt for an unknown, hotpatch or security-only KB.
+  std::optional<std::string> cumulativeBuild(const std::string& kb,
+                                             const std::string& product) const;
+
   // The newest cumulative KB for `product` among `fixes` and the KBs that
   // supersede them, as described above; empty when `fixes` is empty.
   std::string recommendedKb(const std::string& product,
@@ -72,6 +87,7 @@ class WindowsCatalog {
     // product -> the fixed build and update type the KB has there.
     std::map<std::string, std::pair<std::string, std::string>> products;
     std::set<std::string> builds;
+    bool partial = false;  // listed as a hotpatch or security-only update somewhere
   };
 
   std::unordered_map<std::string, std::vector<EntryRef>> entries_;

@@ -198,16 +198,20 @@ bool verifiedFixed(const inventory::HostInventory& host, const StoredFinding& fi
 }
 
 // Whether an open Windows finding that matching no longer reports is
-// fixed: the host no longer runs that product (or Windows), matching found
-// the advisory's fixes present, or Windows Update no longer offers the KB.
+// fixed: the host no longer runs Windows or runs another known product,
+// matching found the advisory's fixes present, or Windows Update no longer
+// offers the KB. A host whose product is unknown keeps its findings open.
 bool verifiedFixedOnWindows(const inventory::HostInventory& host, const StoredFinding& finding,
                             const matching::WindowsMatch& windows) {
-  if (!host.windows || windows.product != finding.package) return true;
+  if (!host.windows) return true;
   if (finding.source == FindingSource::kHostRepository) {
     const auto& offered = host.windows->pending_updates;
     return std::none_of(offered.begin(), offered.end(),
                         [&](const auto& update) { return update.kb == finding.fix_kb; });
   }
+  // A build whose product cannot be told proves nothing either way.
+  if (!windows.product) return false;
+  if (*windows.product != finding.package) return true;
   return windows.cleared.count(finding.advisory_id) != 0;
 }
 

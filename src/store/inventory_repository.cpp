@@ -88,10 +88,21 @@ Result<void> saveWindowsFacts(Session& session, const std::string& host_id,
        facts->build, facts->installation_type, facts->architecture});
   if (!saved) return saved;
 
+  // Many rows per statement, as for packages: a host may list thousands.
   std::set<std::string> kbs(facts->installed_kbs.begin(), facts->installed_kbs.end());
-  for (const auto& kb : kbs) {
-    auto inserted =
-        session.execute("INSERT INTO windows_host_kbs (host_id, kb) VALUES (?, ?)", {host_id, kb});
+  std::vector<std::string> unique_kbs(kbs.begin(), kbs.end());
+  for (std::size_t first = 0; first < unique_kbs.size(); first += kNamesPerQuery) {
+    const std::size_t count = std::min(kNamesPerQuery, unique_kbs.size() - first);
+    std::vector<Value> params;
+    params.reserve(count * 2);
+    for (std::size_t i = first; i < first + count; ++i) {
+      params.emplace_back(host_id);
+      params.emplace_back(unique_kbs[i]);
+    }
+    auto inserted = session.execute(
+        fmt::format("INSERT INTO windows_host_kbs (host_id, kb) VALUES {}",
+                    fmt::join(std::vector<std::string_view>(count, "(?, ?)"), ", ")),
+        params);
     if (!inserted) return inserted;
   }
   // A KB offered twice is stored once, as first listed.

@@ -45,6 +45,10 @@ TEST(FeedSniffWindows, RecognisesSmallInputs) {
       sniffFeedFormat(R"([{"cve":"CVE-2025-1","patches":[{"kb":"KB1","fixedBuild":"1.1"}]}])"),
       FeedFormat::kKbMapping);
   EXPECT_EQ(sniffFeedFormat("CVE,KB,ProductName,FixedBuild\n"), FeedFormat::kKbMapping);
+  // Columns in another order, quoted, after a byte order mark.
+  EXPECT_EQ(sniffFeedFormat("\xEF\xBB\xBF\"ProductName\",\"FixedBuild\",\"KB\",\"CVE\"\r\n"),
+            FeedFormat::kKbMapping);
+  EXPECT_EQ(sniffFeedFormat("CVE,KB,ProductName\n"), FeedFormat::kUnknown);
   EXPECT_EQ(sniffFeedFormat("cve,epss,percentile\n"), FeedFormat::kEpss);
   EXPECT_EQ(feedFormatName(FeedFormat::kMsrcCvrf), "msrc-cvrf");
   EXPECT_EQ(feedFormatName(FeedFormat::kKbMapping), "kb-mapping");

@@ -538,13 +538,13 @@ TEST(WindowsInventory, NormalizesSortsAndDeduplicatesKbs) {
   EXPECT_EQ(parsed.inventory->facts.pending_updates[1].kb, "5060843");
 }
 
-TEST(WindowsInventory, SortsKbsWithLeadingZerosByNumber) {
+TEST(WindowsInventory, LeadingZerosNameTheSameKb) {
   Json document = minimalJson();
-  document["installed_kbs"] = Json{"KB0990", "KB1000", "KB990", "KB0990"};
+  document["installed_kbs"] = Json{"KB0990", "KB1000", "KB990", "KB0005068781", "KB5068781"};
   Parsed parsed = parseJson(document);
   ASSERT_TRUE(parsed.inventory) << parsed.inventory.error().message;
   EXPECT_EQ(parsed.inventory->facts.installed_kbs,
-            (std::vector<std::string>{"0990", "990", "1000"}));
+            (std::vector<std::string>{"990", "1000", "5068781"}));
 }
 
 TEST(WindowsInventory, UpperCasesCveIds) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "advisory/feed.h"
@@ -81,28 +82,49 @@ class WindowsRealDataTest : public ::testing::Test {
 
 AdvisoryIndex* WindowsRealDataTest::index_ = nullptr;
 
+// Windows Server 2008 R2 SP1 in June 2025: CVE-2025-33053 is fixed by the
+// Internet Explorer cumulative update KB5060996 (fixed build "1", not a
+// Windows build) or by June's monthly rollup. September's IE cumulative
+// update KB5065435 supersedes KB5060996. A host patched with security-only
+// and IE cumulative updates, which has September's, is fixed by
+// supersedence alone: neither its build nor its KBs' builds can decide.
+TEST_F(WindowsRealDataTest, SupersededKbCountsAsInstalled) {
+  auto september = index_->matchWindows(host("6.1.7601", "Server", {"5065435", "5065510"}));
+  ASSERT_EQ(september.product, "Windows Server 2008 R2 SP1");
+  EXPECT_EQ(findingFor(september, "CVE-2025-33053"), nullptr);
+  EXPECT_EQ(september.cleared.count("CVE-2025-33053"), 1u);
+  // September's own CVE, fixed by the IE update directly.
+  EXPECT_EQ(findingFor(september, "CVE-2025-54107"), nullptr);
+
+  // The security-only update alone does not cover June's CVE.
+  auto security_only = index_->matchWindows(host("6.1.7601", "Server", {"5065510"}));
+  const Finding* june = findingFor(security_only, "CVE-2025-33053");
+  ASSERT_NE(june, nullptr);
+  EXPECT_EQ(june->fix_kb, "5061078");
+}
+
 // Windows 10 22H2 takes one cumulative update a month, each superseding
 // the last: KB5065429 (September 2025, build 6332), KB5066791 (October,
 // 6456), KB5068781 (November, 6575), KB5071546 (December, 6691), KB5073724
 // (January 2026, 6809), KB5075912 (February, 6937), KB5078885 (March,
 // 7058). A host that lists only its newest cumulative update, as
 // Get-HotFix does once older ones are superseded, and reports its build
-// without the update revision, is judged by supersedence alone.
-TEST_F(WindowsRealDataTest, SupersededKbCountsAsInstalled) {
+// without the update revision, is fixed for every earlier month.
+TEST_F(WindowsRealDataTest, NewestCumulativeUpdateCoversEarlierMonths) {
   auto march = index_->matchWindows(host("10.0.19045", "Client", {"5078885"}));
   ASSERT_EQ(march.product, "Windows 10 22H2");
-  // Every CVE from September 2025 to March 2026 is fixed through the chain
-  // of six supersessions.
-  for (const auto& cve :
-       {"CVE-2025-54918", "CVE-2025-59505", "CVE-2026-20804", "CVE-2026-21510", "CVE-2026-24289"}) {
+  // Every CVE from June 2025 to March 2026 is fixed, through the chain of
+  // supersessions and the build the March update brings.
+  for (const auto& cve : {"CVE-2025-33073", "CVE-2025-54918", "CVE-2025-59505", "CVE-2026-20804",
+                          "CVE-2026-21510", "CVE-2026-24289"}) {
     EXPECT_EQ(findingFor(march, cve), nullptr) << cve;
     EXPECT_EQ(march.cleared.count(cve), 1u) << cve;
   }
 
   // Without any KB the same build leaves all of them open.
   auto bare = index_->matchWindows(host("10.0.19045", "Client", {}));
-  for (const auto& cve :
-       {"CVE-2025-54918", "CVE-2025-59505", "CVE-2026-20804", "CVE-2026-21510", "CVE-2026-24289"}) {
+  for (const auto& cve : {"CVE-2025-33073", "CVE-2025-54918", "CVE-2025-59505", "CVE-2026-20804",
+                          "CVE-2026-21510", "CVE-2026-24289"}) {
     EXPECT_NE(findingFor(bare, cve), nullptr) << cve;
   }
 
@@ -164,6 +186,29 @@ TEST_F(WindowsRealDataTest, RollupReplacesSecurityOnlyUpdate) {
   auto none = index_->matchWindows(host("6.1.7601", "Server", {}));
   EXPECT_NE(findingFor(none, "CVE-2025-32712"), nullptr);
   EXPECT_NE(findingFor(none, "CVE-2025-32710"), nullptr);
+}
+
+// December 2025's CVE-2025-54100 lists, beside the cumulative updates, a
+// security-only KB5074204 at Windows 11 24H2's hotpatch build 26100.7392
+// (and as a security update for Windows Server 2025), and a security-only
+// KB5074353 at Windows Server 2022's hotpatch build 20348.4467. Hosts at
+// those builds through December's hotpatches (KB5072014, KB5071413) do not
+// have the fix.
+TEST_F(WindowsRealDataTest, SecurityOnlyBuildIsNotProof) {
+  for (const auto& [build, type, hotpatch] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"10.0.26100.7392", "Client", "5072014"},
+           {"10.0.26100.7392", "Server", "5072014"},
+           {"10.0.20348.4467", "Server", "5071413"}}) {
+    auto match = index_->matchWindows(host(build, type, {hotpatch}));
+    const Finding* finding = findingFor(match, "CVE-2025-54100");
+    ASSERT_NE(finding, nullptr) << build << " " << type;
+    EXPECT_NE(finding->fix_kb, "5074204") << build << " " << type;
+    EXPECT_NE(finding->fix_kb, "5074353") << build << " " << type;
+  }
+  EXPECT_EQ(findingFor(index_->matchWindows(host("10.0.26100.7392", "Client", {"5074204"})),
+                       "CVE-2025-54100"),
+            nullptr);
 }
 
 // Windows Server 2019 in three months: a fully patched host, and one a

@@ -101,20 +101,56 @@ TEST_F(WindowsMatchTest, InstalledKbClearsAnyBuild) {
 }
 
 TEST_F(WindowsMatchTest, SupersedenceChainCountsAsInstalled) {
-  add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("100", "10.0.17763.100")}));
+  // Fixes whose builds are not Windows builds of the host's line, as
+  // Internet Explorer cumulative updates for Extended Security Updates
+  // list "1.000": only the KBs can decide.
+  add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("100", "1.000", "IE Cumulative")}));
   add(windowsAdvisory("CVE-2025-2", "Windows Server 2019",
-                      {fix("200", "10.0.17763.200", "Security Update", {"100"})}));
+                      {fix("200", "1.000", "IE Cumulative", {"100"})}));
   add(windowsAdvisory("CVE-2025-3", "Windows Server 2019",
-                      {fix("300", "10.0.17763.300", "Security Update", {"200"})}));
-  // The host has only the newest KB and reports no revision, so only
-  // supersedence can tell that the first two are in place.
-  auto match = index_.matchWindows(windowsHost("10.0.17763", {"300"}));
+                      {fix("300", "1.000", "IE Cumulative", {"200"})}));
+  auto match = index_.matchWindows(windowsHost("10.0.17763.9000", {"300"}));
   EXPECT_TRUE(match.findings.empty());
   EXPECT_EQ(match.cleared.size(), 3u);
 
-  auto without = index_.matchWindows(windowsHost("10.0.17763", {"200"}));
+  auto without = index_.matchWindows(windowsHost("10.0.17763.9000", {"200"}));
   ASSERT_EQ(without.findings.size(), 1u);
   EXPECT_EQ(without.findings.front().advisory_id, "CVE-2025-3");
+}
+
+TEST_F(WindowsMatchTest, InstalledCumulativeKbImpliesItsBuild) {
+  // No supersedence links the two KBs, and the host reports no revision.
+  add(windowsAdvisory("CVE-2025-1", "Windows Server 2019", {fix("100", "10.0.17763.100")}));
+  add(windowsAdvisory("CVE-2025-3", "Windows Server 2019", {fix("300", "10.0.17763.300")}));
+  auto match = index_.matchWindows(windowsHost("10.0.17763", {"300"}));
+  EXPECT_TRUE(match.findings.empty());
+  EXPECT_EQ(match.cleared.count("CVE-2025-1"), 1u);
+
+  // A security-only KB implies nothing about the build.
+  add(windowsAdvisory(
+      "CVE-2025-4", "Windows Server 2019",
+      {fix("400", "10.0.17763.400"), fix("401", "10.0.17763.400", "Security Only")}));
+  auto security_only = index_.matchWindows(windowsHost("10.0.17763", {"401"}));
+  ASSERT_EQ(security_only.findings.size(), 2u);
+  EXPECT_EQ(security_only.cleared.count("CVE-2025-4"), 1u);
+}
+
+TEST_F(WindowsMatchTest, SecurityOnlyBuildIsNotProof) {
+  // KB 902 is security-only for Windows 11 24H2 and a plain security
+  // update for Windows Server 2025 at the hotpatch base build 26100.400;
+  // the month's cumulative update is KB 903.
+  add(windowsAdvisory(
+      "CVE-2025-1", "Windows 11 24H2",
+      {fix("902", "10.0.26100.400", "Security Only"), fix("903", "10.0.26100.500")}));
+  add(windowsAdvisory("CVE-2025-1", "Windows Server 2025",
+                      {fix("902", "10.0.26100.400"), fix("903", "10.0.26100.500")}));
+  auto server = index_.matchWindows(windowsHost("10.0.26100.400", {"800"}));
+  ASSERT_EQ(server.product, "Windows Server 2025");
+  ASSERT_EQ(server.findings.size(), 1u);
+  EXPECT_EQ(server.findings.front().fixed_version, "10.0.26100.500");
+  EXPECT_EQ(server.findings.front().fix_kb, "903");
+
+  EXPECT_TRUE(index_.matchWindows(windowsHost("10.0.26100.400", {"902"})).findings.empty());
 }
 
 TEST_F(WindowsMatchTest, RollupReplacesSecurityOnly) {
@@ -131,10 +167,10 @@ TEST_F(WindowsMatchTest, RollupReplacesSecurityOnly) {
   auto neither = windowsHost("6.3.9600.400", {"400"});
   auto match = index_.matchWindows(neither);
   ASSERT_EQ(match.findings.size(), 1u);
-  // The rollup is named, not the security-only update; the lowest build
-  // that fixes it is the fixed version.
+  // The rollup is named, not the security-only update, and its build is the
+  // fixed version.
   EXPECT_EQ(match.findings.front().fix_kb, "500");
-  EXPECT_EQ(match.findings.front().fixed_version, "6.3.9600.490");
+  EXPECT_EQ(match.findings.front().fixed_version, "6.3.9600.500");
 }
 
 TEST_F(WindowsMatchTest, HotpatchCountsOnlyWhenInstalled) {

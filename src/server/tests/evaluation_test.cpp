@@ -428,6 +428,19 @@ TEST_F(WindowsEvaluationTest, FindingClosesWhenKbInstalled) {
   EXPECT_EQ(events[1].installed_version, "10.0.17763.8511");
 }
 
+TEST_F(WindowsEvaluationTest, UnknownProductKeepsFindingsOpen) {
+  report("10.0.17763.8389", {"5075904"}, false);
+  auto before = findingsOf(kWindowsHost);
+  ASSERT_NE(find(before, "CVE-2026-24289"), nullptr);
+
+  // A build the product table does not know proves nothing.
+  report("10.0.99999.1", {}, false);
+  auto after = findingsOf(kWindowsHost);
+  const auto* kept = find(after, "CVE-2026-24289");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->status, FindingStatus::kOpen);
+}
+
 TEST_F(WindowsEvaluationTest, UpgradeClosesOldProductFindings) {
   report("10.0.17763.8389", {"5075904"}, false);
   auto before = findingsOf(kWindowsHost);
