@@ -17,6 +17,8 @@ packages=(
   # Tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils curl postgresql
   python3-dateutil python3-icalendar
+  # Package managers that the installer's tests run on sandbox roots
+  apt-utils dnf createrepo-c
 )
 
 if [[ $(id -u) -ne 0 ]]; then
