@@ -178,6 +178,12 @@ TEST(RunSupervised, TimeoutStopsWholeGroup) {
   std::ifstream file(pid_file);
   std::string grandchild;
   ASSERT_TRUE(std::getline(file, grandchild));
+  // The group was sent SIGKILL before runSupervised returned; the kernel
+  // ends the process soon after, but not always before this line runs.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!processEnded(grandchild) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
   EXPECT_TRUE(processEnded(grandchild)) << "process " << grandchild << " is still running";
 }
 
