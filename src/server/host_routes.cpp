@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "inventory/windows_inventory.h"
 #include "server/compliance.h"
 #include "server/credentials.h"
 #include "server/enrolment.h"
@@ -16,6 +17,7 @@
 #include "server/window_assignment.h"
 #include "store/audit_repository.h"
 #include "store/finding_repository.h"
+#include "store/inventory_repository.h"
 
 namespace pk::server {
 namespace {
@@ -46,6 +48,33 @@ nlohmann::json ageSeconds(const std::optional<SystemTime>& time, SystemTime now)
   if (!time) return nullptr;
   const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *time);
   return std::max<std::int64_t>(0, age.count());
+}
+
+// A Windows host's facts as GET shows them. product is null when the build
+// names no product patchkeeper knows, so no Windows advisory can match it.
+nlohmann::json windowsView(const inventory::WindowsFacts& facts) {
+  auto product = inventory::windowsProduct(facts);
+  nlohmann::json kbs = nlohmann::json::array();
+  for (const auto& kb : facts.installed_kbs) kbs.push_back("KB" + kb);
+  nlohmann::json offered = nlohmann::json::array();
+  for (const auto& update : facts.pending_updates) {
+    offered.push_back({{"kb", "KB" + update.kb},
+                       {"title", update.title},
+                       {"classification", update.classification},
+                       {"severity", update.severity},
+                       {"cve_ids", update.cve_ids},
+                       {"restart_required", update.restart_required}});
+  }
+  return {
+      {"product", product ? nlohmann::json(*product) : nlohmann::json()},
+      {"edition", facts.edition},
+      {"release", facts.release},
+      {"build", facts.build},
+      {"installation_type", facts.installation_type},
+      {"architecture", facts.architecture},
+      {"installed_kbs", std::move(kbs)},
+      {"pending_updates", std::move(offered)},
+  };
 }
 
 bool visibleTo(const Principal& principal, const store::HostRecord& host) {
@@ -182,8 +211,11 @@ Response getHost(ServerContext& context, const HostRouteOptions& options, const 
     auto open = store::countOpenFindings(session, {host_id});
     if (!open) return tl::unexpected(open.error());
     const auto count = open->find(host_id);
-    response =
-        jsonResponse(200, hostView(**host, count == open->end() ? 0 : count->second, now, options));
+    nlohmann::json view = hostView(**host, count == open->end() ? 0 : count->second, now, options);
+    auto windows = store::loadWindowsFacts(session, host_id);
+    if (!windows) return tl::unexpected(windows.error());
+    if (*windows) view["windows"] = windowsView(**windows);
+    response = jsonResponse(200, view);
     return {};
   });
   if (!read) {

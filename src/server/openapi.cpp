@@ -116,7 +116,17 @@ Json hostSchemas() {
        {"open_findings", integer()},
        {"compliance", object({{"status", oneOfText({"compliant", "not compliant", "unknown"})},
                               {"reason", text()},
-                              {"data_age_seconds", nullable(integer())}})}},
+                              {"data_age_seconds", nullable(integer())}})},
+       {"windows",
+        object({{"product", nullable(text("\"Windows Server 2019\"; null when the build names "
+                                          "no known product, so no Windows advisory matches"))},
+                {"edition", text()},
+                {"release", text()},
+                {"build", text()},
+                {"installation_type", text()},
+                {"architecture", text()},
+                {"installed_kbs", arrayOf(text())},
+                {"pending_updates", arrayOf(object({}))}})}},
       {"id", "hostname", "kind", "owner", "status"});
 
   schemas["HostPatch"] = object({{"kind", oneOfText({"server", "endpoint"})},

@@ -120,45 +120,6 @@ Result<void> saveWindowsFacts(Session& session, const std::string& host_id,
   return {};
 }
 
-Result<std::optional<inventory::WindowsFacts>> loadWindowsFacts(Session& session,
-                                                                const std::string& host_id) {
-  auto row = session.queryOne(
-      "SELECT edition, release_name, build, installation_type, architecture "
-      "FROM windows_hosts WHERE host_id = ?",
-      {host_id});
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return std::optional<inventory::WindowsFacts>();
-  inventory::WindowsFacts facts;
-  facts.edition = (*row)->text(0);
-  facts.release = (*row)->text(1);
-  facts.build = (*row)->text(2);
-  facts.installation_type = (*row)->text(3);
-  facts.architecture = (*row)->text(4);
-
-  auto kbs =
-      session.query("SELECT kb FROM windows_host_kbs WHERE host_id = ? ORDER BY kb", {host_id});
-  if (!kbs) return tl::unexpected(kbs.error());
-  for (const auto& kb : *kbs) facts.installed_kbs.push_back(kb.text(0));
-
-  auto updates = session.query(
-      "SELECT kb, title, classification, severity, cve_ids, supersedes, restart_required "
-      "FROM windows_host_updates WHERE host_id = ? ORDER BY kb",
-      {host_id});
-  if (!updates) return tl::unexpected(updates.error());
-  for (const auto& update : *updates) {
-    facts.pending_updates.push_back(inventory::WindowsPendingUpdate{
-        .kb = update.text(0),
-        .title = update.text(1),
-        .classification = update.text(2),
-        .severity = update.text(3),
-        .cve_ids = splitLines(update.text(4)),
-        .supersedes = splitLines(update.text(5)),
-        .restart_required = update.boolean(6),
-    });
-  }
-  return std::optional<inventory::WindowsFacts>(std::move(facts));
-}
-
 }  // namespace
 
 Result<void> saveInventory(Session& session, const std::string& host_id, const std::string& hash,
@@ -231,6 +192,45 @@ Result<std::optional<inventory::HostInventory>> loadInventory(Session& session,
     inventory.windows = std::move(*windows);
   }
   return std::optional<inventory::HostInventory>(std::move(inventory));
+}
+
+Result<std::optional<inventory::WindowsFacts>> loadWindowsFacts(Session& session,
+                                                                const std::string& host_id) {
+  auto row = session.queryOne(
+      "SELECT edition, release_name, build, installation_type, architecture "
+      "FROM windows_hosts WHERE host_id = ?",
+      {host_id});
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<inventory::WindowsFacts>();
+  inventory::WindowsFacts facts;
+  facts.edition = (*row)->text(0);
+  facts.release = (*row)->text(1);
+  facts.build = (*row)->text(2);
+  facts.installation_type = (*row)->text(3);
+  facts.architecture = (*row)->text(4);
+
+  auto kbs =
+      session.query("SELECT kb FROM windows_host_kbs WHERE host_id = ? ORDER BY kb", {host_id});
+  if (!kbs) return tl::unexpected(kbs.error());
+  for (const auto& kb : *kbs) facts.installed_kbs.push_back(kb.text(0));
+
+  auto updates = session.query(
+      "SELECT kb, title, classification, severity, cve_ids, supersedes, restart_required "
+      "FROM windows_host_updates WHERE host_id = ? ORDER BY kb",
+      {host_id});
+  if (!updates) return tl::unexpected(updates.error());
+  for (const auto& update : *updates) {
+    facts.pending_updates.push_back(inventory::WindowsPendingUpdate{
+        .kb = update.text(0),
+        .title = update.text(1),
+        .classification = update.text(2),
+        .severity = update.text(3),
+        .cve_ids = splitLines(update.text(4)),
+        .supersedes = splitLines(update.text(5)),
+        .restart_required = update.boolean(6),
+    });
+  }
+  return std::optional<inventory::WindowsFacts>(std::move(facts));
 }
 
 Result<std::optional<std::string>> inventoryHashOf(Session& session, const std::string& host_id) {

@@ -37,6 +37,11 @@ Result<void> saveInventory(Session& session, const std::string& host_id, const s
 Result<std::optional<inventory::HostInventory>> loadInventory(Session& session,
                                                               const std::string& host_id);
 
+// Returns the Windows facts stored with the inventory of `host_id`, or
+// nullopt when the host has none (no inventory, or a package inventory).
+Result<std::optional<inventory::WindowsFacts>> loadWindowsFacts(Session& session,
+                                                                const std::string& host_id);
+
 // Returns the hash of the stored inventory of `host_id`, or nullopt when
 // none is stored.
 Result<std::optional<std::string>> inventoryHashOf(Session& session, const std::string& host_id);

@@ -78,6 +78,49 @@ TEST_F(HostRoutesTest, ShowsHostWithAgesAndCompliance) {
   EXPECT_EQ(shown["compliance"]["status"], "unknown");
 }
 
+TEST_F(HostRoutesTest, ShowsWindowsFacts) {
+  const auto host = enrolHost("windows-machine-1");
+  const std::string path = "/api/v1/hosts/" + host.host_id;
+  EXPECT_FALSE(bodyOf(call("GET", path, adminToken())).contains("windows"));
+
+  inventory::WindowsInventory document;
+  document.hostname = "SRV-19";
+  document.facts.edition = "Windows Server 2019 Datacenter";
+  document.facts.release = "1809";
+  document.facts.build = "10.0.17763.8389";
+  document.facts.installation_type = "Server Core";
+  document.facts.architecture = "x64";
+  document.facts.installed_kbs = {"5075904"};
+  inventory::WindowsPendingUpdate update;
+  update.kb = "5078752";
+  update.classification = "Security Updates";
+  update.cve_ids = {"CVE-2026-24289"};
+  update.restart_required = true;
+  document.facts.pending_updates = {update};
+  protocol::Report report = makeReport(protocol::windowsPayload(document), true);
+  report.windows = document;
+  ASSERT_EQ(sendReport(host, report).status, 200);
+
+  auto shown = bodyOf(call("GET", path, adminToken()));
+  const auto& windows = shown["windows"];
+  EXPECT_EQ(windows["product"], "Windows Server 2019");
+  EXPECT_EQ(windows["build"], "10.0.17763.8389");
+  EXPECT_EQ(windows["installation_type"], "Server Core");
+  EXPECT_EQ(windows["installed_kbs"], nlohmann::json{"KB5075904"});
+  ASSERT_EQ(windows["pending_updates"].size(), 1u);
+  EXPECT_EQ(windows["pending_updates"][0]["kb"], "KB5078752");
+  EXPECT_EQ(windows["pending_updates"][0]["restart_required"], true);
+
+  // A build the product table does not know shows a null product.
+  document.facts.build = "10.0.99999.1";
+  report = makeReport(protocol::windowsPayload(document), true);
+  report.windows = document;
+  ASSERT_EQ(sendReport(host, report).status, 200);
+  shown = bodyOf(call("GET", path, adminToken()));
+  EXPECT_TRUE(shown["windows"]["product"].is_null());
+  EXPECT_EQ(shown["windows"]["build"], "10.0.99999.1");
+}
+
 TEST_F(HostRoutesTest, StaleAfterIsConfigurable) {
   options_.stale_after = std::chrono::days(1);
   Router router(makeAuthenticator(*context_));
