@@ -53,6 +53,16 @@ std::optional<ComplianceStatus> parseComplianceStatus(std::string_view name) {
   return std::nullopt;
 }
 
+ComplianceFacts complianceFactsOf(const store::HostRecord& host, std::int64_t open_findings) {
+  return ComplianceFacts{
+      .last_seen = host.last_seen_at,
+      .inventory_received_at = host.inventory_received_at,
+      .package_lists_updated_at = host.package_lists_updated_at,
+      .open_findings = open_findings,
+      .unknown_windows_product = host.windows_product && host.windows_product->empty(),
+  };
+}
+
 Compliance computeCompliance(const ComplianceFacts& facts, SystemTime now,
                              std::chrono::days stale_after) {
   Compliance result;
@@ -76,6 +86,10 @@ Compliance computeCompliance(const ComplianceFacts& facts, SystemTime now,
   }
   if (!facts.inventory_received_at) {
     result.reason = "no inventory received yet";
+    return result;
+  }
+  if (facts.unknown_windows_product) {
+    result.reason = "its Windows build names no product patchkeeper knows, so no advisory matches";
     return result;
   }
   // The inventory's own age is no sign of staleness: agents send it in full

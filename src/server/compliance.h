@@ -10,9 +10,11 @@
 //      inventory shows it fixed, so stale data never hides it.
 //   2. Otherwise the host is "unknown" when the server cannot vouch for it:
 //      it never reported, it was last seen more than `stale_after` ago, it
-//      never sent an inventory, or its package lists (the host's view of
-//      its own security archive) are older than `stale_after`. A host that
-//      does not report a package-list time (no apt) is judged on the rest.
+//      never sent an inventory, its package lists (the host's view of its
+//      own security archive) are older than `stale_after`, or it is a
+//      Windows host whose build names no product patchkeeper knows, so no
+//      advisory can match it. A host that does not report a package-list
+//      time (no apt) is judged on the rest.
 //   3. Otherwise it is "compliant".
 // Later work (approved patches past their deadline, pending restarts,
 // exceptions) extends this one function.
@@ -24,6 +26,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "store/host_repository.h"
 
 namespace pk::server {
 
@@ -42,7 +45,11 @@ struct ComplianceFacts {
   std::optional<SystemTime> inventory_received_at;     // last inventory stored
   std::optional<SystemTime> package_lists_updated_at;  // as the host reported it
   std::int64_t open_findings = 0;
+  bool unknown_windows_product = false;  // Windows facts whose build names no product
 };
+
+// The facts of `host`, whose open findings number `open_findings`.
+ComplianceFacts complianceFactsOf(const store::HostRecord& host, std::int64_t open_findings);
 
 struct Compliance {
   ComplianceStatus status = ComplianceStatus::kUnknown;

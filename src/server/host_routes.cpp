@@ -96,14 +96,8 @@ nlohmann::json hostView(const store::HostRecord& host, std::int64_t open_finding
       {"package_lists", ageSeconds(host.package_lists_updated_at, now)},
   };
 
-  const Compliance compliance = computeCompliance(
-      ComplianceFacts{
-          .last_seen = host.last_seen_at,
-          .inventory_received_at = host.inventory_received_at,
-          .package_lists_updated_at = host.package_lists_updated_at,
-          .open_findings = open_findings,
-      },
-      now, options.stale_after);
+  const Compliance compliance =
+      computeCompliance(complianceFactsOf(host, open_findings), now, options.stale_after);
   nlohmann::json data_age = nullptr;
   if (compliance.data_age) {
     data_age = std::chrono::duration_cast<std::chrono::seconds>(*compliance.data_age).count();

@@ -182,11 +182,7 @@ Result<FleetState> loadFleet(store::Session& session, const Principal& principal
     const auto count = open->find(host.id);
     ServerLine line;
     line.compliance = computeCompliance(
-        ComplianceFacts{.last_seen = host.last_seen_at,
-                        .inventory_received_at = host.inventory_received_at,
-                        .package_lists_updated_at = host.package_lists_updated_at,
-                        .open_findings = count == open->end() ? 0 : count->second},
-        now, stale_after);
+        complianceFactsOf(host, count == open->end() ? 0 : count->second), now, stale_after);
     if (state.window_of.count(host.id) == 0) {
       line.compliance.status = ComplianceStatus::kNotCompliant;
       line.compliance.reason = std::string(kNoWindowReason);

@@ -56,14 +56,16 @@ std::vector<std::string> splitLines(const std::string& text) {
 }
 
 // The columns every host query selects, in the order rowToHost() reads
-// them. The inventory columns come from a LEFT JOIN on host_inventories.
+// them. The inventory columns come from a LEFT JOIN on host_inventories,
+// the Windows product from one on windows_hosts.
 constexpr std::string_view kSelectHost =
     "SELECT h.id, h.hostname, h.machine_id, h.kind, h.owner, h.status, "
     "h.reenrolment_approved_until, h.enrolled_at, h.last_seen_at, h.os_id, h.os_version_id, "
     "h.os_codename, h.os_pretty_name, h.os_ecosystem, h.kernel, h.last_boot, "
     "h.restart_required, h.restart_reason, h.restart_packages, h.package_lists_updated_at, "
-    "i.hash, i.received_at "
-    "FROM hosts h LEFT JOIN host_inventories i ON i.host_id = h.id";
+    "i.hash, i.received_at, w.product "
+    "FROM hosts h LEFT JOIN host_inventories i ON i.host_id = h.id "
+    "LEFT JOIN windows_hosts w ON w.host_id = h.id";
 
 HostRecord rowToHost(const Row& row) {
   HostRecord host;
@@ -89,6 +91,7 @@ HostRecord rowToHost(const Row& row) {
   host.package_lists_updated_at = optionalTimeAt(row, 19);
   host.inventory_hash = row.text(20);
   host.inventory_received_at = optionalTimeAt(row, 21);
+  if (!row.isNull(22)) host.windows_product = row.text(22);
   return host;
 }
 

@@ -54,6 +54,9 @@ struct HostRecord {
   // by getHost() and listHosts(), ignored by insertHost() and updateHost().
   std::string inventory_hash;  // "" when no inventory is stored
   std::optional<SystemTime> inventory_received_at;
+  // Set for a host whose inventory carries Windows facts: its product
+  // (inventory::windowsProduct), or "" when the build names none.
+  std::optional<std::string> windows_product;
 };
 
 struct HostFilter {

@@ -132,3 +132,36 @@ TEST(ComplianceTest, StatusNamesRoundTrip) {
 
 }  // namespace
 }  // namespace pk::server
+
+namespace pk::server {
+namespace {
+
+TEST(ComplianceTest, UnknownWindowsProductIsUnknown) {
+  ComplianceFacts facts = freshFacts();
+  facts.unknown_windows_product = true;
+  Compliance result = computeCompliance(facts, kNow, kStaleAfter);
+  EXPECT_EQ(result.status, ComplianceStatus::kUnknown);
+  EXPECT_EQ(result.reason,
+            "its Windows build names no product patchkeeper knows, so no advisory matches");
+
+  facts.open_findings = 2;
+  EXPECT_EQ(computeCompliance(facts, kNow, kStaleAfter).status, ComplianceStatus::kNotCompliant);
+}
+
+TEST(ComplianceTest, FactsComeFromTheHostRecord) {
+  store::HostRecord host;
+  host.last_seen_at = kNow - hours(1);
+  host.inventory_received_at = kNow - days(2);
+  EXPECT_FALSE(complianceFactsOf(host, 0).unknown_windows_product);
+  host.windows_product = "Windows Server 2019";
+  EXPECT_FALSE(complianceFactsOf(host, 0).unknown_windows_product);
+  host.windows_product = "";
+  const ComplianceFacts facts = complianceFactsOf(host, 4);
+  EXPECT_TRUE(facts.unknown_windows_product);
+  EXPECT_EQ(facts.open_findings, 4);
+  EXPECT_EQ(facts.last_seen, host.last_seen_at);
+  EXPECT_EQ(facts.inventory_received_at, host.inventory_received_at);
+}
+
+}  // namespace
+}  // namespace pk::server

@@ -119,6 +119,10 @@ TEST_F(HostRoutesTest, ShowsWindowsFacts) {
   shown = bodyOf(call("GET", path, adminToken()));
   EXPECT_TRUE(shown["windows"]["product"].is_null());
   EXPECT_EQ(shown["windows"]["build"], "10.0.99999.1");
+  // No advisory can match such a host, so it cannot be called compliant.
+  EXPECT_EQ(shown["compliance"]["status"], "unknown");
+  EXPECT_NE(shown["compliance"]["reason"].get<std::string>().find("names no product"),
+            std::string::npos);
 }
 
 TEST_F(HostRoutesTest, StaleAfterIsConfigurable) {
