@@ -8,10 +8,11 @@
 // "kb-mapping". Each Windows product the fixes name becomes one affected
 // entry: ecosystem kWindowsEcosystem, name the product key of
 // windowsProductOfMsrcName ("Windows Server 2019"), no ranges, and kb_fixes
-// listing the KB updates that fix the CVE there, one per KB and fixed build. Products that
-// are not Windows itself (Office, Exchange, .NET Framework, Windows App)
-// have no product key; their fixes are counted in records_withdrawn and
-// left out, and a CVE that names no Windows product gives no advisory.
+// listing the KB updates that fix the CVE there, one per KB and fixed build.
+// Products that are not Windows itself (Office, Exchange, .NET Framework,
+// Windows App) have no product key. Their fixes are counted in
+// records_withdrawn and left out, so a CVE that names no Windows product
+// gives no advisory.
 
 #include <optional>
 #include <string>
@@ -40,9 +41,9 @@ namespace pk::advisory {
 // Windows Server 2012" or "Windows Admin Center".
 std::optional<std::string> windowsProductOfMsrcName(std::string_view name);
 
-// Sends the advisories of one CVRF document to `sink`, in CVE order.
-// Severity: each entry's is the MSRC severity word of its product's fixes
-// (Critical, Important, Moderate, Low, read by parseSeverityWord); the
+// Sends the advisories of one CVRF document to `sink`, in CVE order. Each
+// entry's severity is the MSRC severity word of its product's fixes
+// (Critical, Important, Moderate, Low, read by parseSeverityWord), and the
 // advisory's is the highest of them. summary is the document title and
 // published its initial release date.
 void windowsAdvisoriesFromCvrf(const CvrfDocument& document, const AdvisorySink& sink,

@@ -17,28 +17,12 @@
 #include <limits>
 #include <string_view>
 
+#include "common/file_descriptor.h"
+
 extern char** environ;
 
 namespace pk {
 namespace {
-
-// Closes a file descriptor when it goes out of scope.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { reset(); }
-
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // Opens an unlinked temporary file for the child's standard error. The
 // returned descriptor has O_CLOEXEC, so only the copy that posix_spawn's

@@ -17,6 +17,8 @@
 #include <optional>
 #include <string_view>
 
+#include "common/file_descriptor.h"
+
 extern char** environ;
 
 namespace pk::installer {
@@ -27,23 +29,6 @@ constexpr int kPollMilliseconds = 50;
 // How long output is still read after the process exited, for children
 // that inherited the pipe and have not closed it yet.
 constexpr Elapsed kDrainAfterExit = std::chrono::seconds(1);
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { reset(); }
-
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // Keeps the last `max_bytes` bytes of a stream. The buffer grows to twice
 // the limit before it is trimmed, so trimming costs amortised linear time.

@@ -40,7 +40,7 @@ struct PackageTarget {
 struct InstallRequest {
   Manager manager = Manager::kApt;
   // "/" for the host itself, or the absolute path of a sandbox root that
-  // holds its own package database and repository configuration.
+  // contains its own package database and repository configuration.
   std::filesystem::path root = "/";
   std::vector<PackageTarget> packages{};
 };

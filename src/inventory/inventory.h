@@ -65,7 +65,7 @@ struct WindowsPendingUpdate {
   bool operator==(const WindowsPendingUpdate&) const = default;
 };
 
-// What a Windows host reports about its operating system and updates.
+// The facts a Windows host reports about its operating system and updates.
 struct WindowsFacts {
   std::string edition;                     // ProductName as shown: "Windows 11 Enterprise"
   std::string release;                     // DisplayVersion: "24H2", "22H2"; empty on old releases

@@ -77,16 +77,17 @@ std::string describe(const WindowsInventoryIssue& issue);
 // errors.
 //
 // An element that is wrong but can be left out is appended to `issues` and
-// skipped, and the rest still loads. Such elements are an installed KB
-// that is not "KB" followed by 1 to 10 digits (or the digits alone), a
-// pending update that is not an object or whose kb is missing or invalid,
-// a CVE id that is not "CVE-YYYY-NNNN" (four or more digits at the end), a
-// superseded KB that is invalid, and a program that is not an object or
-// has no name. A field of the wrong type inside an update, program or
+// skipped, and the rest still loads. Such elements are:
+//   - an installed or superseded KB that is not "KB" followed by 1 to 10
+//     digits (or the digits alone);
+//   - a pending update that is not an object or whose kb is missing or invalid;
+//   - a CVE id that is not "CVE-YYYY-NNNN" (four or more digits at the end);
+//   - a program that is not an object or has no name. A field of the wrong type inside an update,
+//   program or
 // restart is reported too and reads as empty or false.
 //
-// KB numbers are stored as digits without leading zeros, and CVE ids in upper case. installed_kbs
-// is sorted by number and each KB appears once. restart.required is
+// KB numbers are stored as digits without leading zeros, and CVE ids in
+// upper case. installed_kbs is sorted by number and each KB appears once. restart.required is
 // restart.pending, and when it is true restart.reason joins the reasons
 // with "; ".
 //
@@ -111,10 +112,11 @@ Result<WindowsInventory> parseWindowsInventory(std::string_view text, std::strin
 // string is written as U+FFFD.
 std::string toJsonText(const WindowsInventory& inventory);
 
-// The host inventory the server and the matcher work on: scheme kWindows,
-// os.id "windows", os.pretty_name the edition, os.version_id the release,
-// os.ecosystem empty (programs are not matched against feeds), packages the
-// programs (name and version), restart as reported, and windows the facts.
+// Returns the host inventory the server and the matcher work on. Its scheme
+// is kWindows, os.id "windows", os.pretty_name the edition and
+// os.version_id the release. os.ecosystem is empty, because programs are
+// not matched against feeds. packages are the programs (name and version),
+// restart is as reported, and windows is the facts.
 HostInventory toHostInventory(const WindowsInventory& inventory);
 
 // The Windows product a host runs, in the form the Windows advisories name

@@ -13,10 +13,10 @@
 //     compared with it: a fix whose KB brings a Windows build with the
 //     host's major.minor.build. That build is the fix's own, or one the
 //     same KB lists elsewhere: MSRC sometimes gives a Windows 10 22H2 fix
-//     the 21H2 build of the shared KB. Hotpatch and security-only KBs are
-//     left out of this test (on every product they are listed for), because
-//     their builds are the base they install on, not proof that they are
-//     installed; they count only when installed.
+//     the 21H2 build of the shared KB.
+//   Hotpatch and security-only KBs are left out of the build test, on every
+//   product they are listed for. Their builds are the base they install on,
+//   not proof that they are installed, so they count only when installed.
 // The host's build is the higher of the build it reports and the build
 // each installed cumulative KB brings on its line: a host that reports
 // 10.0.19045 without its update revision, or 6.1.7601 as Windows Server
@@ -102,7 +102,7 @@ bool isHotpatch(std::string_view update_type);
 // Whether `update_type` names a security-only update.
 bool isSecurityOnly(std::string_view update_type);
 
-// What matching one Windows host found.
+// The result of matching one Windows host.
 struct WindowsMatch {
   std::optional<std::string> product;  // nullopt when the host's product is not known
   std::vector<Finding> findings;

@@ -83,11 +83,11 @@ struct Report {
   inventory::RestartState restart;
   std::string inventory_hash;                 // inventoryHash() of the packages
   std::optional<InventoryPayload> inventory;  // present only when the hash changed
-  // A Windows host sends its inventory as the Windows inventory document
-  // (inventory/windows_inventory.h), unchanged, in the field "windows"
-  // instead of "inventory"; parseReport then sets `inventory` to
-  // windowsPayload() of it. Present only when the hash changed. The
-  // report's own os and restart fields stay authoritative for the host.
+  // The Windows inventory document (inventory/windows_inventory.h), sent
+  // unchanged in the field "windows" in place of "inventory". parseReport
+  // then sets `inventory` to windowsPayload() of it. Present only when the
+  // hash changed. The report's own os and restart fields still describe
+  // the host.
   std::optional<inventory::WindowsInventory> windows;
   std::vector<PendingUpdate> security_updates;
   // When the host's package lists (apt lists, rpm metadata) were last
@@ -114,10 +114,10 @@ struct ReportResponse {
 // source_name, source_version and state, with packages sorted by (name,
 // architecture, version, source_name, source_version, state).
 // A Windows inventory continues with "windows", edition, release, build,
-// installation_type and architecture, the installed KB count and each KB
-// in the order given, then the pending update count and for each update
-// its kb, title, classification, severity, restart_required ("1" or "0"),
-// its CVE count and ids, and its superseded KB count and KBs.
+// installation_type and architecture. Then come the installed KB count and
+// each KB in the order given, and the pending update count. Each update
+// adds its kb, title, classification, severity and restart_required ("1"
+// or "0"), its CVE count and ids, and its superseded KB count and KBs.
 std::string inventoryHash(const InventoryPayload& inventory);
 
 // Returns whether `text` is a report id: 32 lower-case hex digits.
@@ -138,9 +138,9 @@ nlohmann::json toJson(const ReportResponse& response);
 // than kMaxStringLength, a list exceeds its bound, a time is not RFC 3339,
 // a report id is not 32 hex digits, or the inventory's hash does not match
 // inventory_hash. Unknown fields are ignored, for newer agents. A report
-// may carry "inventory" or "windows", not both; a "windows" document that
+// may carry "inventory" or "windows", not both. A "windows" document that
 // parseWindowsInventory rejects, or in which it finds any element to skip,
-// fails the whole report, naming the element. The JSON
+// fails the whole report with a message naming the element. The JSON
 // must not nest deeper than 32 levels.
 //
 // Field rules beyond types: an enrol request needs a non-empty secret and

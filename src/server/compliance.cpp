@@ -89,7 +89,7 @@ Compliance computeCompliance(const ComplianceFacts& facts, SystemTime now,
     return result;
   }
   if (facts.unknown_windows_product) {
-    result.reason = "its Windows build names no product patchkeeper knows, so no advisory matches";
+    result.reason = "its Windows build names no known product, so no advisory matches";
     return result;
   }
   // The inventory's own age is no sign of staleness: agents send it in full

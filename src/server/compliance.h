@@ -12,8 +12,8 @@
 //      it never reported, it was last seen more than `stale_after` ago, it
 //      never sent an inventory, its package lists (the host's view of its
 //      own security archive) are older than `stale_after`, or it is a
-//      Windows host whose build names no product patchkeeper knows, so no
-//      advisory can match it. A host that does not report a package-list
+//      Windows host whose build names no known product, so no advisory can
+//      match it. A host that does not report a package-list
 //      time (no apt) is judged on the rest.
 //   3. Otherwise it is "compliant".
 // Later work (approved patches past their deadline, pending restarts,

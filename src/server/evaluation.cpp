@@ -73,6 +73,28 @@ StoredFinding fromMatch(const std::string& host_id, const matching::Finding& mat
   return finding;
 }
 
+// A host-repository finding for `advisory_id` with `cve_ids` as aliases,
+// and the KEV and EPSS facts of those CVEs. Enrichment works on
+// matching::Finding, so one is borrowed for the lookups.
+StoredFinding hostRepositoryFinding(const std::string& host_id, std::string advisory_id,
+                                    const std::vector<std::string>& cve_ids,
+                                    const advisory::Enrichment& enrichment) {
+  matching::Finding match;
+  match.advisory_id = std::move(advisory_id);
+  match.aliases = cve_ids;
+  matching::enrich(match, enrichment);
+
+  StoredFinding finding;
+  finding.host_id = host_id;
+  finding.source = FindingSource::kHostRepository;
+  finding.advisory_id = std::move(match.advisory_id);
+  finding.known_exploited = match.known_exploited;
+  finding.kev_due_date = match.kev_due_date;
+  finding.epss = match.epss;
+  finding.aliases = cve_ids;
+  return finding;
+}
+
 // A security update Windows Update offers the host: advisory id
 // "security-update:KB" + the KB, package the host's product, fixed by
 // installing that KB.
@@ -80,31 +102,20 @@ StoredFinding fromWindowsUpdate(const std::string& host_id, const inventory::Win
                                 const std::string& product,
                                 const inventory::WindowsPendingUpdate& update,
                                 const advisory::Enrichment& enrichment) {
-  matching::Finding match;
-  match.advisory_id = fmt::format("{}KB{}", kSecurityUpdatePrefix, update.kb);
-  match.aliases = update.cve_ids;
-  matching::enrich(match, enrichment);
-
-  StoredFinding finding;
-  finding.host_id = host_id;
-  finding.source = FindingSource::kHostRepository;
-  finding.advisory_id = match.advisory_id;
+  StoredFinding finding = hostRepositoryFinding(
+      host_id, fmt::format("{}KB{}", kSecurityUpdatePrefix, update.kb), update.cve_ids, enrichment);
   finding.package = product;
   finding.installed_version = facts.build;
   finding.compared_version = facts.build;
   finding.ecosystem = std::string(advisory::kWindowsEcosystem);
   finding.severity =
       std::string(advisory::severityName(advisory::parseSeverityWord(update.severity)));
-  finding.known_exploited = match.known_exploited;
-  finding.kev_due_date = match.kev_due_date;
-  finding.epss = match.epss;
-  finding.aliases = update.cve_ids;
   finding.fix_kb = update.kb;
   return finding;
 }
 
 // Whether Windows Update's offer counts as a security update: its
-// classification says so or it names CVEs.
+// classification is "Security Updates" or it names CVEs.
 bool isSecurityUpdate(const inventory::WindowsPendingUpdate& update) {
   return update.classification == "Security Updates" || !update.cve_ids.empty();
 }
@@ -112,17 +123,9 @@ bool isSecurityUpdate(const inventory::WindowsPendingUpdate& update) {
 StoredFinding fromPendingUpdate(const std::string& host_id, const std::string& ecosystem,
                                 const store::PendingUpdateRecord& update,
                                 const advisory::Enrichment& enrichment) {
-  // Enrichment works on matching::Finding; borrow it for the KEV and EPSS
-  // lookups by CVE id.
-  matching::Finding match;
-  match.advisory_id = std::string(kSecurityUpdatePrefix) + update.source_package;
-  match.aliases = update.cve_ids;
-  matching::enrich(match, enrichment);
-
-  StoredFinding finding;
-  finding.host_id = host_id;
-  finding.source = FindingSource::kHostRepository;
-  finding.advisory_id = match.advisory_id;
+  StoredFinding finding =
+      hostRepositoryFinding(host_id, std::string(kSecurityUpdatePrefix) + update.source_package,
+                            update.cve_ids, enrichment);
   finding.package = update.package;
   finding.source_package = update.source_package;
   finding.installed_version = update.installed_version;
@@ -130,10 +133,6 @@ StoredFinding fromPendingUpdate(const std::string& host_id, const std::string& e
   finding.fixed_version = update.candidate_version;
   finding.ecosystem = ecosystem;
   finding.severity = std::string(advisory::severityName(advisory::Severity::kUnknown));
-  finding.known_exploited = match.known_exploited;
-  finding.kev_due_date = match.kev_due_date;
-  finding.epss = match.epss;
-  finding.aliases = update.cve_ids;
   return finding;
 }
 
@@ -209,7 +208,7 @@ bool verifiedFixedOnWindows(const inventory::HostInventory& host, const StoredFi
     return std::none_of(offered.begin(), offered.end(),
                         [&](const auto& update) { return update.kb == finding.fix_kb; });
   }
-  // A build whose product cannot be told proves nothing either way.
+  // A build whose product is unknown proves nothing either way.
   if (!windows.product) return false;
   if (*windows.product != finding.package) return true;
   return windows.cleared.count(finding.advisory_id) != 0;

@@ -23,9 +23,9 @@
 // source package, aliases the update's CVE ids and fixed version the
 // candidate; they close once the installed version reaches the candidate.
 //
-// Windows hosts are matched on their build and KBs (matching/windows.h);
-// such a finding closes when matching clears its advisory for the host's
-// product, or the host no longer runs that product. Security updates that
+// Windows hosts are matched on their build and KBs (matching/windows.h).
+// Such a finding closes when matching clears its advisory for the host's
+// product, or the host runs another known product. Security updates that
 // Windows Update offers the host become "host-repository" findings with
 // advisory id "security-update:KB" + the KB and close once it is no longer
 // offered.

@@ -50,8 +50,8 @@ nlohmann::json ageSeconds(const std::optional<SystemTime>& time, SystemTime now)
   return std::max<std::int64_t>(0, age.count());
 }
 
-// A Windows host's facts as GET shows them. product is null when the build
-// names no product patchkeeper knows, so no Windows advisory can match it.
+// Returns a Windows host's facts as GET shows them. product is null when
+// the build names no known product, so no Windows advisory can match it.
 nlohmann::json windowsView(const inventory::WindowsFacts& facts) {
   auto product = inventory::windowsProduct(facts);
   nlohmann::json kbs = nlohmann::json::array();

@@ -2,10 +2,10 @@
 
 namespace pk::store {
 
-// Windows hosts report a build and KBs instead of packages: their facts
+// Windows hosts report a build and KBs instead of packages. Their facts
 // live beside the inventory, one row per host, with the installed KBs and
 // the updates Windows Update offers. product is inventory::windowsProduct()
-// of the facts, or empty when the build names no known product; it is
+// of the facts, or empty when the build names no known product. It is
 // indexed so that a changed Windows advisory finds the hosts to evaluate
 // again. Findings gain the KB that fixes them on Windows.
 Migration windowsHostsMigration() {

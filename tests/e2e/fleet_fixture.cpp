@@ -11,6 +11,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -133,6 +134,20 @@ Result<void> Fleet::shiftServerClock(std::chrono::seconds shift) {
 void Fleet::stopServer(int signal) {
   if (server_) server_->stop(signal, std::chrono::seconds(30));
   server_.reset();
+}
+
+nlohmann::json Fleet::waitForAdminGet(const std::string& path,
+                                      const std::function<bool(const nlohmann::json&)>& condition) {
+  nlohmann::json last;
+  for (int attempt = 0; attempt < 600; ++attempt) {
+    auto body = adminGet(path);
+    if (body) {
+      last = *body;
+      if (condition(last)) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return last;
 }
 
 std::string Fleet::serverLog() const {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,12 @@ class Fleet {
   // GETs `path` as the admin and returns the parsed body, failing on a
   // status other than 200.
   Result<nlohmann::json> adminGet(const std::string& path);
+
+  // GETs `path` as the admin every 100 ms, for up to a minute, until
+  // `condition` holds for the body, because the server evaluates and syncs
+  // feeds in its own time. Returns the last body read either way.
+  nlohmann::json waitForAdminGet(const std::string& path,
+                                 const std::function<bool(const nlohmann::json&)>& condition);
 
   // The server's log so far.
   std::string serverLog() const;

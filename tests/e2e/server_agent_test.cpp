@@ -51,22 +51,6 @@ Result<void> writeSandbox(const std::filesystem::path& root, const std::string& 
        DpkgStanza{.package = "bash", .version = "5.1-2+deb11u1"}});
 }
 
-// Polls `condition` on the admin's view of `path` for up to a minute: the
-// server evaluates and syncs feeds in its own time.
-nlohmann::json waitFor(Fleet& fleet, const std::string& path,
-                       const std::function<bool(const nlohmann::json&)>& condition) {
-  nlohmann::json last;
-  for (int attempt = 0; attempt < 600; ++attempt) {
-    auto body = fleet.adminGet(path);
-    if (body) {
-      last = *body;
-      if (condition(last)) return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return last;
-}
-
 TEST(ServerAndAgents, FindingsReportedThenFixed) {
   auto fleet = Fleet::create("e2e-fleet", dsaFeed());
   ASSERT_TRUE(fleet) << fleet.error().message;
@@ -97,7 +81,7 @@ TEST(ServerAndAgents, FindingsReportedThenFixed) {
 
   // The sandbox's vulnerable xorg-server, from the real DSA list.
   const std::string sandbox_findings = "/api/v1/hosts/" + sandbox_host + "/findings?status=all";
-  auto open = waitFor(*fleet, sandbox_findings, [](const nlohmann::json& body) {
+  auto open = fleet->waitForAdminGet(sandbox_findings, [](const nlohmann::json& body) {
     for (const auto& finding : body["items"]) {
       if (finding["advisory_id"] == "DSA-5380-1" && finding["status"] == "open") return true;
     }
@@ -142,7 +126,7 @@ TEST(ServerAndAgents, FindingsReportedThenFixed) {
   // next check-in.
   ASSERT_TRUE(writeSandbox(sandbox, "2:1.20.11-1+deb11u6"));
   ASSERT_EQ(fleet->runAgentOnce(*sandbox_config), 0);
-  auto fixed = waitFor(*fleet, sandbox_findings, [](const nlohmann::json& body) {
+  auto fixed = fleet->waitForAdminGet(sandbox_findings, [](const nlohmann::json& body) {
     for (const auto& finding : body["items"]) {
       if (finding["advisory_id"] == "DSA-5380-1") return finding["status"] == "fixed";
     }

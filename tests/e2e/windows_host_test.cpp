@@ -1,6 +1,6 @@
-// A Windows host end to end: its inventory document reaches the real
-// server through the agent API, as the Windows agent will send it, and its
-// findings from MSRC's monthly documents appear beside a Linux host's
+// A Windows host end to end. Its inventory document reaches the real
+// server through the agent API, as the Windows agent will send it. Its
+// findings from MSRC's monthly documents then appear beside a Linux host's
 // findings from the DSA list.
 
 #include <fstream>
@@ -58,21 +58,6 @@ nlohmann::json reportOf(const inventory::WindowsInventory& document, const std::
   return protocol::toJson(report);
 }
 
-nlohmann::json waitFor(Fleet& fleet, const std::string& path,
-                       const std::function<bool(const nlohmann::json&)>& condition) {
-  nlohmann::json last;
-  for (int attempt = 0; attempt < 600; ++attempt) {
-    auto body = fleet.adminGet(path);
-    if (body) {
-      last = *body;
-      if (condition(last)) return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ADD_FAILURE() << "timed out waiting on " << path << ": " << last.dump(2);
-  return last;
-}
-
 const nlohmann::json* findingOf(const nlohmann::json& body, const std::string& host,
                                 const std::string& advisory) {
   for (const auto& finding : body["items"]) {
@@ -114,14 +99,14 @@ TEST(WindowsHost, FindingsListedBesideLinux) {
   client->setBearerToken(identity->token);
   const std::string reports = "/api/v1/hosts/" + identity->host_id + "/reports";
 
-  // A document with a malformed element is refused whole, naming it.
+  // A document with a malformed element is rejected whole, naming it.
   nlohmann::json broken =
       reportOf(workstation("10.0.19045.6937", "5075912"), "00000000000000000000000000000001");
   broken["windows"]["installed_kbs"].push_back("not-a-kb");
-  auto refused = client->post(reports, broken.dump());
-  ASSERT_TRUE(refused) << refused.error().message;
-  EXPECT_EQ(refused->status, 400) << refused->body;
-  EXPECT_NE(refused->body.find("windows/installed_kbs/1"), std::string::npos) << refused->body;
+  auto rejected = client->post(reports, broken.dump());
+  ASSERT_TRUE(rejected) << rejected.error().message;
+  EXPECT_EQ(rejected->status, 400) << rejected->body;
+  EXPECT_NE(rejected->body.find("windows/installed_kbs/1"), std::string::npos) << rejected->body;
 
   auto sent = client->post(reports, reportOf(workstation("10.0.19045.6937", "5075912"),
                                              "00000000000000000000000000000002")
@@ -140,10 +125,11 @@ TEST(WindowsHost, FindingsListedBesideLinux) {
   }
   ASSERT_FALSE(linux_host.empty()) << hosts->dump(2);
   const std::string windows_host = identity->host_id;
-  auto both = waitFor(*fleet, "/api/v1/findings?limit=5000", [&](const nlohmann::json& body) {
-    return findingOf(body, windows_host, "CVE-2026-24289") &&
-           findingOf(body, linux_host, "DSA-5380-1");
-  });
+  auto both =
+      fleet->waitForAdminGet("/api/v1/findings?limit=5000", [&](const nlohmann::json& body) {
+        return findingOf(body, windows_host, "CVE-2026-24289") &&
+               findingOf(body, linux_host, "DSA-5380-1");
+      });
   const nlohmann::json* windows_finding = findingOf(both, windows_host, "CVE-2026-24289");
   ASSERT_NE(windows_finding, nullptr) << both.dump(2) << fleet->serverLog();
   EXPECT_EQ((*windows_finding)["package"], "Windows 10 22H2");
@@ -166,7 +152,7 @@ TEST(WindowsHost, FindingsListedBesideLinux) {
   ASSERT_EQ(updated->status, 200) << updated->body;
   const std::string windows_findings =
       "/api/v1/hosts/" + windows_host + "/findings?status=all&limit=5000";
-  auto fixed = waitFor(*fleet, windows_findings, [&](const nlohmann::json& body) {
+  auto fixed = fleet->waitForAdminGet(windows_findings, [&](const nlohmann::json& body) {
     const nlohmann::json* finding = findingOf(body, windows_host, "CVE-2026-24289");
     return finding && (*finding)["status"] == "fixed";
   });

@@ -141,8 +141,7 @@ TEST(ComplianceTest, UnknownWindowsProductIsUnknown) {
   facts.unknown_windows_product = true;
   Compliance result = computeCompliance(facts, kNow, kStaleAfter);
   EXPECT_EQ(result.status, ComplianceStatus::kUnknown);
-  EXPECT_EQ(result.reason,
-            "its Windows build names no product patchkeeper knows, so no advisory matches");
+  EXPECT_EQ(result.reason, "its Windows build names no known product, so no advisory matches");
 
   facts.open_findings = 2;
   EXPECT_EQ(computeCompliance(facts, kNow, kStaleAfter).status, ComplianceStatus::kNotCompliant);

@@ -101,8 +101,8 @@ TEST_F(HostRoutesTest, ShowsWindowsFacts) {
   report.windows = document;
   ASSERT_EQ(sendReport(host, report).status, 200);
 
-  auto shown = bodyOf(call("GET", path, adminToken()));
-  const auto& windows = shown["windows"];
+  auto host_view = bodyOf(call("GET", path, adminToken()));
+  const auto& windows = host_view["windows"];
   EXPECT_EQ(windows["product"], "Windows Server 2019");
   EXPECT_EQ(windows["build"], "10.0.17763.8389");
   EXPECT_EQ(windows["installation_type"], "Server Core");
@@ -116,12 +116,12 @@ TEST_F(HostRoutesTest, ShowsWindowsFacts) {
   report = makeReport(protocol::windowsPayload(document), true);
   report.windows = document;
   ASSERT_EQ(sendReport(host, report).status, 200);
-  shown = bodyOf(call("GET", path, adminToken()));
-  EXPECT_TRUE(shown["windows"]["product"].is_null());
-  EXPECT_EQ(shown["windows"]["build"], "10.0.99999.1");
+  host_view = bodyOf(call("GET", path, adminToken()));
+  EXPECT_TRUE(host_view["windows"]["product"].is_null());
+  EXPECT_EQ(host_view["windows"]["build"], "10.0.99999.1");
   // No advisory can match such a host, so it cannot be called compliant.
-  EXPECT_EQ(shown["compliance"]["status"], "unknown");
-  EXPECT_NE(shown["compliance"]["reason"].get<std::string>().find("names no product"),
+  EXPECT_EQ(host_view["compliance"]["status"], "unknown");
+  EXPECT_NE(host_view["compliance"]["reason"].get<std::string>().find("names no known product"),
             std::string::npos);
 }
 

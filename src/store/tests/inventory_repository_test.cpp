@@ -274,7 +274,8 @@ TEST_P(InventoryRepositoryTest, WindowsFactsRoundTripAndAreReplaced) {
   });
   ASSERT_TRUE(written) << errorText(written);
   loaded = load("h-0000000000000001");
-  ASSERT_TRUE(loaded && loaded->windows);
+  ASSERT_TRUE(loaded);
+  ASSERT_TRUE(loaded->windows);
   EXPECT_EQ(loaded->windows->build, "10.0.17763.8511");
   EXPECT_EQ(loaded->windows->installed_kbs, std::vector<std::string>{"5078752"});
   ASSERT_EQ(loaded->windows->pending_updates.size(), 1u);

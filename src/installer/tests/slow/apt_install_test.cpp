@@ -14,6 +14,7 @@
 
 #include "common/child_process.h"
 #include "installer/installer.h"
+#include "installer/tests/slow/tools.h"
 #include "inventory/host_reader.h"
 #include "tests/support/dpkg_sandbox.h"
 #include "tests/support/temporary_directory.h"
@@ -55,18 +56,12 @@ Result<void> runChecked(const std::vector<std::string>& argv) {
   return {};
 }
 
-bool hasProgram(const std::string& name) {
-  Result<CommandOutput> found = runCommand({"sh", "-c", "command -v " + name});
-  return found && found->exit_code == 0;
-}
-
 class AptInstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* tool : {"apt-get", "dpkg", "dpkg-deb", "apt-ftparchive"}) {
-      if (!hasProgram(tool)) {
-        GTEST_SKIP() << tool << " is not installed; scripts/install-deps.sh installs it";
-      }
+    if (std::string missing = firstMissingTool({"apt-get", "dpkg", "dpkg-deb", "apt-ftparchive"});
+        !missing.empty()) {
+      GTEST_SKIP() << missing << " is not installed; scripts/install-deps.sh installs it";
     }
     if (::geteuid() != 0) GTEST_SKIP() << "dpkg --root needs root to set file owners";
 
@@ -107,10 +102,12 @@ class AptInstallTest : public ::testing::Test {
     // A flat repository ("deb file:DIR ./") needs only Packages and Release.
     Result<CommandOutput> packages = runCommand(
         {"sh", "-c", "cd '" + repository().string() + "' && apt-ftparchive packages . > Packages"});
-    ASSERT_TRUE(packages && packages->exit_code == 0);
+    ASSERT_TRUE(packages);
+    ASSERT_EQ(packages->exit_code, 0);
     Result<CommandOutput> release = runCommand(
         {"sh", "-c", "cd '" + repository().string() + "' && apt-ftparchive release . > Release"});
-    ASSERT_TRUE(release && release->exit_code == 0);
+    ASSERT_TRUE(release);
+    ASSERT_EQ(release->exit_code, 0);
   }
 
   // A root with dpkg's and apt's folders, the repository as its only
@@ -209,7 +206,7 @@ TEST_F(AptInstallTest, RejectsPackageNotInstalled) {
 TEST_F(AptInstallTest, RetriesWhileDpkgLockHeld) {
   const fs::path lock = root() / "var/lib/dpkg/lock-frontend";
   const fs::path ready = folder_->path() / "lock-taken";
-  if (!hasProgram("python3")) GTEST_SKIP() << "python3 is needed to hold the lock";
+  if (!firstMissingTool({"python3"}).empty()) GTEST_SKIP() << "python3 is needed to hold the lock";
 
   // The holder takes the lock, reports it, and holds it until killed.
   const std::string script =

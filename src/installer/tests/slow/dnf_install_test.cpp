@@ -12,6 +12,7 @@
 
 #include "common/child_process.h"
 #include "installer/installer.h"
+#include "installer/tests/slow/tools.h"
 #include "inventory/host_reader.h"
 #include "tests/support/rpm_sandbox.h"
 #include "tests/support/temporary_directory.h"
@@ -26,18 +27,12 @@ using test_support::writeFile;
 
 SystemClock system_clock;
 
-bool hasProgram(const std::string& name) {
-  Result<CommandOutput> found = runCommand({"sh", "-c", "command -v " + name});
-  return found && found->exit_code == 0;
-}
-
 class DnfInstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* tool : {"dnf", "rpm", "rpmbuild", "createrepo_c"}) {
-      if (!hasProgram(tool)) {
-        GTEST_SKIP() << tool << " is not installed; scripts/install-deps.sh installs it";
-      }
+    if (std::string missing = firstMissingTool({"dnf", "rpm", "rpmbuild", "createrepo_c"});
+        !missing.empty()) {
+      GTEST_SKIP() << missing << " is not installed; scripts/install-deps.sh installs it";
     }
     if (::geteuid() != 0) GTEST_SKIP() << "rpm --root and dnf --installroot need root here";
 
