@@ -337,11 +337,18 @@ Result<std::vector<std::int64_t>> recentJobDurations(Session& session, const std
   return durations;
 }
 
-Result<bool> appendJobEvent(Session& session, const JobEventRecord& event) {
+Result<bool> jobEventExists(Session& session, const std::string& job_id,
+                            const std::string& event_id) {
   auto existing = session.queryOne("SELECT 1 FROM job_events WHERE job_id = ? AND event_id = ?",
-                                    {event.job_id, event.event_id});
+                                    {job_id, event_id});
   if (!existing) return tl::unexpected(existing.error());
-  if (*existing) return false;
+  return existing->has_value();
+}
+
+Result<bool> appendJobEvent(Session& session, const JobEventRecord& event) {
+  auto exists = jobEventExists(session, event.job_id, event.event_id);
+  if (!exists) return tl::unexpected(exists.error());
+  if (*exists) return false;
   auto inserted = session.execute(
       "INSERT INTO job_events (job_id, event_id, at, received_at, source, state, message, "
       "output, packages, report_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -159,6 +159,9 @@ Result<void> updateJobState(Session& session, const JobRecord& job);
 Result<std::vector<std::int64_t>> recentJobDurations(Session& session, const std::string& host_id,
                                                      std::size_t limit);
 
+// Whether the job has an event with `event_id`.
+Result<bool> jobEventExists(Session& session, const std::string& job_id,
+                            const std::string& event_id);
 // Appends the event unless the job has one with the same event_id. Returns
 // whether it was appended.
 Result<bool> appendJobEvent(Session& session, const JobEventRecord& event);
