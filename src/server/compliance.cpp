@@ -60,6 +60,8 @@ ComplianceFacts complianceFactsOf(const store::HostRecord& host, std::int64_t op
       .package_lists_updated_at = host.package_lists_updated_at,
       .open_findings = open_findings,
       .unknown_windows_product = host.windows_product && host.windows_product->empty(),
+      .restart_pending = host.restart_required,
+      .server_without_window = host.kind == "server" && !host.in_window,
   };
 }
 
@@ -72,6 +74,16 @@ Compliance computeCompliance(const ComplianceFacts& facts, SystemTime now,
     result.status = ComplianceStatus::kNotCompliant;
     result.reason = facts.open_findings == 1 ? std::string("1 open finding")
                                              : fmt::format("{} open findings", facts.open_findings);
+    return result;
+  }
+  if (facts.restart_pending) {
+    result.status = ComplianceStatus::kNotCompliant;
+    result.reason = "installed updates wait for a restart";
+    return result;
+  }
+  if (facts.server_without_window) {
+    result.status = ComplianceStatus::kNotCompliant;
+    result.reason = "the server is in no maintenance window";
     return result;
   }
 

@@ -7,7 +7,10 @@
 // The rules, in the order they decide:
 //   1. Open findings make a host "not compliant", however old the data:
 //      a vulnerability that was reported stays a fact until a newer
-//      inventory shows it fixed, so stale data never hides it.
+//      inventory shows it fixed, so stale data never hides it. So does a
+//      pending restart (installed updates take effect only after it), and,
+//      for a server, being in no maintenance window (the policy patches
+//      servers only inside one).
 //   2. Otherwise the host is "unknown" when the server cannot vouch for it:
 //      it never reported, it was last seen more than `stale_after` ago, it
 //      never sent an inventory, its package lists (the host's view of its
@@ -16,8 +19,8 @@
 //      match it. A host that does not report a package-list
 //      time (no apt) is judged on the rest.
 //   3. Otherwise it is "compliant".
-// Later work (approved patches past their deadline, pending restarts,
-// exceptions) extends this one function.
+// Later work (approved patches past their deadline, exceptions) extends
+// this one function.
 
 #include <chrono>
 #include <cstdint>
@@ -46,6 +49,8 @@ struct ComplianceFacts {
   std::optional<SystemTime> package_lists_updated_at;  // as the host reported it
   std::int64_t open_findings = 0;
   bool unknown_windows_product = false;  // Windows facts whose build names no product
+  bool restart_pending = false;          // installed updates wait for a restart
+  bool server_without_window = false;    // a server in no maintenance window
 };
 
 // The facts of `host`, whose open findings number `open_findings`.

@@ -63,9 +63,11 @@ constexpr std::string_view kSelectHost =
     "h.reenrolment_approved_until, h.enrolled_at, h.last_seen_at, h.os_id, h.os_version_id, "
     "h.os_codename, h.os_pretty_name, h.os_ecosystem, h.kernel, h.last_boot, "
     "h.restart_required, h.restart_reason, h.restart_packages, h.package_lists_updated_at, "
-    "i.hash, i.received_at, w.product "
+    "i.hash, i.received_at, w.product, "
+    "CASE WHEN hw.window_id IS NOT NULL OR hw.pending_window_id IS NOT NULL THEN 1 ELSE 0 END "
     "FROM hosts h LEFT JOIN host_inventories i ON i.host_id = h.id "
-    "LEFT JOIN windows_hosts w ON w.host_id = h.id";
+    "LEFT JOIN windows_hosts w ON w.host_id = h.id "
+    "LEFT JOIN host_windows hw ON hw.host_id = h.id";
 
 HostRecord rowToHost(const Row& row) {
   HostRecord host;
@@ -92,6 +94,7 @@ HostRecord rowToHost(const Row& row) {
   host.inventory_hash = row.text(20);
   host.inventory_received_at = optionalTimeAt(row, 21);
   if (!row.isNull(22)) host.windows_product = row.text(22);
+  host.in_window = row.boolean(23);
   return host;
 }
 

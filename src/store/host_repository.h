@@ -57,6 +57,9 @@ struct HostRecord {
   // Set for a host whose inventory carries Windows facts: its product
   // (inventory::windowsProduct), or "" when the build names none.
   std::optional<std::string> windows_product;
+  // Whether the host is in a maintenance window, or has a move into one
+  // pending. Read-only, like the inventory fields.
+  bool in_window = false;
 };
 
 struct HostFilter {

@@ -162,5 +162,35 @@ TEST(ComplianceTest, FactsComeFromTheHostRecord) {
   EXPECT_EQ(facts.inventory_received_at, host.inventory_received_at);
 }
 
+TEST(ComplianceTest, PendingRestartIsNotCompliant) {
+  ComplianceFacts facts = freshFacts();
+  facts.restart_pending = true;
+  const Compliance result = computeCompliance(facts, kNow, kStaleAfter);
+  EXPECT_EQ(result.status, ComplianceStatus::kNotCompliant);
+  EXPECT_EQ(result.reason, "installed updates wait for a restart");
+}
+
+TEST(ComplianceTest, ServerWithoutWindowIsNotCompliant) {
+  ComplianceFacts facts = freshFacts();
+  facts.server_without_window = true;
+  facts.last_seen.reset();
+  const Compliance result = computeCompliance(facts, kNow, kStaleAfter);
+  EXPECT_EQ(result.status, ComplianceStatus::kNotCompliant);
+  EXPECT_EQ(result.reason, "the server is in no maintenance window");
+}
+
+TEST(ComplianceTest, WindowAndRestartComeFromTheHostRecord) {
+  store::HostRecord host;
+  host.kind = "server";
+  EXPECT_TRUE(complianceFactsOf(host, 0).server_without_window);
+  host.in_window = true;
+  EXPECT_FALSE(complianceFactsOf(host, 0).server_without_window);
+  host.kind = "endpoint";
+  host.in_window = false;
+  EXPECT_FALSE(complianceFactsOf(host, 0).server_without_window);
+  host.restart_required = true;
+  EXPECT_TRUE(complianceFactsOf(host, 0).restart_pending);
+}
+
 }  // namespace
 }  // namespace pk::server

@@ -53,7 +53,7 @@ class HostRoutesTest : public HostServerTest {
 };
 
 TEST_F(HostRoutesTest, ShowsHostWithAgesAndCompliance) {
-  const auto host = enrolHost("machine-1");
+  const auto host = enrolHost("machine-1", {{"kind", "endpoint"}});
   const std::string path = "/api/v1/hosts/" + host.host_id;
 
   // Never reported: compliance is unknown.
@@ -79,7 +79,7 @@ TEST_F(HostRoutesTest, ShowsHostWithAgesAndCompliance) {
 }
 
 TEST_F(HostRoutesTest, ShowsWindowsFacts) {
-  const auto host = enrolHost("windows-machine-1");
+  const auto host = enrolHost("windows-machine-1", {{"kind", "endpoint"}});
   const std::string path = "/api/v1/hosts/" + host.host_id;
   EXPECT_FALSE(bodyOf(call("GET", path, adminToken())).contains("windows"));
 
@@ -129,7 +129,7 @@ TEST_F(HostRoutesTest, StaleAfterIsConfigurable) {
   options_.stale_after = std::chrono::days(1);
   Router router(makeAuthenticator(*context_));
   addHostRoutes(router, *context_, options_);
-  const auto host = enrolHost("machine-1");
+  const auto host = enrolHost("machine-1", {{"kind", "endpoint"}});
   ASSERT_EQ(sendReport(host, makeReport(inventoryOf({"bash"}), true)).status, 200);
   clock_.advance(hours(30));
 
@@ -161,10 +161,10 @@ TEST_F(HostRoutesTest, OwnerSeesOnlyOwnHosts) {
 }
 
 TEST_F(HostRoutesTest, ListFiltersHosts) {
-  const auto web = enrolHost("machine-1", {{"collections", {"web"}}});
+  const auto web = enrolHost("machine-1", {{"kind", "endpoint"}, {"collections", {"web"}}});
   const auto laptop = enrolHost(
       "machine-2", {{"kind", "endpoint"}, {"owner", "bob"}, {"collections", {"laptops"}}});
-  const auto old = enrolHost("machine-3");
+  const auto old = enrolHost("machine-3", {{"kind", "endpoint"}});
   ASSERT_EQ(call("POST", "/api/v1/hosts/" + old.host_id + "/revoke", adminToken()).status, 200);
 
   const std::string& token = adminToken();
