@@ -37,4 +37,8 @@ Migration enrolmentUsesMigration();
 // fixing KB of findings (schema_windows_hosts.cpp).
 Migration windowsHostsMigration();
 
+// Version 9: the patch catalog, patch decisions, approval rules and risk
+// exceptions (schema_patches.cpp).
+Migration patchesMigration();
+
 }  // namespace pk::store
