@@ -33,7 +33,8 @@ constexpr std::array kRoleTable = {
                permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
                               P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment, P::kReadUsers,
                               P::kManageUsers, P::kManageOwnTokens, P::kReadAudit, P::kFileRequests,
-                              P::kDecideRequests, P::kManageWebhooks, P::kLinkRequests})},
+                              P::kDecideRequests, P::kManageWebhooks, P::kLinkRequests,
+                              P::kDecidePatches})},
     RoleGrants{Role::kOperator, "operator",
                permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
                               P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment,
@@ -63,7 +64,7 @@ constexpr bool tableFollowsRoleOrder() {
   return kRoleTable.size() == static_cast<std::size_t>(Role::kHelpdesk) + 1;
 }
 static_assert(tableFollowsRoleOrder(), "kRoleTable needs one row per Role, in enumerator order");
-static_assert(static_cast<int>(Permission::kLinkRequests) < 32, "PermissionSet has 32 bits");
+static_assert(static_cast<int>(Permission::kDecidePatches) < 32, "PermissionSet has 32 bits");
 
 const RoleGrants& grantsOf(Role role) {
   return kRoleTable.at(static_cast<std::size_t>(role));
@@ -111,6 +112,8 @@ std::string_view permissionName(Permission permission) {
       return "manage_webhooks";
     case P::kLinkRequests:
       return "link_requests";
+    case P::kDecidePatches:
+      return "decide_patches";
   }
   return "unknown";
 }
