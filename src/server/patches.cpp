@@ -97,7 +97,9 @@ Result<PatchRefresh> refreshHostPatches(store::Session& session, const std::stri
   if (!links) return tl::unexpected(links.error());
 
   PatchRefresh refresh;
-  std::set<std::string> touched;
+  // Patches that gained a finding here: only their facts can have changed
+  // through this refresh, so only they are offered to the rules.
+  std::set<std::string> relinked;
   for (const auto& finding : *findings) {
     // A fixed finding keeps its link: the patch's history still names it.
     if (finding.status != store::FindingStatus::kOpen) continue;
@@ -111,8 +113,8 @@ Result<PatchRefresh> refreshHostPatches(store::Session& session, const std::stri
       }
       continue;
     }
-    touched.insert(identity->id);
     if (link != links->end() && link->second == identity->id) continue;
+    relinked.insert(identity->id);
 
     store::PatchRecord record;
     record.id = identity->id;
@@ -130,7 +132,7 @@ Result<PatchRefresh> refreshHostPatches(store::Session& session, const std::stri
   }
 
   auto approved =
-      applyApprovalRules(session, now, std::vector<std::string>(touched.begin(), touched.end()));
+      applyApprovalRules(session, now, std::vector<std::string>(relinked.begin(), relinked.end()));
   if (!approved) return tl::unexpected(approved.error());
   refresh.approved_by_rules = *approved;
   return refresh;

@@ -41,8 +41,11 @@ struct PatchRefresh {
 // Links every open finding of `host_id` to the patch that fixes it,
 // creating the patch when it is new (first_seen_at `now`), drops links of
 // findings that no longer have a patch, then applies the approval rules to
-// the host's pending patches. The evaluator calls it at the end of each
-// host evaluation.
+// the pending patches that gained a finding here. The evaluator calls it at
+// the end of each host evaluation. A pending patch whose findings change
+// in place (a KEV listing or a new severity for the same advisory) is
+// offered to the rules again only by the applyApprovalRules() overload
+// without patch ids, which a scheduled job should call.
 Result<PatchRefresh> refreshHostPatches(store::Session& session, const std::string& host_id,
                                         SystemTime now);
 

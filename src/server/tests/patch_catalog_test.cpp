@@ -37,7 +37,8 @@ TEST(PatchIdentity, DebianIsSourcePackageAtFixedVersion) {
 TEST(PatchIdentity, TwoAdvisoriesShareOneSourcePatch) {
   const auto first = patchOf(finding("Debian:12", "DSA-5678-1", "curl", "7.88.1-10+deb12u5"));
   const auto second = patchOf(finding("Debian:12", "CVE-2024-2398", "curl", "7.88.1-10+deb12u5"));
-  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
   EXPECT_EQ(first->id, second->id);
 }
 
@@ -51,7 +52,8 @@ TEST(PatchIdentity, RpmIsAdvisoryWithoutVersion) {
   const auto xz = patchOf(finding("AlmaLinux:9", "ALSA-2022:4940", "xz", "5.2.5-8.el9_0"));
   const auto xz_libs =
       patchOf(finding("AlmaLinux:9", "ALSA-2022:4940", "xz-libs", "5.2.5-8.el9_0"));
-  ASSERT_TRUE(xz && xz_libs);
+  ASSERT_TRUE(xz.has_value());
+  ASSERT_TRUE(xz_libs.has_value());
   EXPECT_EQ(xz->kind, kPatchKindAdvisory);
   EXPECT_EQ(xz->name, "ALSA-2022:4940");
   EXPECT_EQ(xz->version, "");

@@ -329,6 +329,37 @@ TEST_F(PatchRoutesTest, RuleApprovesNewPatches) {
   EXPECT_EQ(patchView(curlPatch())["decision"]["status"], "approved");
 }
 
+TEST_F(PatchRoutesTest, RuleJobCatchesKevChange) {
+  addDebianFinding("DSA-5678", "curl", "curl", "7.88.1-10+deb12u5", "medium");
+  const Response created =
+      call("POST", "/api/v1/approval-rules", "alice", {{"name", "KEV"}, {"kev_only", true}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(bodyOf(created)["approved_patches"], 0);
+
+  // KEV lists the CVE later: the finding changes in place, its link does not.
+  write([&](store::Session& session) -> Result<void> {
+    auto findings = store::loadHostFindings(session, kDebianHost);
+    if (!findings) return tl::unexpected(findings.error());
+    StoredFinding finding = findings->at(0);
+    finding.known_exploited = true;
+    if (auto updated = store::updateFinding(session, finding); !updated) return updated;
+    auto refreshed = refreshHostPatches(session, kDebianHost, clock_.now());
+    if (!refreshed) return tl::unexpected(refreshed.error());
+    return {};
+  });
+  EXPECT_EQ(patchView(curlPatch())["decision"]["status"], "pending");
+
+  int approved = 0;
+  write([&](store::Session& session) -> Result<void> {
+    auto applied = applyApprovalRules(session, clock_.now());
+    if (!applied) return tl::unexpected(applied.error());
+    approved = *applied;
+    return {};
+  });
+  EXPECT_EQ(approved, 1);
+  EXPECT_EQ(patchView(curlPatch())["decision"]["status"], "approved");
+}
+
 TEST_F(PatchRoutesTest, RuleLeavesDeclinedPatch) {
   addDebianFinding("DSA-5678", "curl", "curl", "7.88.1-10+deb12u5", "high");
   ASSERT_EQ(call("POST", "/api/v1/patches/" + curlPatch() + "/decision", "alice",
