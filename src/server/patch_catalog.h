@@ -74,10 +74,11 @@ struct PatchFacts {
   bool from_host_repository = false;  // an open finding with source "host-repository"
 };
 
-// Whether `rule` approves a patch with `facts`: the rule is enabled, its
-// ecosystem is empty or equal, the highest severity is at or above the
-// minimum, the patch is in KEV when the rule asks for it, and an advisory
-// names the patch unless the rule includes host-repository updates.
+// Whether `rule` approves a patch with `facts`. All of these must hold: the
+// rule is enabled, and its ecosystem is empty or equal. The highest
+// severity is at or above the minimum. The patch is in KEV when the rule
+// sets known_exploited_only. An advisory names the patch, unless the rule
+// includes host-repository updates.
 bool ruleMatches(const ApprovalRule& rule, const PatchFacts& facts);
 
 // Orders severities from kUnknown (0) to kCritical (5), as rules compare

@@ -8,11 +8,11 @@
 // the database, and is safe to run again in a fresh transaction.
 //
 // Decisions: a patch is "pending" until an admin (decide_patches) or an
-// approval rule approves or declines it; each decision is appended to its
-// history, the latest one counts, and each one appends an audit event
+// approval rule approves or declines it. Each decision is appended to its
+// history and the latest one counts. Each one also appends an audit event
 // "patch.approve" or "patch.decline" with actor "user:<name>" or
-// "rule:<id>". Rules approve only pending patches: they never overturn a
-// person's decline.
+// "rule:<id>". Rules approve only pending patches, so they never overturn
+// a person's decline.
 
 #include <cstdint>
 #include <optional>
@@ -38,11 +38,11 @@ struct PatchRefresh {
   int approved_by_rules = 0;  // pending patches an approval rule approved
 };
 
-// Links every open finding of `host_id` to the patch that fixes it,
-// creating the patch when it is new (first_seen_at `now`), drops links of
-// findings that no longer have a patch, then applies the approval rules to
-// the pending patches that gained a finding here. The evaluator calls it at
-// the end of each host evaluation. A pending patch whose findings change
+// Links every open finding of `host_id` to the patch that fixes it, and
+// creates the patch when it is new (first_seen_at `now`). Drops the links
+// of findings that no longer have a patch. Then applies the approval rules
+// to the pending patches that gained a finding here. The evaluator calls it
+// at the end of each host evaluation. A pending patch whose findings change
 // in place (a KEV listing or a new severity for the same advisory) is
 // offered to the rules again only by the applyApprovalRules() overload
 // without patch ids, which a scheduled job should call.
@@ -106,9 +106,9 @@ struct PatchInstallPlan {
 // Returns, for host `host_id` and each patch of `patch_ids` (in that
 // order), what to install:
 //   - a source-package patch: every installed binary built from the source
-//     whose version is below the patch version, at the patch version, or at
-//     the candidate of the host's pending security update for that binary
-//     when that candidate is at or above the patch version;
+//     whose version is below the patch version. Each is installed at the
+//     patch version, unless the host's pending security update for that
+//     binary offers a candidate at or above it: then at that candidate;
 //   - an advisory patch: each package of the host's open findings of that
 //     advisory at the finding's fixed version;
 //   - a kb patch: its KB.
