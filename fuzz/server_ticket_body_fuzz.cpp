@@ -2,7 +2,8 @@
 // and of comments, approvals and refusals, as the ticket routes and a
 // help-desk system's inbound calls use them. Checks what they accept: a
 // known type, a non-empty justification within its limit, one subject host
-// for a move and none for report access, and comments within their limit.
+// for a move or a risk acceptance and none for report access, and comments
+// within their limit.
 // A violated property traps, so libFuzzer records the input.
 
 #include <cstddef>
@@ -32,6 +33,10 @@ void checkTicket(const nlohmann::json& body) {
   if (ticket.type == pk::server::kTicketTypeMoveServerWindow) {
     require(ticket.subject_hosts.size() == 1);
     require(ticket.requested_change["window"].is_string());
+  } else if (ticket.type == pk::server::kTicketTypeAcceptRisk) {
+    require(ticket.subject_hosts.size() == 1);
+    require(ticket.requested_change["advisory"].is_string());
+    require(ticket.requested_change["expires_at"].is_string());
   } else {
     require(ticket.type == pk::server::kTicketTypeReportAccess);
     require(ticket.subject_hosts.empty());

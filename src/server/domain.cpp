@@ -6,6 +6,7 @@
 
 #include "server/credentials.h"
 #include "server/host_routes.h"
+#include "server/patch_routes.h"
 #include "server/people_routes.h"
 #include "server/postgresql_leader_lock.h"
 #include "server/report_routes.h"
@@ -67,6 +68,7 @@ void Domain::addRoutes(Router& router) {
 
   addWindowRoutes(router, context_);
   addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
+  addPatchRoutes(router, context_);
 }
 
 Result<void> Domain::start() {

@@ -15,6 +15,7 @@
 #include "matching/index.h"
 #include "matching/windows.h"
 #include "server/advisory_codec.h"
+#include "server/patches.h"
 #include "store/advisory_repository.h"
 #include "store/finding_repository.h"
 #include "store/inventory_repository.h"
@@ -421,6 +422,10 @@ Result<void> Evaluator::evaluateInventory(const std::shared_ptr<Snapshot>& index
       return event;
     }
   }
+
+  // The patch catalog follows the findings in the same transaction.
+  auto patches = refreshHostPatches(session, host_id, now);
+  if (!patches) return tl::unexpected(patches.error());
   return {};
 }
 

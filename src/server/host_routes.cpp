@@ -18,6 +18,7 @@
 #include "store/audit_repository.h"
 #include "store/finding_repository.h"
 #include "store/inventory_repository.h"
+#include "store/patch_repository.h"
 
 namespace pk::server {
 namespace {
@@ -164,7 +165,7 @@ Response listHosts(ServerContext& context, const HostRouteOptions& options,
     std::vector<std::string> ids;
     ids.reserve(hosts->size());
     for (const auto& host : *hosts) ids.push_back(host.id);
-    auto open = store::countOpenFindings(session, ids);
+    auto open = store::countOpenFindingsWithoutException(session, ids, now);
     if (!open) return tl::unexpected(open.error());
 
     for (const auto& host : *hosts) {
@@ -196,7 +197,7 @@ Response getHost(ServerContext& context, const HostRouteOptions& options, const 
       response = hostNotFound(host_id);
       return {};
     }
-    auto open = store::countOpenFindings(session, {host_id});
+    auto open = store::countOpenFindingsWithoutException(session, {host_id}, now);
     if (!open) return tl::unexpected(open.error());
     const auto count = open->find(host_id);
     nlohmann::json view = hostView(**host, count == open->end() ? 0 : count->second, now, options);
@@ -255,7 +256,7 @@ Response changeHost(ServerContext& context, const HostRouteOptions& options, con
       changed_by_action = std::get<std::string>(decision);
     }
 
-    auto open = store::countOpenFindings(session, {host_id});
+    auto open = store::countOpenFindingsWithoutException(session, {host_id}, now);
     if (!open) return tl::unexpected(open.error());
     const auto count = open->find(host_id);
     response =

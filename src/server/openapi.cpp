@@ -213,28 +213,31 @@ Json hostSchemas() {
 
 Json vulnerabilitySchemas() {
   Json schemas = Json::object();
-  schemas["Finding"] = object({{"id", integer()},
-                               {"host_id", text()},
-                               {"source", text("Where it came from: an advisory feed or the "
-                                               "host's pending security updates")},
-                               {"advisory_id", text()},
-                               {"aliases", arrayOf(text())},
-                               {"package", text()},
-                               {"source_package", text()},
-                               {"installed_version", text()},
-                               {"fixed_version", text()},
-                               {"fix_kb", nullable(text("Windows: the KB to install, "
-                                                        "\"KB5060531\""))},
-                               {"ecosystem", text()},
-                               {"severity", text()},
-                               {"cvss", nullable(number())},
-                               {"known_exploited", boolean("Listed in CISA KEV")},
-                               {"kev_due_date", nullable(text())},
-                               {"epss", nullable(number())},
-                               {"status", oneOfText({"open", "fixed"})},
-                               {"first_seen_at", time()},
-                               {"last_seen_at", time()},
-                               {"fixed_at", nullable(time())}});
+  schemas["Finding"] =
+      object({{"id", integer()},
+              {"host_id", text()},
+              {"source", text("Where it came from: an advisory feed or the "
+                              "host's pending security updates")},
+              {"advisory_id", text()},
+              {"aliases", arrayOf(text())},
+              {"package", text()},
+              {"source_package", text()},
+              {"installed_version", text()},
+              {"fixed_version", text()},
+              {"fix_kb", nullable(text("Windows: the KB to install, "
+                                       "\"KB5060531\""))},
+              {"ecosystem", text()},
+              {"severity", text()},
+              {"cvss", nullable(number())},
+              {"known_exploited", boolean("Listed in CISA KEV")},
+              {"kev_due_date", nullable(text())},
+              {"epss", nullable(number())},
+              {"status", oneOfText({"open", "fixed"})},
+              {"first_seen_at", time()},
+              {"last_seen_at", time()},
+              {"fixed_at", nullable(time())},
+              {"exception", nullable(object({{"ticket_id", integer()}, {"expires_at", time()}},
+                                            {"ticket_id", "expires_at"}))}});
 
   schemas["Feed"] = object({{"name", text()},
                             {"kind", text()},
@@ -378,6 +381,8 @@ Json pathParameter(const std::string& name) {
   Json schema;
   if (name == "host_id") {
     schema = {{"type", "string"}, {"pattern", "^h-[0-9a-f]{16}$"}};
+  } else if (name == "patch_id") {
+    schema = {{"type", "string"}, {"pattern", "^p-[0-9a-f]{16}$"}};
   } else if (name == "id") {
     schema = integer();
   } else {
@@ -746,11 +751,143 @@ std::vector<Operation> operations() {
   };
 }
 
+// The patch catalog and approval rules (patch_routes.h).
+Json patchSchemas() {
+  Json schemas = Json::object();
+  const Json decision = object({{"status", oneOfText({"pending", "approved", "declined"})},
+                                {"decided_by", nullable(text("\"user:<name>\" or \"rule:<id>\""))},
+                                {"decided_at", nullable(time())},
+                                {"reason", nullable(text())}});
+  schemas["Patch"] =
+      object({{"id", text("\"p-\" and 16 hex digits, stable across servers")},
+              {"kind", oneOfText({"source-package", "advisory", "kb"})},
+              {"ecosystem", text("\"Debian:12\", \"AlmaLinux:9\", \"Windows\"")},
+              {"name", text("The source package, the advisory id, or \"KB\" and the KB's digits")},
+              {"version", nullable(text("The fixed version; null for advisories and KBs"))},
+              {"first_seen_at", time()},
+              {"advisories", arrayOf(text())},
+              {"cve_ids", arrayOf(text())},
+              {"highest_severity", text()},
+              {"known_exploited", boolean("Listed in CISA KEV")},
+              {"earliest_kev_due_date", nullable(text())},
+              {"highest_epss", nullable(number())},
+              {"affected_hosts", integer("Hosts with an open finding that the patch fixes")},
+              {"decision", decision}});
+  Json detail = schemas["Patch"];
+  detail["properties"]["hosts"] =
+      arrayOf(object({{"host_id", text()}, {"hostname", text()}, {"open_findings", integer()}}));
+  detail["properties"]["hosts_truncated"] = boolean("More hosts than the 1000 listed");
+  detail["properties"]["decision_history"] = arrayOf(object(
+      {{"decision", text()}, {"decided_by", text()}, {"decided_at", time()}, {"reason", text()}}));
+  schemas["PatchDetail"] = std::move(detail);
+  schemas["PatchList"] =
+      object({{"items", arrayOf(ref("Patch"))},
+              {"next_after", nullable(text("Pass as after for the next page; null at the end"))}},
+             {"items"});
+  schemas["PatchDecisionCreate"] =
+      object({{"decision", oneOfText({"approved", "declined"})},
+              {"reason", text("At most 2000 bytes; required to decline")}},
+             {"decision"});
+  schemas["PatchDecisionResult"] = object({{"id", text()}, {"decision", decision}});
+  schemas["ApprovalRule"] = object({{"id", integer()},
+                                    {"name", text()},
+                                    {"ecosystem", nullable(text("Null for every ecosystem"))},
+                                    {"minimum_severity", text()},
+                                    {"kev_only", boolean()},
+                                    {"include_host_repository", boolean()},
+                                    {"enabled", boolean()},
+                                    {"created_by", text()},
+                                    {"created_at", time()}});
+  schemas["ApprovalRuleCreate"] = object(
+      {{"name", text("At most 200 bytes")},
+       {"ecosystem", text("An exact patch ecosystem; absent or empty for every one")},
+       {"minimum_severity", oneOfText({"unknown", "none", "low", "medium", "high", "critical"})},
+       {"kev_only", boolean()},
+       {"include_host_repository",
+        boolean("Also approve updates known only from the hosts' own security repositories")},
+       {"enabled", boolean()}},
+      {"name"});
+  Json created = schemas["ApprovalRule"];
+  created["properties"]["approved_patches"] = integer("Pending patches the new rule approved");
+  schemas["ApprovalRuleCreated"] = std::move(created);
+  return schemas;
+}
+
+std::vector<Operation> patchOperations() {
+  return {
+      {"get",
+       "/api/v1/patches",
+       "listPatches",
+       "Patches that fix open findings, with their facts and decision",
+       Permission::kReadReports,
+       {queryParameter("ecosystem", text()),
+        queryParameter("decision", oneOfText({"pending", "approved", "declined"})),
+        queryParameter("severity", text(), "The highest severity is at or above this"),
+        queryParameter("kev", oneOfText({"true", "false"})),
+        queryParameter("limit", integer(), "1 to 1000, default 100"),
+        queryParameter("after", text(), "The next_after of the previous page")},
+       nullptr,
+       200,
+       ref("PatchList"),
+       {400}},
+      {"get",
+       "/api/v1/patches/{patch_id}",
+       "getPatch",
+       "One patch with its affected hosts and decision history",
+       Permission::kReadReports,
+       {},
+       nullptr,
+       200,
+       ref("PatchDetail"),
+       {404}},
+      {"post",
+       "/api/v1/patches/{patch_id}/decision",
+       "decidePatch",
+       "Approve or decline a patch; audited",
+       Permission::kDecidePatches,
+       {},
+       ref("PatchDecisionCreate"),
+       200,
+       ref("PatchDecisionResult"),
+       {400, 404}},
+      {"get",
+       "/api/v1/approval-rules",
+       "listApprovalRules",
+       "Approval rules",
+       Permission::kReadReports,
+       {},
+       nullptr,
+       200,
+       listOf("ApprovalRule"),
+       {}},
+      {"post",
+       "/api/v1/approval-rules",
+       "createApprovalRule",
+       "Create an approval rule and apply it to pending patches at once",
+       Permission::kDecidePatches,
+       {},
+       ref("ApprovalRuleCreate"),
+       201,
+       ref("ApprovalRuleCreated"),
+       {400}},
+      {"delete",
+       "/api/v1/approval-rules/{id}",
+       "deleteApprovalRule",
+       "Delete an approval rule; the decisions it made stay",
+       Permission::kDecidePatches,
+       {},
+       nullptr,
+       204,
+       nullptr,
+       {404}},
+  };
+}
+
 // Tickets and webhooks (ticket_routes.h).
 Json ticketSchemas() {
   Json schemas = Json::object();
   const Json status = oneOfText({"open", "approved", "refused", "applied"});
-  const Json type = oneOfText({"move_server_window", "report_access"});
+  const Json type = oneOfText({"move_server_window", "report_access", "accept_risk"});
   schemas["TicketComment"] = object({{"id", integer()},
                                      {"author", text()},
                                      {"kind", oneOfText({"comment", "approval", "refusal"})},
@@ -762,8 +899,11 @@ Json ticketSchemas() {
               {"status", status},
               {"requester", text("The username that filed it")},
               {"subject_hosts", arrayOf(text())},
-              {"requested_change", object({{"window", text("move_server_window: the window id")},
-                                           {"role", text("report_access: \"viewer\"")}})},
+              {"requested_change",
+               object({{"window", text("move_server_window: the window id")},
+                       {"role", text("report_access: \"viewer\"")},
+                       {"advisory", text("accept_risk: the advisory id")},
+                       {"expires_at", time("accept_risk: when the exception lapses")}})},
               {"justification", text()},
               {"assignee_group", text("\"security\"")},
               {"external_reference", nullable(text("A help-desk system's own ticket id"))},
@@ -776,7 +916,9 @@ Json ticketSchemas() {
               {"comments", arrayOf(ref("TicketComment"))}});
   schemas["TicketCreate"] =
       object({{"type", type},
-              {"host", text("move_server_window: the server's id")},
+              {"host", text("move_server_window, accept_risk: the host's id")},
+              {"advisory", text("accept_risk: the advisory id of the host's open finding")},
+              {"expires_at", time("accept_risk: in the future, at most 365 days away")},
               {"window", text("move_server_window: the requested window's id")},
               {"role", text("report_access: \"viewer\", the default")},
               {"justification", text("At most 8192 bytes")},
@@ -1305,12 +1447,15 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
   for (const auto& operation : windowOperations()) {
     paths[operation.path][operation.method] = operationObject(operation);
   }
+  for (const auto& operation : patchOperations()) {
+    paths[operation.path][operation.method] = operationObject(operation);
+  }
   document["paths"] = std::move(paths);
 
   Json schemas = Json::object();
   schemas["Error"] = errorSchema();
-  for (const auto& group :
-       {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(), windowSchemas()}) {
+  for (const auto& group : {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(),
+                            windowSchemas(), patchSchemas()}) {
     for (const auto& [name, schema] : group.items()) schemas[name] = schema;
   }
   document["components"] = {

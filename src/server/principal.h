@@ -30,6 +30,7 @@ enum class Permission {
   kDecideRequests,   // approve or refuse tickets filed by others
   kManageWebhooks,   // create, list and delete outgoing webhook subscriptions
   kLinkRequests,     // set a ticket's external (help-desk) reference
+  kDecidePatches,    // approve or decline patches; manage approval rules
   kReadDeployments,    // list and show deployments, their jobs and job logs
   kManageDeployments,  // create, approve (emergencies) and cancel deployments
 };

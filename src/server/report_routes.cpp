@@ -11,6 +11,7 @@
 #include "server/window_assignment.h"
 #include "store/finding_repository.h"
 #include "store/host_repository.h"
+#include "store/patch_repository.h"
 #include "store/window_repository.h"
 
 namespace pk::server {
@@ -172,7 +173,7 @@ Result<FleetState> loadFleet(store::Session& session, const Principal& principal
   if (!hosts) return tl::unexpected(hosts.error());
   std::vector<std::string> ids;
   for (const auto& host : *hosts) ids.push_back(host.id);
-  auto open = store::countOpenFindings(session, ids);
+  auto open = store::countOpenFindingsWithoutException(session, ids, now);
   if (!open) return tl::unexpected(open.error());
   auto window_of = currentWindowsAt(session, now);
   if (!window_of) return tl::unexpected(window_of.error());

@@ -34,7 +34,7 @@ constexpr std::array kRoleTable = {
                               P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment, P::kReadUsers,
                               P::kManageUsers, P::kManageOwnTokens, P::kReadAudit, P::kFileRequests,
                               P::kDecideRequests, P::kManageWebhooks, P::kLinkRequests,
-                              P::kReadDeployments, P::kManageDeployments})},
+                              P::kDecidePatches, P::kReadDeployments, P::kManageDeployments})},
     RoleGrants{Role::kOperator, "operator",
                permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
                               P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment,
@@ -113,6 +113,8 @@ std::string_view permissionName(Permission permission) {
       return "manage_webhooks";
     case P::kLinkRequests:
       return "link_requests";
+    case P::kDecidePatches:
+      return "decide_patches";
     case P::kReadDeployments:
       return "read_deployments";
     case P::kManageDeployments:

@@ -111,9 +111,10 @@ Response listTicketsRoute(ServerContext& context, const Request& request) {
                          "superseded.");
   }
   if (filter.type && *filter.type != kTicketTypeMoveServerWindow &&
-      *filter.type != kTicketTypeReportAccess) {
-    return errorResponse(400, "invalid_query",
-                         "Query parameter \"type\": use move_server_window or report_access.");
+      *filter.type != kTicketTypeReportAccess && *filter.type != kTicketTypeAcceptRisk) {
+    return errorResponse(
+        400, "invalid_query",
+        "Query parameter \"type\": use move_server_window, report_access or accept_risk.");
   }
   const auto mine = request.queryValue("mine");
   if (mine && *mine != "true" && *mine != "false") {

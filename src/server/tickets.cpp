@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include "store/audit_repository.h"
+#include "store/finding_repository.h"
 #include "store/host_repository.h"
+#include "store/patch_repository.h"
 #include "store/user_repository.h"
 #include "store/webhook_repository.h"
 #include "store/window_repository.h"
@@ -146,11 +148,96 @@ TicketOutcome<NewTicket> parseReportAccessTicket(const json& body, NewTicket tic
   return ticket;
 }
 
+TicketOutcome<NewTicket> parseAcceptRiskTicket(const json& body, NewTicket ticket) {
+  const auto host = body.find("host");
+  if (host == body.end() || !host->is_string() ||
+      !matchesId(host->get_ref<const std::string&>(), 'h')) {
+    return invalidField("host", "expected a host id such as \"h-0123456789abcdef\".");
+  }
+  const auto advisory = body.find("advisory");
+  if (advisory == body.end() || !advisory->is_string() ||
+      advisory->get_ref<const std::string&>().empty()) {
+    return invalidField("advisory", "expected the advisory id of the host's finding.");
+  }
+  const std::string advisory_id = advisory->get<std::string>();
+  if (auto problem = checkText("advisory", advisory_id, kMaxAdvisoryIdBytes)) return *problem;
+
+  const auto expires = body.find("expires_at");
+  std::optional<SystemTime> expires_at;
+  if (expires != body.end() && expires->is_string()) {
+    expires_at = parseRfc3339(expires->get_ref<const std::string&>());
+  }
+  if (!expires_at) {
+    return invalidField("expires_at",
+                        "expected an RFC 3339 time such as \"2027-06-30T00:00:00Z\".");
+  }
+  ticket.subject_hosts = {host->get<std::string>()};
+  ticket.requested_change = {{"advisory", advisory_id}, {"expires_at", formatRfc3339(*expires_at)}};
+  return ticket;
+}
+
 // The fields each type accepts, besides type, justification and
 // external_reference.
 std::vector<std::string_view> typeFields(std::string_view type) {
   if (type == kTicketTypeMoveServerWindow) return {"host", "window"};
+  if (type == kTicketTypeAcceptRisk) return {"host", "advisory", "expires_at"};
   return {"role"};
+}
+
+// The expiry a parsed accept_risk change carries, or nullopt when the
+// stored change is malformed.
+std::optional<SystemTime> expiryOf(const json& change) {
+  if (!change.is_object() || !change.contains("expires_at") || !change["expires_at"].is_string()) {
+    return std::nullopt;
+  }
+  return parseRfc3339(change["expires_at"].get<std::string>());
+}
+
+Result<TicketOutcome<store::TicketRecord>> checkAcceptRiskTicket(store::Session& session,
+                                                                 const TicketActor& actor,
+                                                                 const NewTicket& ticket,
+                                                                 SystemTime now) {
+  const std::string& host_id = ticket.subject_hosts.at(0);
+  auto host = store::getHost(session, host_id);
+  if (!host) return tl::unexpected(host.error());
+  if (!*host || (!actor.principal.seesAllHosts() && (*host)->owner != actor.principal.username)) {
+    return rejection(404, "not_found",
+                     fmt::format("No host has id {} among the hosts you own; a risk can be "
+                                 "accepted only for your own hosts.",
+                                 host_id));
+  }
+  if ((*host)->status != store::kHostStatusActive) {
+    return rejection(409, "host_revoked", fmt::format("Host {} is revoked.", host_id));
+  }
+
+  const auto expires_at = expiryOf(ticket.requested_change);
+  if (!expires_at || *expires_at <= now) {
+    return invalidField("expires_at", "the expiry must lie in the future.");
+  }
+  if (*expires_at > now + kMaxRiskAcceptance) {
+    return invalidField("expires_at",
+                        fmt::format("a risk can be accepted for at most {} days; file a new "
+                                    "ticket when this one expires.",
+                                    kMaxRiskAcceptance.count()));
+  }
+
+  const std::string advisory_id = ticket.requested_change.at("advisory").get<std::string>();
+  store::FindingQuery query;
+  query.host_id = host_id;
+  query.advisory = advisory_id;
+  query.status = store::FindingStatus::kOpen;
+  auto findings = store::listFindings(session, query);
+  if (!findings) return tl::unexpected(findings.error());
+  const bool has_finding = std::any_of(
+      findings->begin(), findings->end(),
+      [&](const store::StoredFinding& finding) { return finding.advisory_id == advisory_id; });
+  if (!has_finding) {
+    return rejection(409, "no_open_finding",
+                     fmt::format("Host {} has no open finding with advisory id {}; use the "
+                                 "advisory_id that GET /api/v1/hosts/{}/findings shows.",
+                                 host_id, advisory_id, host_id));
+  }
+  return store::TicketRecord{};
 }
 
 Result<TicketOutcome<store::TicketRecord>> checkMoveTicket(store::Session& session,
@@ -281,6 +368,40 @@ Result<std::optional<TicketRejection>> approveReportAccess(store::Session& sessi
   return std::optional<TicketRejection>();
 }
 
+// Approval of a risk acceptance: stores the exception, which takes effect
+// at once and lapses at its expiry.
+Result<std::optional<TicketRejection>> approveAcceptRisk(store::Session& session,
+                                                         store::TicketRecord& ticket,
+                                                         SystemTime now) {
+  const json change = json::parse(ticket.requested_change_json, nullptr, false);
+  const auto expires_at = expiryOf(change);
+  if (!expires_at || !change.contains("advisory") || !change["advisory"].is_string() ||
+      ticket.subject_hosts.size() != 1) {
+    return fail(ErrorCode::kInternal,
+                fmt::format("ticket {} has a malformed requested change", ticket.id));
+  }
+  if (*expires_at <= now) {
+    return std::optional<TicketRejection>(rejection(
+        409, "cannot_apply",
+        fmt::format("The risk acceptance expired at {} before it was approved; refuse the ticket "
+                    "and file a new one.",
+                    formatRfc3339(*expires_at))));
+  }
+  store::RiskExceptionRecord exception;
+  exception.ticket_id = ticket.id;
+  exception.host_id = ticket.subject_hosts[0];
+  exception.advisory_id = change["advisory"].get<std::string>();
+  exception.expires_at = *expires_at;
+  exception.approved_at = now;
+  if (auto stored = store::insertRiskException(session, exception); !stored) {
+    return tl::unexpected(stored.error());
+  }
+  ticket.effective_at = now;
+  ticket.applied_at = now;
+  ticket.status = std::string(store::kTicketStatusApplied);
+  return std::optional<TicketRejection>();
+}
+
 }  // namespace
 
 const std::vector<std::string>& ticketEventNames() {
@@ -296,8 +417,10 @@ TicketOutcome<NewTicket> parseNewTicket(const json& body) {
 
   const auto type = body.find("type");
   if (type == body.end() || !type->is_string() ||
-      (*type != kTicketTypeMoveServerWindow && *type != kTicketTypeReportAccess)) {
-    return invalidField("type", "expected \"move_server_window\" or \"report_access\".");
+      (*type != kTicketTypeMoveServerWindow && *type != kTicketTypeReportAccess &&
+       *type != kTicketTypeAcceptRisk)) {
+    return invalidField("type",
+                        "expected \"move_server_window\", \"report_access\" or \"accept_risk\".");
   }
   NewTicket ticket;
   ticket.type = type->get<std::string>();
@@ -327,6 +450,7 @@ TicketOutcome<NewTicket> parseNewTicket(const json& body) {
   ticket.external_reference = std::get<std::optional<std::string>>(std::move(reference));
 
   if (ticket.type == kTicketTypeMoveServerWindow) return parseMoveTicket(body, std::move(ticket));
+  if (ticket.type == kTicketTypeAcceptRisk) return parseAcceptRiskTicket(body, std::move(ticket));
   return parseReportAccessTicket(body, std::move(ticket));
 }
 
@@ -364,9 +488,10 @@ Result<TicketOutcome<store::TicketRecord>> fileTicket(store::Session& session,
                      "Setting external_reference needs the link_requests permission (admin or "
                      "helpdesk).");
   }
-  auto checked = ticket.type == kTicketTypeMoveServerWindow
-                     ? checkMoveTicket(session, actor, ticket, now)
-                     : checkReportAccessTicket(actor);
+  auto checked =
+      ticket.type == kTicketTypeMoveServerWindow ? checkMoveTicket(session, actor, ticket, now)
+      : ticket.type == kTicketTypeAcceptRisk ? checkAcceptRiskTicket(session, actor, ticket, now)
+                                             : checkReportAccessTicket(actor);
   if (!checked) return tl::unexpected(checked.error());
   if (std::holds_alternative<TicketRejection>(*checked)) return *checked;
 
@@ -511,9 +636,10 @@ Result<TicketOutcome<store::TicketRecord>> decideTicket(store::Session& session,
   ticket.decided_at = now;
   ticket.updated_at = now;
   if (approve) {
-    auto carried = ticket.type == kTicketTypeMoveServerWindow
-                       ? approveMove(session, actor, ticket, now)
-                       : approveReportAccess(session, actor, ticket, now);
+    auto carried =
+        ticket.type == kTicketTypeMoveServerWindow ? approveMove(session, actor, ticket, now)
+        : ticket.type == kTicketTypeAcceptRisk     ? approveAcceptRisk(session, ticket, now)
+                                               : approveReportAccess(session, actor, ticket, now);
     if (!carried) return tl::unexpected(carried.error());
     if (*carried) return **carried;
   }

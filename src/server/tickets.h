@@ -13,6 +13,14 @@
 //   - "report_access": no subject host, {"role": "viewer"}. Filed by a user
 //     without read_reports; approval grants that user the viewer role at
 //     once, so the ticket goes straight to "applied".
+//   - "accept_risk": one subject host and {"advisory": "<advisory id>",
+//     "expires_at": "<RFC 3339 UTC>"}: a risk acceptance for the host's open
+//     findings of that advisory id. Filed like a move, for any host kind;
+//     the host needs an open finding with exactly that advisory id, and the
+//     expiry must be in the future and at most 365 days away. Approval
+//     stores a risk exception (store/patch_repository.h) and the ticket goes
+//     straight to "applied"; until the expiry, those findings do not count
+//     against the host's compliance.
 // A new type adds a TicketType entry in tickets.cpp with its parser and its
 // approval action.
 //
@@ -35,6 +43,7 @@
 // transaction, sends nothing outside the database, and is safe to run
 // again in a fresh transaction.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,6 +64,10 @@ namespace pk::server {
 
 inline constexpr std::string_view kTicketTypeMoveServerWindow = "move_server_window";
 inline constexpr std::string_view kTicketTypeReportAccess = "report_access";
+inline constexpr std::string_view kTicketTypeAcceptRisk = "accept_risk";
+
+// The longest a risk acceptance may last, from the time it is filed.
+inline constexpr std::chrono::days kMaxRiskAcceptance{365};
 
 // Webhook event names, as subscriptions list them.
 inline constexpr std::string_view kTicketEventCreated = "ticket.created";
@@ -69,6 +82,7 @@ const std::vector<std::string>& ticketEventNames();
 inline constexpr std::size_t kMaxJustificationBytes = 8192;
 inline constexpr std::size_t kMaxCommentBytes = 8192;
 inline constexpr std::size_t kMaxExternalReferenceBytes = 200;
+inline constexpr std::size_t kMaxAdvisoryIdBytes = 200;
 
 // A request the rules turn down: the HTTP status, a stable code and a
 // message for people, as errorResponse() sends them.
@@ -101,6 +115,8 @@ struct TicketActor {
 //   {"type": "move_server_window", "host": "h-...", "window": "w-...",
 //    "justification": "...", "external_reference": "..."?}
 //   {"type": "report_access", "justification": "..."}
+//   {"type": "accept_risk", "host": "h-...", "advisory": "DSA-5678-1",
+//    "expires_at": "2027-06-30T00:00:00Z", "justification": "..."}
 // Rejects (400) unknown fields, wrong types, an unknown type, a missing or
 // empty justification, and text over the limits above. Pure; fuzzed.
 TicketOutcome<NewTicket> parseNewTicket(const nlohmann::json& body);
@@ -121,7 +137,9 @@ TicketOutcome<CommentBody> parseCommentBody(const nlohmann::json& body, bool req
 // or that the actor lacks read_reports for report access. Returns the
 // stored ticket, or a rejection: 404 for a host the actor cannot see, 409
 // for an endpoint or revoked host, a missing window or a user who already
-// reads reports, 403 when a reference is set without link_requests.
+// reads reports, 403 when a reference is set without link_requests. A risk
+// acceptance gets 409 when the host has no open finding of the advisory
+// and 400 when the expiry is past or more than kMaxRiskAcceptance away.
 Result<TicketOutcome<store::TicketRecord>> fileTicket(store::Session& session,
                                                       const TicketActor& actor,
                                                       const NewTicket& ticket, SystemTime now);

@@ -7,7 +7,7 @@ namespace pk::store {
 // deployments on a schedule.
 Migration deploymentsMigration() {
   return Migration{
-      .version = 9,
+      .version = 10,
       .name = "deployments",
       .statements =
           {

@@ -37,7 +37,11 @@ Migration enrolmentUsesMigration();
 // fixing KB of findings (schema_windows_hosts.cpp).
 Migration windowsHostsMigration();
 
-// Version 9: deployments, their rings and patches, jobs, their event logs,
+// Version 9: the patch catalog, patch decisions, approval rules and risk
+// exceptions (schema_patches.cpp).
+Migration patchesMigration();
+
+// Version 10: deployments, their rings and patches, jobs, their event logs,
 // and deployment rules (schema_deployments.cpp).
 Migration deploymentsMigration();
 

@@ -82,6 +82,12 @@ const std::vector<std::pair<std::string, std::string>> kApiRoutes = {
     {"GET", "/api/v1/reports/servers-by-window"},
     {"GET", "/api/v1/reports/windows"},
     {"GET", "/api/v1/reports/servers-without-window"},
+    {"GET", "/api/v1/patches"},
+    {"GET", "/api/v1/patches/(p-[0-9a-f]{16})"},
+    {"POST", "/api/v1/patches/(p-[0-9a-f]{16})/decision"},
+    {"GET", "/api/v1/approval-rules"},
+    {"POST", "/api/v1/approval-rules"},
+    {"DELETE", "/api/v1/approval-rules/([0-9]{1,18})"},
 };
 
 const std::set<std::string> kMethods = {"get", "put", "post", "delete", "options", "head", "patch"};
@@ -205,6 +211,7 @@ TEST(OpenApi, PermissionsMatchTheContract) {
   EXPECT_EQ(permission("/api/v1/audit", "get"), "read_audit");
   EXPECT_EQ(permission("/api/v1/feeds/{name}/confirm", "post"), "manage_feeds");
   EXPECT_EQ(permission("/api/v1/reports/compliance", "get"), "read_reports");
+  EXPECT_EQ(permission("/api/v1/patches/{patch_id}/decision", "post"), "decide_patches");
 }
 
 // A sync whose download or parse fails returns 502, so clients must expect it.
