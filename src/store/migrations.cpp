@@ -118,8 +118,11 @@ Result<void> applyOne(Database& database, const Migration& migration, std::int64
 
 const std::vector<Migration>& allMigrations() {
   static const std::vector<Migration> migrations = {
-      coreMigration(),    peopleMigration(),  hostsMigration(),         vulnerabilitiesMigration(),
-      windowsMigration(), ticketsMigration(), enrolmentUsesMigration(), windowsHostsMigration(),
+      coreMigration(),          peopleMigration(),
+      hostsMigration(),         vulnerabilitiesMigration(),
+      windowsMigration(),       ticketsMigration(),
+      enrolmentUsesMigration(), windowsHostsMigration(),
+      collectionsMigration(),
   };
   return migrations;
 }

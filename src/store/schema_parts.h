@@ -37,4 +37,9 @@ Migration enrolmentUsesMigration();
 // fixing KB of findings (schema_windows_hosts.cpp).
 Migration windowsHostsMigration();
 
+// Version 9: collections, their explicit members, ring sequences and their
+// rings, with the default collections and sequence
+// (schema_collections.cpp).
+Migration collectionsMigration();
+
 }  // namespace pk::store
