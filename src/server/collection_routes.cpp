@@ -328,6 +328,8 @@ Result<std::optional<Response>> checkAgainstStore(store::Session& session,
                       fmt::format("Field \"restart_policy\": {}.", checked.error().message)));
   }
 
+  // NOTE: one query per listed member, so a body with the maximum of
+  // kMaxCollectionMembers hosts runs that many lookups. Rules scale better.
   for (const auto& host_id : collection.members) {
     auto host = store::getCollectionHostFacts(session, host_id);
     if (!host) return tl::unexpected(host.error());

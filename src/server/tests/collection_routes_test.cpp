@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -363,6 +364,72 @@ TEST_F(CollectionRoutesTest, IntegratorUnknownIdsFail) {
     return {};
   });
   ASSERT_TRUE(read);
+}
+
+// 10,000 hosts: membership is computed in a fixed number of queries, so it
+// gives the same answer as a plain loop over the hosts without a query per
+// host. The elapsed time is recorded, not asserted, because shared CI
+// machines vary.
+TEST_F(CollectionRoutesTest, TenThousandHosts) {
+  constexpr int kHosts = 10000;
+  std::vector<std::string> ids(kHosts);
+  auto written = database_->write([&](store::Session& session) -> Result<void> {
+    for (int i = 0; i < kHosts; ++i) {
+      store::HostRecord host;
+      host.id = fmt::format("h-{:016x}", i);
+      host.hostname = fmt::format("{}-{:05d}", i % 5 == 0 ? "web" : "db", i);
+      host.machine_id = host.id;
+      host.kind = i % 2 == 0 ? "server" : "endpoint";
+      host.os_ecosystem = i % 4 == 0 ? "Ubuntu:22.04" : "Debian:12";
+      if (i % 10 == 0) host.collections = {"pilot"};
+      host.enrolled_at = clock_.now();
+      if (auto inserted = store::insertHost(session, host); !inserted) return inserted;
+      ids[static_cast<std::size_t>(i)] = host.id;
+    }
+    return {};
+  });
+  ASSERT_TRUE(written) << written.error().message;
+  ASSERT_EQ(
+      post("/api/v1/collections",
+           {{"id", "debian-web"},
+            {"name", "Debian web servers"},
+            {"rule", {{"os_ecosystem", "Debian:"}, {"kind", "server"}, {"hostname", "web-*"}}}})
+          .status,
+      201);
+
+  std::vector<std::string> expected_rule;
+  std::vector<std::string> expected_pilot;
+  for (int i = 0; i < kHosts; ++i) {
+    if (i % 10 == 0 && i % 4 != 0) expected_rule.push_back(ids[static_cast<std::size_t>(i)]);
+    if (i % 10 == 0) expected_pilot.push_back(ids[static_cast<std::size_t>(i)]);
+  }
+
+  std::vector<std::string> in_rule;
+  std::vector<std::string> in_pilot;
+  std::vector<std::string> of_host;
+  const auto started = std::chrono::steady_clock::now();
+  auto read = database_->read([&](store::Session& session) -> Result<void> {
+    auto rule = hostsInCollection(session, "debian-web");
+    if (!rule) return tl::unexpected(rule.error());
+    in_rule = *rule;
+    auto pilot = hostsInCollection(session, "pilot");
+    if (!pilot) return tl::unexpected(pilot.error());
+    in_pilot = *pilot;
+    auto collections = collectionsOfHost(session, ids[10]);
+    if (!collections) return tl::unexpected(collections.error());
+    of_host = *collections;
+    return {};
+  });
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(read) << read.error().message;
+  RecordProperty(
+      "membership_milliseconds",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+
+  EXPECT_EQ(in_rule.size(), 500u);
+  EXPECT_EQ(in_rule, expected_rule);
+  EXPECT_EQ(in_pilot, expected_pilot);
+  EXPECT_EQ(of_host, (std::vector<std::string>{"debian-web", "pilot"}));
 }
 
 TEST_F(CollectionRoutesTest, CollectionInRingNotDeleted) {
