@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/collection_routes.h"
 #include "server/credentials.h"
 #include "server/host_routes.h"
 #include "server/patch_routes.h"
@@ -67,6 +68,7 @@ void Domain::addRoutes(Router& router) {
   addTicketRoutes(router, context_, TicketRouteOptions{.webhooks = webhookOptions(config_)});
 
   addWindowRoutes(router, context_);
+  addCollectionRoutes(router, context_);
   addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addPatchRoutes(router, context_);
 }

@@ -1353,6 +1353,205 @@ std::vector<Operation> windowOperations() {
   };
 }
 
+// Collections, ring sequences and restart policy bounds
+// (collection_routes.h).
+Json collectionSchemas() {
+  Json schemas = Json::object();
+  const Json rule =
+      object({{"os_ecosystem",
+               nullable(text("Exact, \"Debian:12\", or a prefix ending in ':', \"Debian:\""))},
+              {"kind", nullable(oneOfText({"server", "endpoint"}))},
+              {"owner", nullable(text("Exact username"))},
+              {"hostname", nullable(text("Glob with * and ?, ASCII case ignored"))}});
+  const Json policy =
+      object({{"restart_deadline_seconds", integer("Default 86400, at most the bound")},
+              {"countdown_seconds", integer("Default 5400, at least the bound")},
+              {"reminder_seconds", integer("Default 14400")},
+              {"pre_hook", nullable(text("Hook name [a-z0-9-]{1,64}, or null for none"))},
+              {"post_hook", nullable(text("Hook name [a-z0-9-]{1,64}, or null for none"))}});
+  schemas["CollectionCreate"] =
+      object({{"id", text("[a-z0-9-]{1,64}; POST only")},
+              {"name", text()},
+              {"description", text()},
+              {"rule", nullable(rule)},
+              {"members", arrayOf(text("Host id; static collections only"))},
+              {"restart_policy", policy}},
+             {"id", "name"});
+  schemas["Collection"] = object({{"id", text()},
+                                  {"name", text()},
+                                  {"description", text()},
+                                  {"type", oneOfText({"static", "rule"})},
+                                  {"rule", nullable(rule)},
+                                  {"members", arrayOf(text("Host added explicitly"))},
+                                  {"restart_policy", policy},
+                                  {"created_at", time()},
+                                  {"updated_at", time()}});
+  schemas["CollectionHosts"] =
+      object({{"items", arrayOf(object({{"id", text()},
+                                        {"hostname", text()},
+                                        {"kind", text()},
+                                        {"owner", text()},
+                                        {"os_ecosystem", text()}}))},
+              {"next_after", nullable(text("Pass as after for the next page; null at the end."))}},
+             {"items"});
+  const Json ring = object({{"collection", text("A collection id")},
+                            {"min_soak_seconds", integer("Default 0")},
+                            {"min_success_ratio", number("0 to 1, default 1")},
+                            {"max_failures", integer("Default 0")}},
+                           {"collection"});
+  schemas["RingSequenceCreate"] = object({{"id", text("[a-z0-9-]{1,64}; POST only")},
+                                          {"name", text()},
+                                          {"description", text()},
+                                          {"rings", arrayOf(ring)}},
+                                         {"id", "name", "rings"});
+  schemas["RingSequence"] = object({{"id", text()},
+                                    {"name", text()},
+                                    {"description", text()},
+                                    {"rings", arrayOf(ring)},
+                                    {"created_at", time()},
+                                    {"updated_at", time()}});
+  schemas["RestartPolicyBounds"] =
+      object({{"max_restart_deadline_seconds", integer("Default 86400")},
+              {"min_countdown_seconds", integer("Default 5400")}});
+  return schemas;
+}
+
+std::vector<Operation> collectionOperations() {
+  return {
+      {"get",
+       "/api/v1/collections",
+       "listCollections",
+       "List collections",
+       Permission::kReadHosts,
+       {},
+       nullptr,
+       200,
+       listOf("Collection"),
+       {}},
+      {"post",
+       "/api/v1/collections",
+       "createCollection",
+       "Create a collection (admin only)",
+       Permission::kManageHosts,
+       {},
+       ref("CollectionCreate"),
+       201,
+       ref("Collection"),
+       {400, 409}},
+      {"get",
+       "/api/v1/collections/{id}",
+       "getCollection",
+       "Show a collection",
+       Permission::kReadHosts,
+       {},
+       nullptr,
+       200,
+       ref("Collection"),
+       {404}},
+      {"put",
+       "/api/v1/collections/{id}",
+       "updateCollection",
+       "Change the given fields of a collection (admin only)",
+       Permission::kManageHosts,
+       {},
+       ref("CollectionCreate"),
+       200,
+       ref("Collection"),
+       {400, 404}},
+      {"delete",
+       "/api/v1/collections/{id}",
+       "deleteCollection",
+       "Delete a collection that no ring names (admin only)",
+       Permission::kManageHosts,
+       {},
+       nullptr,
+       204,
+       nullptr,
+       {404, 409}},
+      {"get",
+       "/api/v1/collections/{id}/hosts",
+       "listCollectionHosts",
+       "The active hosts in a collection, by id; owners see their own hosts",
+       Permission::kReadHosts,
+       {queryParameter("limit", integer(), "1 to 1000, default 100"),
+        queryParameter("after", text(), "A host id from next_after")},
+       nullptr,
+       200,
+       ref("CollectionHosts"),
+       {400, 404}},
+      {"get",
+       "/api/v1/ring-sequences",
+       "listRingSequences",
+       "List ring sequences",
+       Permission::kReadHosts,
+       {},
+       nullptr,
+       200,
+       listOf("RingSequence"),
+       {}},
+      {"post",
+       "/api/v1/ring-sequences",
+       "createRingSequence",
+       "Create a ring sequence (admin only)",
+       Permission::kManageHosts,
+       {},
+       ref("RingSequenceCreate"),
+       201,
+       ref("RingSequence"),
+       {400, 409}},
+      {"get",
+       "/api/v1/ring-sequences/{id}",
+       "getRingSequence",
+       "Show a ring sequence",
+       Permission::kReadHosts,
+       {},
+       nullptr,
+       200,
+       ref("RingSequence"),
+       {404}},
+      {"put",
+       "/api/v1/ring-sequences/{id}",
+       "updateRingSequence",
+       "Change the given fields of a ring sequence (admin only)",
+       Permission::kManageHosts,
+       {},
+       ref("RingSequenceCreate"),
+       200,
+       ref("RingSequence"),
+       {400, 404}},
+      {"delete",
+       "/api/v1/ring-sequences/{id}",
+       "deleteRingSequence",
+       "Delete a ring sequence (admin only)",
+       Permission::kManageHosts,
+       {},
+       nullptr,
+       204,
+       nullptr,
+       {404}},
+      {"get",
+       "/api/v1/restart-policy-bounds",
+       "getRestartPolicyBounds",
+       "The institution's bounds on collection restart policies",
+       Permission::kReadHosts,
+       {},
+       nullptr,
+       200,
+       ref("RestartPolicyBounds"),
+       {}},
+      {"put",
+       "/api/v1/restart-policy-bounds",
+       "setRestartPolicyBounds",
+       "Change the restart policy bounds (admin only)",
+       Permission::kManageHosts,
+       {},
+       ref("RestartPolicyBounds"),
+       200,
+       ref("RestartPolicyBounds"),
+       {400, 409}},
+  };
+}
+
 Json operationObject(const Operation& operation) {
   Json object_json = Json::object();
   object_json["operationId"] = operation.id;
@@ -1450,12 +1649,15 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
   for (const auto& operation : patchOperations()) {
     paths[operation.path][operation.method] = operationObject(operation);
   }
+  for (const auto& operation : collectionOperations()) {
+    paths[operation.path][operation.method] = operationObject(operation);
+  }
   document["paths"] = std::move(paths);
 
   Json schemas = Json::object();
   schemas["Error"] = errorSchema();
   for (const auto& group : {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(),
-                            windowSchemas(), patchSchemas()}) {
+                            windowSchemas(), patchSchemas(), collectionSchemas()}) {
     for (const auto& [name, schema] : group.items()) schemas[name] = schema;
   }
   document["components"] = {

@@ -118,9 +118,11 @@ Result<void> applyOne(Database& database, const Migration& migration, std::int64
 
 const std::vector<Migration>& allMigrations() {
   static const std::vector<Migration> migrations = {
-      coreMigration(),    peopleMigration(),  hostsMigration(),         vulnerabilitiesMigration(),
-      windowsMigration(), ticketsMigration(), enrolmentUsesMigration(), windowsHostsMigration(),
-      patchesMigration(),
+      coreMigration(),          peopleMigration(),
+      hostsMigration(),         vulnerabilitiesMigration(),
+      windowsMigration(),       ticketsMigration(),
+      enrolmentUsesMigration(), windowsHostsMigration(),
+      patchesMigration(),       collectionsMigration(),
       deploymentsMigration(),
   };
   return migrations;

@@ -7,7 +7,7 @@ namespace pk::store {
 // deployments on a schedule.
 Migration deploymentsMigration() {
   return Migration{
-      .version = 10,
+      .version = 11,
       .name = "deployments",
       .statements =
           {

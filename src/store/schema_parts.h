@@ -41,7 +41,12 @@ Migration windowsHostsMigration();
 // exceptions (schema_patches.cpp).
 Migration patchesMigration();
 
-// Version 10: deployments, their rings and patches, jobs, their event logs,
+// Version 10: collections, their explicit members, ring sequences and their
+// rings, with the default collections and sequence
+// (schema_collections.cpp).
+Migration collectionsMigration();
+
+// Version 11: deployments, their rings and patches, jobs, their event logs,
 // and deployment rules (schema_deployments.cpp).
 Migration deploymentsMigration();
 

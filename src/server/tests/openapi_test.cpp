@@ -88,6 +88,19 @@ const std::vector<std::pair<std::string, std::string>> kApiRoutes = {
     {"GET", "/api/v1/approval-rules"},
     {"POST", "/api/v1/approval-rules"},
     {"DELETE", "/api/v1/approval-rules/([0-9]{1,18})"},
+    {"GET", "/api/v1/collections"},
+    {"POST", "/api/v1/collections"},
+    {"GET", "/api/v1/collections/([a-z0-9-]{1,64})"},
+    {"PUT", "/api/v1/collections/([a-z0-9-]{1,64})"},
+    {"DELETE", "/api/v1/collections/([a-z0-9-]{1,64})"},
+    {"GET", "/api/v1/collections/([a-z0-9-]{1,64})/hosts"},
+    {"GET", "/api/v1/ring-sequences"},
+    {"POST", "/api/v1/ring-sequences"},
+    {"GET", "/api/v1/ring-sequences/([a-z0-9-]{1,64})"},
+    {"PUT", "/api/v1/ring-sequences/([a-z0-9-]{1,64})"},
+    {"DELETE", "/api/v1/ring-sequences/([a-z0-9-]{1,64})"},
+    {"GET", "/api/v1/restart-policy-bounds"},
+    {"PUT", "/api/v1/restart-policy-bounds"},
 };
 
 const std::set<std::string> kMethods = {"get", "put", "post", "delete", "options", "head", "patch"};
