@@ -116,9 +116,9 @@ class CheckinAgent {
   CycleResult runCycle();
 
   // Collects a report with the full inventory, queues it and delivers the
-  // outbox. Returns the report's id once the server accepted it; fails with
-  // kIoError when it could not be collected or delivered, in which case it
-  // stays queued. For confirming a job's install.
+  // outbox, to confirm a job's install. Returns the report's id once the
+  // server accepted it. Fails with kIoError when the report could not be
+  // collected or delivered, and a report not delivered stays queued.
   Result<std::string> deliverFreshReport();
 
   // Runs cycles until the sleeper reports a stop, waiting nextCheckinDelay

@@ -61,9 +61,9 @@ bool isValidHookName(std::string_view name);
 Result<std::filesystem::path> checkHook(const std::filesystem::path& folder, std::string_view name);
 
 // Checks the hook and runs it with no arguments. Returns its result when it
-// exited with status 0. Fails as checkHook does; with runSupervised's
-// errors; and with kIoError when the hook failed or timed out, with a
-// message that names the hook, its exit status and its captured output.
+// exited with status 0. Fails as checkHook and runSupervised do. Fails with
+// kIoError when the hook failed or timed out, and the message then names
+// the hook, its exit status and its captured output.
 Result<installer::SupervisedResult> runHook(const HookOptions& options, std::string_view name,
                                             const HookContext& context, const Clock& clock);
 

@@ -51,7 +51,7 @@ struct PendingEvent {
   std::string body{};
 };
 
-// What the agent needs to run, resume or finish one job.
+// The state of one job that the agent runs, resumes or finishes.
 struct JobEntry {
   std::string job_id{};
   std::string deployment_id{};

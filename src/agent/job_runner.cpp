@@ -168,7 +168,7 @@ bool JobRunner::sendEvents(JobEntry& entry) {
   const std::string path = fmt::format("/api/v1/hosts/{}/jobs/{}/events", host_id_, entry.job_id);
   while (!entry.unsent.empty()) {
     const PendingEvent& event = entry.unsent.front();
-    auto response = client_.post(path, event.body);
+    auto response = client_.postJobEvent(host_id_, entry.job_id, event.body);
     if (!response) {
       logger().warn("{}: cannot send event {} ({}), it stays queued: {}", jobLabel(entry),
                     event.event_id, event.state, response.error().message);

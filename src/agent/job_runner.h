@@ -10,9 +10,9 @@
 //   then        a fresh inventory goes to the server as a report, and
 //     - no restart required: "verifying" with its report id;
 //     - an endpoint that requires a restart: "restart_pending";
-//     - a server that requires a restart: "restarting", the boot id and
-//       reason journaled, the restart requested; once the boot id changed,
-//       a new report and "verifying".
+//     - a server that requires a restart: "restarting", with the boot id
+//       and reason journaled, then the restart request. Once the boot id
+//       changed, a new report and "verifying" follow.
 //   Any failure sends "failed" with the message and the captured output.
 //
 // Every event is journaled with its event id before it is posted and

@@ -11,8 +11,8 @@
 namespace pk::agent {
 namespace {
 
-// The agent decides windows on its own clock; beyond this difference from
-// the server's clock, a warning asks the operator to fix time sync.
+// The agent checks windows on its own clock, so beyond this difference from
+// the server's clock it logs a warning to fix time synchronisation.
 constexpr Elapsed kMaxClockSkew = std::chrono::minutes(5);
 
 }  // namespace
@@ -51,7 +51,7 @@ void JobScheduler::runCycle(const std::string& host_id) {
   runner_.setHostId(host_id);
   runner_.resumeAll();
 
-  auto response = client_.get(fmt::format("/api/v1/hosts/{}/jobs", host_id));
+  auto response = client_.fetchJobs(host_id);
   if (!response) {
     logger().warn("host={}: cannot fetch jobs: {}", host_id, response.error().message);
     return;
@@ -105,7 +105,7 @@ void JobScheduler::handleOrder(const protocol::JobOrder& order) {
       return;
     case deploy::StartVerdict::kWait:
       // Only a window-bound job waits for a window; another one waits for
-      // the deployment to become available, which the server sees itself.
+      // the deployment to become available, which the server tracks.
       if (decision.at && request.window_bound) {
         runner_.noteWaiting(std::move(*entry), *decision.at);
       } else {

@@ -1,7 +1,7 @@
 #pragma once
 
-// Restarts the host after an install that requires it, and tells whether
-// the host has restarted since, by its boot id: the kernel draws a new
+// Restarts the host after an install that requires it, and detects by its
+// boot id whether the host has restarted since. The kernel draws a new
 // random boot id at every boot.
 //
 // By default the restart goes to systemd-logind over the system D-Bus

@@ -93,6 +93,7 @@ class JobServerState {
       status = statuses_.front();
       statuses_.pop_front();
     }
+
     if (status != 200) {
       response.status = status;
       response.set_content(R"({"error":{"code":"test","message":"test server"}})",
@@ -104,6 +105,7 @@ class JobServerState {
       response.status = 400;
       return;
     }
+
     bool duplicate = false;
     for (const auto& event : applied_) {
       duplicate = duplicate || event.body["event_id"] == body["event_id"];
