@@ -157,6 +157,14 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
           checkRange("index_refresh_seconds", config.index_refresh_seconds, 1, 3600, "seconds")) {
     return problem;
   }
+  if (auto problem = checkRange("deployment_interval_seconds", config.deployment_interval_seconds,
+                                1, 3600, "seconds")) {
+    return problem;
+  }
+  if (auto problem = checkRange("default_job_estimate_minutes",
+                                config.default_job_estimate_minutes, 1, 24 * 60, "minutes")) {
+    return problem;
+  }
   if (auto problem = checkRange("webhook_interval_seconds", config.webhook_interval_seconds, 1,
                                 3600, "seconds")) {
     return problem;
@@ -387,6 +395,8 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"stale_after_days", integerInto(config.stale_after_days)},
       {"leader_retry_seconds", integerInto(config.leader_retry_seconds)},
       {"index_refresh_seconds", integerInto(config.index_refresh_seconds)},
+      {"deployment_interval_seconds", integerInto(config.deployment_interval_seconds)},
+      {"default_job_estimate_minutes", integerInto(config.default_job_estimate_minutes)},
       {"max_failed_logins", integerInto(config.max_failed_logins)},
       {"failed_login_window_minutes", integerInto(config.failed_login_window_minutes)},
       {"webhook_interval_seconds", integerInto(config.webhook_interval_seconds)},

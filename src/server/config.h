@@ -83,6 +83,11 @@ struct ServerConfig {
   // How often each node checks whether another node's feed sync changed the
   // stored advisories, and rebuilds its own index if so.
   int index_refresh_seconds = 30;
+  // Deployments: how often the leader moves them on (enters rings, creates
+  // jobs, decides gates), and the install-and-restart estimate of a host
+  // with no finished job.
+  int deployment_interval_seconds = 60;
+  int default_job_estimate_minutes = 30;
   // Outgoing webhooks: how often the leader sends due deliveries, how many
   // attempts a delivery gets before it is given up, and each attempt's
   // timeout. Retries back off exponentially from 30 s up to 1 h.

@@ -41,12 +41,6 @@ std::string toHex(const unsigned char* bytes, std::size_t size) {
   return hex;
 }
 
-Response internalError() {
-  return errorResponse(500, "internal_error",
-                       "The server failed to handle the request. The error has been logged; try "
-                       "again, and tell the administrator if it persists.");
-}
-
 Response invalidField(std::string_view field, std::string_view problem) {
   return errorResponse(400, "invalid_field", fmt::format("Field \"{}\": {}", field, problem));
 }
@@ -341,7 +335,7 @@ Response handleEnrol(ServerContext& context, const Request& request) {
     }
     spdlog::error("enrolment of machine {} from {} failed: {}", enrol->machine_id,
                   request.remote_address, written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   spdlog::log(decision->log_level, "{}", decision->log_line);
   return std::move(decision->response);
@@ -358,7 +352,7 @@ Response handleListEnrolmentSecrets(ServerContext& context, const Request& /*req
   });
   if (!read) {
     spdlog::error("listing enrolment secrets failed: {}", read.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   return jsonResponse(200, {{"items", std::move(items)}});
 }
@@ -461,7 +455,7 @@ Response handleCreateEnrolmentSecret(ServerContext& context, const Request& requ
   if (!written) {
     spdlog::error("creating enrolment secret \"{}\" failed: {}", secret.name,
                   written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
 
   spdlog::info("enrolment secret {} ({}) created by {} for {} hosts, expires {}", secret.id,
@@ -515,7 +509,7 @@ Response handleRevokeEnrolmentSecret(ServerContext& context, const Request& requ
   });
   if (!written) {
     spdlog::error("revoking enrolment secret {} failed: {}", id, written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (revoked_now) {
     spdlog::info("enrolment secret {} ({}) revoked by {}", id, revoked_name, userActor(request));

@@ -28,12 +28,6 @@ constexpr std::string_view kHostsMetric = "patchkeeper_hosts";
 // Router returns 404 without calling a handler.
 constexpr std::string_view kHostPath = "/api/v1/hosts/(h-[0-9a-f]{16})";
 
-Response internalError() {
-  return errorResponse(500, "internal_error",
-                       "The server failed to handle the request. The error has been logged; try "
-                       "again, and tell the administrator if it persists.");
-}
-
 Response hostNotFound(const std::string& host_id) {
   return errorResponse(404, "not_found", fmt::format("No host has id {}.", host_id));
 }
@@ -186,7 +180,7 @@ Response listHosts(ServerContext& context, const HostRouteOptions& options,
   });
   if (!read) {
     spdlog::error("listing hosts failed: {}", read.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   return jsonResponse(200, {{"items", std::move(items)}});
 }
@@ -214,7 +208,7 @@ Response getHost(ServerContext& context, const HostRouteOptions& options, const 
   });
   if (!read) {
     spdlog::error("reading host={} failed: {}", host_id, read.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   return std::move(*response);
 }
@@ -270,7 +264,7 @@ Response changeHost(ServerContext& context, const HostRouteOptions& options, con
   });
   if (!written) {
     spdlog::error("changing host={} failed: {}", host_id, written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (changed_by_action) {
     spdlog::info("host={} changed by {}: {}", host_id, userActor(request), *changed_by_action);

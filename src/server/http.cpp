@@ -103,6 +103,12 @@ Response errorResponse(int status, std::string_view code, std::string_view messa
   return jsonResponse(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
+Response serverErrorResponse() {
+  return errorResponse(500, "internal_error",
+                       "The server failed to handle the request. The error has been logged; try "
+                       "again, and tell the administrator if it persists.");
+}
+
 std::variant<nlohmann::json, Response> parseJsonBody(const Request& request) {
   if (nestsDeeperThan(request.body, kMaxJsonDepth)) {
     return errorResponse(400, "invalid_json",

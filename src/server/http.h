@@ -60,6 +60,10 @@ Response jsonResponse(int status, const nlohmann::json& body);
 // people saying what was wrong and what to do.
 Response errorResponse(int status, std::string_view code, std::string_view message);
 
+// The 500 response to send when the store or another part failed; the
+// cause goes to the log, never to the caller.
+Response serverErrorResponse();
+
 // Parses a request body as a JSON object. On failure returns the 400
 // response to send: code "invalid_json" with the parser's message and byte
 // position (also for nesting deeper than 64 levels), or "not_an_object".

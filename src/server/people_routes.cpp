@@ -51,12 +51,6 @@ struct PeopleState {
 // ---------------------------------------------------------------------------
 // Responses and request fields
 
-Response internalError() {
-  return errorResponse(500, "internal_error",
-                       "The server failed to handle the request. The error has been logged; try "
-                       "again, and tell the administrator if it persists.");
-}
-
 Response noContent() {
   Response response;
   response.status = 204;
@@ -277,7 +271,7 @@ Response login(PeopleState& state, const Request& request) {
     });
     if (!read) {
       spdlog::error("login: reading user {} failed: {}", shown_username, read.error().message);
-      return internalError();
+      return serverErrorResponse();
     }
   }
 
@@ -332,7 +326,7 @@ Response login(PeopleState& state, const Request& request) {
   if (!written) {
     spdlog::error("login: creating a session for user {} failed: {}", username,
                   written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
 
   state.throttle.recordSuccess(shown_username);
@@ -366,7 +360,7 @@ Response logout(PeopleState& state, const Request& request) {
   if (!written) {
     spdlog::error("logout: ending session {} failed: {}", principal.credential_id,
                   written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (refused) return *refused;
   return noContent();
@@ -406,7 +400,7 @@ Response listAllUsers(PeopleState& state) {
   });
   if (!read) {
     spdlog::error("listing users failed: {}", read.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   json items = json::array();
   for (const auto& user : users) items.push_back(userToJson(user));
@@ -424,7 +418,7 @@ Response showUser(PeopleState& state, const Request& request) {
   });
   if (!read) {
     spdlog::error("reading user {} failed: {}", username, read.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (!user) return userNotFound(username);
   return jsonResponse(200, userToJson(*user));
@@ -461,7 +455,7 @@ Response createUser(PeopleState& state, const Request& request) {
   if (!hash) {
     spdlog::error("creating user {}: hashing the password failed: {}", username,
                   hash.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
 
   const Principal& principal = *request.principal;
@@ -490,7 +484,7 @@ Response createUser(PeopleState& state, const Request& request) {
   });
   if (!written) {
     spdlog::error("creating user {} failed: {}", username, written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (exists) {
     return errorResponse(409, "user_exists",
@@ -539,7 +533,7 @@ Response patchUser(PeopleState& state, const Request& request) {
     if (!hash) {
       spdlog::error("updating user {}: hashing the password failed: {}", username,
                     hash.error().message);
-      return internalError();
+      return serverErrorResponse();
     }
     new_hash = std::move(*hash);
   }
@@ -592,7 +586,7 @@ Response patchUser(PeopleState& state, const Request& request) {
   });
   if (!written) {
     spdlog::error("updating user {} failed: {}", username, written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (refused) return *refused;
   spdlog::info("user updated: user={} by={}", username, principal.username);
@@ -615,7 +609,7 @@ Response listTokens(PeopleState& state, const Request& request) {
   if (!read) {
     spdlog::error("listing API tokens of user {} failed: {}", principal.username,
                   read.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   const SystemTime now = state.context.clock.now();
   json items = json::array();
@@ -680,7 +674,7 @@ Response createToken(PeopleState& state, const Request& request) {
   if (!written) {
     spdlog::error("creating an API token for user {} failed: {}", principal.username,
                   written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (too_many) {
     return errorResponse(409, "too_many_tokens",
@@ -731,7 +725,7 @@ Response deleteToken(PeopleState& state, const Request& request) {
   if (!written) {
     spdlog::error("revoking API token {} of user {} failed: {}", *id, principal.username,
                   written.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
   if (!found) return not_found;
   return noContent();
@@ -789,7 +783,7 @@ Response listAudit(PeopleState& state, const Request& request) {
   });
   if (!read) {
     spdlog::error("reading the audit log failed: {}", read.error().message);
-    return internalError();
+    return serverErrorResponse();
   }
 
   // One event per line (JSON Lines), the form SIEM collectors ingest. A

@@ -30,6 +30,8 @@ enum class Permission {
   kDecideRequests,   // approve or refuse tickets filed by others
   kManageWebhooks,   // create, list and delete outgoing webhook subscriptions
   kLinkRequests,     // set a ticket's external (help-desk) reference
+  kReadDeployments,    // list and show deployments, their jobs and job logs
+  kManageDeployments,  // create, approve (emergencies) and cancel deployments
 };
 
 // Returns the stable snake_case name of `permission`, "read_hosts".

@@ -33,22 +33,24 @@ constexpr std::array kRoleTable = {
                permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
                               P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment, P::kReadUsers,
                               P::kManageUsers, P::kManageOwnTokens, P::kReadAudit, P::kFileRequests,
-                              P::kDecideRequests, P::kManageWebhooks, P::kLinkRequests})},
+                              P::kDecideRequests, P::kManageWebhooks, P::kLinkRequests,
+                              P::kReadDeployments, P::kManageDeployments})},
     RoleGrants{Role::kOperator, "operator",
                permissionSet({P::kReadHosts, P::kManageHosts, P::kReadFindings, P::kReadReports,
                               P::kReadFeeds, P::kManageFeeds, P::kManageEnrolment,
-                              P::kManageOwnTokens, P::kFileRequests})},
+                              P::kManageOwnTokens, P::kFileRequests, P::kReadDeployments})},
     RoleGrants{
         Role::kOwner, "owner",
         permissionSet({P::kReadHosts, P::kReadFindings, P::kFileRequests, P::kManageOwnTokens})},
     RoleGrants{Role::kViewer, "viewer",
                permissionSet({P::kReadHosts, P::kReadFindings, P::kReadReports, P::kReadFeeds,
-                              P::kManageOwnTokens})},
+                              P::kManageOwnTokens, P::kReadDeployments})},
     // Managing one's own API tokens is the auditor's only write: it lets an
     // auditor give a SIEM a token of its own instead of a password.
     RoleGrants{Role::kAuditor, "auditor",
                permissionSet({P::kReadHosts, P::kReadFindings, P::kReadReports, P::kReadFeeds,
-                              P::kReadUsers, P::kReadAudit, P::kManageOwnTokens})},
+                              P::kReadUsers, P::kReadAudit, P::kManageOwnTokens,
+                              P::kReadDeployments})},
     // A help-desk system's account: it files and comments on tickets and
     // keeps its own reference on them, and can never decide one.
     RoleGrants{Role::kHelpdesk, "helpdesk",
@@ -63,7 +65,7 @@ constexpr bool tableFollowsRoleOrder() {
   return kRoleTable.size() == static_cast<std::size_t>(Role::kHelpdesk) + 1;
 }
 static_assert(tableFollowsRoleOrder(), "kRoleTable needs one row per Role, in enumerator order");
-static_assert(static_cast<int>(Permission::kLinkRequests) < 32, "PermissionSet has 32 bits");
+static_assert(static_cast<int>(Permission::kManageDeployments) < 32, "PermissionSet has 32 bits");
 
 const RoleGrants& grantsOf(Role role) {
   return kRoleTable.at(static_cast<std::size_t>(role));
@@ -111,6 +113,10 @@ std::string_view permissionName(Permission permission) {
       return "manage_webhooks";
     case P::kLinkRequests:
       return "link_requests";
+    case P::kReadDeployments:
+      return "read_deployments";
+    case P::kManageDeployments:
+      return "manage_deployments";
   }
   return "unknown";
 }

@@ -120,6 +120,7 @@ const std::vector<Migration>& allMigrations() {
   static const std::vector<Migration> migrations = {
       coreMigration(),    peopleMigration(),  hostsMigration(),         vulnerabilitiesMigration(),
       windowsMigration(), ticketsMigration(), enrolmentUsesMigration(), windowsHostsMigration(),
+      deploymentsMigration(),
   };
   return migrations;
 }

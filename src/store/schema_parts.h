@@ -37,4 +37,8 @@ Migration enrolmentUsesMigration();
 // fixing KB of findings (schema_windows_hosts.cpp).
 Migration windowsHostsMigration();
 
+// Version 9: deployments, their rings and patches, jobs, their event logs,
+// and deployment rules (schema_deployments.cpp).
+Migration deploymentsMigration();
+
 }  // namespace pk::store

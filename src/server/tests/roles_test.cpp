@@ -9,11 +9,11 @@
 namespace pk::server {
 namespace {
 
-// Every Permission enumerator, from kPublic to kLinkRequests.
+// Every Permission enumerator, from kPublic to kManageDeployments.
 std::vector<Permission> everyPermission() {
   std::vector<Permission> permissions;
   for (int value = static_cast<int>(Permission::kPublic);
-       value <= static_cast<int>(Permission::kLinkRequests); ++value) {
+       value <= static_cast<int>(Permission::kManageDeployments); ++value) {
     permissions.push_back(static_cast<Permission>(value));
   }
   return permissions;
@@ -27,16 +27,18 @@ const std::map<std::string, std::set<std::string>>& expectedGrants() {
       {"admin",
        {"read_hosts", "manage_hosts", "read_findings", "read_reports", "read_feeds", "manage_feeds",
         "manage_enrolment", "read_users", "manage_users", "manage_own_tokens", "read_audit",
-        "file_requests", "decide_requests", "manage_webhooks", "link_requests"}},
+        "file_requests", "decide_requests", "manage_webhooks", "link_requests", "read_deployments",
+        "manage_deployments"}},
       {"operator",
        {"read_hosts", "manage_hosts", "read_findings", "read_reports", "read_feeds", "manage_feeds",
-        "manage_enrolment", "manage_own_tokens", "file_requests"}},
+        "manage_enrolment", "manage_own_tokens", "file_requests", "read_deployments"}},
       {"owner", {"read_hosts", "read_findings", "file_requests", "manage_own_tokens"}},
       {"viewer",
-       {"read_hosts", "read_findings", "read_reports", "read_feeds", "manage_own_tokens"}},
+       {"read_hosts", "read_findings", "read_reports", "read_feeds", "manage_own_tokens",
+        "read_deployments"}},
       {"auditor",
        {"read_hosts", "read_findings", "read_reports", "read_feeds", "read_users", "read_audit",
-        "manage_own_tokens"}},
+        "manage_own_tokens", "read_deployments"}},
       {"helpdesk", {"file_requests", "link_requests", "manage_own_tokens"}},
   };
   return grants;

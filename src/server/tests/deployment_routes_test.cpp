@@ -1,0 +1,447 @@
+#include "server/deployment_routes.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "server/tests/window_fixture.h"
+#include "store/deployment_repository.h"
+#include "store/inventory_repository.h"
+#include "store/webhook_repository.h"
+
+namespace pk::server::host_tests {
+namespace {
+
+using nlohmann::json;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+constexpr const char* kPatch = "p-00000000000000a1";
+
+// Deployments over the real store and routes. The patch catalog and ring
+// sequences are replaced by small maps here, so each rule of deployments
+// is tested alone; the e2e tests use the real ones.
+class DeploymentRoutesTest : public WindowServerTest {
+ protected:
+  void SetUp() override {
+    WindowServerTest::SetUp();
+    if (HasFatalFailure()) return;
+    services_.hosts_in_collection = [](store::Session& session, const std::string& collection)
+        -> Result<std::vector<std::string>> {
+      auto rows = session.query(
+          "SELECT host_id FROM host_collections WHERE collection = ? ORDER BY host_id",
+          {collection});
+      if (!rows) return tl::unexpected(rows.error());
+      std::vector<std::string> hosts;
+      for (const auto& row : *rows) hosts.push_back(row.text(0));
+      return hosts;
+    };
+    services_.ring_sequence = [this](store::Session&, const std::string& id)
+        -> Result<std::optional<RingSequenceSpec>> {
+      auto found = sequences_.find(id);
+      if (found == sequences_.end()) return std::optional<RingSequenceSpec>();
+      return std::optional<RingSequenceSpec>(found->second);
+    };
+    services_.patch_status = [this](store::Session&, const std::string& id) -> Result<PatchStatus> {
+      auto found = patches_.find(id);
+      return found == patches_.end() ? PatchStatus::kUnknown : found->second;
+    };
+    // A host needs the patch while its "openssl" is below 3.0-1.
+    services_.install_plan = [](store::Session& session, const std::string& host_id,
+                                const std::vector<std::string>&) -> Result<HostInstallPlan> {
+      auto inventory = store::loadInventory(session, host_id);
+      if (!inventory) return tl::unexpected(inventory.error());
+      HostInstallPlan plan;
+      if (!*inventory) return plan;
+      for (const auto& package : (*inventory)->packages) {
+        if (package.name == "openssl" && package.version < "3.0-1") {
+          plan.packages.push_back({"openssl", "3.0-1"});
+        }
+      }
+      return plan;
+    };
+    sequences_["default"] = RingSequenceSpec{
+        "default",
+        "Default",
+        {{"Test", "test", {.min_soak = hours(24), .min_success_ratio = 1.0, .max_failures = 0}},
+         {"Production", "production", {.min_soak = hours(0), .min_success_ratio = 0.9}}}};
+    patches_[kPatch] = PatchStatus::kApproved;
+    addDeploymentRoutes(*router_, *context_, services_);
+  }
+
+  // Enrols a server in `collection` that reports openssl at `version`.
+  protocol::EnrolResponse server(const std::string& name, const std::string& collection,
+                                 const std::string& version = "1.0-1") {
+    auto host = enrolHost("machine-" + name, {{"collections", {collection}}});
+    report(host, version);
+    return host;
+  }
+
+  std::string report(const protocol::EnrolResponse& host, const std::string& version) {
+    auto inventory = inventoryOf({"openssl", "bash"});
+    inventory.packages[0].version = version;
+    auto sent = makeReport(inventory, true);
+    const auto response = sendReport(host, sent);
+    EXPECT_EQ(response.status, 200) << response.body;
+    return sent.report_id;
+  }
+
+  // A daily window 02:00-06:00 UTC, assigned to `host`.
+  void dailyWindow(const protocol::EnrolResponse& host, const std::string& length = "4h") {
+    const auto window = createWindow({{"name", "daily-" + host.host_id},
+                                      {"rrule", "FREQ=DAILY"},
+                                      {"zone", "UTC"},
+                                      {"offset_days", 0},
+                                      {"length", length}});
+    const auto assigned = assign(host.host_id, window);
+    ASSERT_EQ(assigned.status, 200) << assigned.body;
+  }
+
+  json deploymentBody(const json& fields = {}) {
+    json body = {{"name", "December"},
+                 {"patches", {kPatch}},
+                 {"deadline", formatRfc3339(clock_.now() + hours(24 * 14))}};
+    for (const auto& [key, value] : fields.items()) body[key] = value;
+    return body;
+  }
+
+  Response create(const json& fields = {}, const std::string& token = "") {
+    return call("POST", "/api/v1/deployments", token.empty() ? adminToken() : token,
+                deploymentBody(fields).dump());
+  }
+
+  std::string createdId(const json& fields = {}) {
+    const auto response = create(fields);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return bodyOf(response).value("id", "");
+  }
+
+  AdvanceRound advance() {
+    AdvanceRound round;
+    auto written = database_->write([&](store::Session& session) -> Result<void> {
+      auto advanced = advanceDeployments(session, services_, clock_.now());
+      if (!advanced) return tl::unexpected(advanced.error());
+      round = *advanced;
+      return {};
+    });
+    EXPECT_TRUE(written) << written.error().message;
+    return round;
+  }
+
+  protocol::JobList jobsOf(const protocol::EnrolResponse& host) {
+    const auto response = call("GET", "/api/v1/hosts/" + host.host_id + "/jobs", host.token);
+    EXPECT_EQ(response.status, 200) << response.body;
+    auto list = protocol::parseJobList(response.body);
+    EXPECT_TRUE(list) << response.body;
+    return list ? *list : protocol::JobList{};
+  }
+
+  Response post(const protocol::EnrolResponse& host, const std::string& job_id,
+                deploy::JobState state, const std::optional<std::string>& report_id = {}) {
+    protocol::JobEvent event;
+    event.event_id = fmt::format("{:032x}", ++event_counter_);
+    event.at = clock_.now();
+    event.state = state;
+    event.message = std::string(deploy::jobStateName(state));
+    event.report_id = report_id;
+    event.duration_seconds = 600;
+    last_event_ = event;
+    return call("POST", "/api/v1/hosts/" + host.host_id + "/jobs/" + job_id + "/events",
+                host.token, protocol::toJson(event).dump());
+  }
+
+  json deployment(const std::string& id) {
+    const auto response = call("GET", "/api/v1/deployments/" + id, adminToken());
+    EXPECT_EQ(response.status, 200) << response.body;
+    return bodyOf(response);
+  }
+
+  // Runs a job through install and verification with openssl 3.0-1.
+  void patch(const protocol::EnrolResponse& host, const std::string& job_id) {
+    ASSERT_EQ(post(host, job_id, deploy::JobState::kInstalling).status, 200);
+    ASSERT_EQ(post(host, job_id, deploy::JobState::kInstalled).status, 200);
+    const std::string report_id = report(host, "3.0-1");
+    const auto verified = post(host, job_id, deploy::JobState::kVerifying, report_id);
+    ASSERT_EQ(verified.status, 200) << verified.body;
+    EXPECT_EQ(bodyOf(verified).value("state", ""), "succeeded");
+  }
+
+  DeploymentServices services_;
+  std::map<std::string, RingSequenceSpec> sequences_;
+  std::map<std::string, PatchStatus> patches_;
+  std::uint64_t event_counter_ = 0;
+  protocol::JobEvent last_event_;
+};
+
+TEST_F(DeploymentRoutesTest, UnknownPatchIsNotFound) {
+  server("t1", "test");
+  const auto response = create({{"patches", {"p-ffffffffffffffff"}}});
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(errorCode(response), "unknown_patch");
+  EXPECT_NE(response.body.find("p-ffffffffffffffff"), std::string::npos);
+}
+
+TEST_F(DeploymentRoutesTest, UnapprovedPatchIsRefused) {
+  server("t1", "test");
+  patches_[kPatch] = PatchStatus::kDeclined;
+  EXPECT_EQ(errorCode(create()), "patch_not_approved");
+}
+
+TEST_F(DeploymentRoutesTest, NoTargetsIsRejected) {
+  server("t1", "test", "3.0-1");
+  const auto response = create();
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(errorCode(response), "no_targets");
+}
+
+TEST_F(DeploymentRoutesTest, EmptyPatchListIsRejected) {
+  server("t1", "test");
+  EXPECT_EQ(errorCode(create({{"patches", json::array()}})), "no_patches");
+}
+
+TEST_F(DeploymentRoutesTest, LoopingRingSequenceIsRejected) {
+  server("t1", "test");
+  sequences_["loop"] = RingSequenceSpec{
+      "loop", "Loop", {{"Test", "test", {}}, {"Pilot", "pilot", {}}, {"Again", "test", {}}}};
+  const auto response = create({{"ring_sequence", "loop"}});
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(errorCode(response), "ring_sequence_loops");
+}
+
+TEST_F(DeploymentRoutesTest, ImpossibleGateRatioIsRejected) {
+  server("t1", "test");
+  sequences_["odd"] =
+      RingSequenceSpec{"odd", "Odd", {{"Test", "test", {.min_success_ratio = 1.2}}}};
+  const auto response = create({{"ring_sequence", "odd"}});
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(errorCode(response), "invalid_gate");
+  EXPECT_NE(response.body.find("impossible"), std::string::npos);
+}
+
+TEST_F(DeploymentRoutesTest, BadBodiesNameTheField) {
+  server("t1", "test");
+  EXPECT_EQ(errorCode(create({{"deadline", "tomorrow"}})), "invalid_field");
+  EXPECT_EQ(errorCode(create({{"deadline", formatRfc3339(clock_.now() - hours(1))}})),
+            "invalid_field");
+  EXPECT_EQ(errorCode(create({{"name", 7}})), "invalid_field");
+  EXPECT_EQ(errorCode(create({{"emergency", true}})), "invalid_field");
+  EXPECT_EQ(errorCode(create({{"restart_deadline_seconds", -1}})), "invalid_field");
+}
+
+TEST_F(DeploymentRoutesTest, ViewerCannotCreate) {
+  server("t1", "test");
+  const auto response = create({}, userToken("vera", {"viewer"}));
+  EXPECT_EQ(response.status, 403);
+  const auto listed = call("GET", "/api/v1/deployments", userToken("val", {"viewer"}));
+  EXPECT_EQ(listed.status, 200);
+}
+
+TEST_F(DeploymentRoutesTest, RingsAdvanceAfterVerifiedInstall) {
+  const auto test_host = server("t1", "test");
+  const auto production_host = server("p1", "production");
+  dailyWindow(test_host);
+  dailyWindow(production_host);
+  const std::string id = createdId();
+
+  auto round = advance();
+  EXPECT_EQ(round.jobs_created, 1u);
+  EXPECT_TRUE(jobsOf(production_host).jobs.empty());
+  auto jobs = jobsOf(test_host);
+  ASSERT_EQ(jobs.jobs.size(), 1u);
+  const auto& order = jobs.jobs[0];
+  EXPECT_EQ(order.packages.size(), 1u);
+  EXPECT_FALSE(order.windows.empty());
+  EXPECT_EQ(order.restart.mode, protocol::RestartMode::kInWindow);
+  EXPECT_EQ(order.estimate_seconds, 1800);
+
+  patch(test_host, order.job_id);
+  EXPECT_TRUE(jobsOf(test_host).jobs.empty());
+
+  clock_.advance(hours(23));
+  advance();
+  EXPECT_EQ(deployment(id).value("current_ring", -1), 0);
+  clock_.advance(hours(1));
+  round = advance();
+  EXPECT_EQ(round.rings_entered, 1u);
+  EXPECT_EQ(deployment(id).value("current_ring", -1), 1);
+  auto production_jobs = jobsOf(production_host);
+  ASSERT_EQ(production_jobs.jobs.size(), 1u);
+  patch(production_host, production_jobs.jobs[0].job_id);
+  round = advance();
+  ASSERT_EQ(round.completed.size(), 1u);
+  EXPECT_EQ(deployment(id).value("status", ""), "completed");
+}
+
+TEST_F(DeploymentRoutesTest, FailedJobHaltsAndNotifies) {
+  const auto test_host = server("t1", "test");
+  server("p1", "production");
+  dailyWindow(test_host);
+  auto subscribed = database_->write([&](store::Session& session) -> Result<void> {
+    store::WebhookSubscription subscription;
+    subscription.url = "https://hooks.example.org/patchkeeper";
+    subscription.secret = "s";
+    subscription.events = {"deployment.halted"};
+    subscription.created_by = "admin";
+    subscription.created_at = clock_.now();
+    auto id = store::insertWebhookSubscription(session, subscription);
+    if (!id) return tl::unexpected(id.error());
+    return {};
+  });
+  ASSERT_TRUE(subscribed) << subscribed.error().message;
+  const std::string id = createdId();
+  advance();
+  const auto job_id = jobsOf(test_host).jobs.at(0).job_id;
+  ASSERT_EQ(post(test_host, job_id, deploy::JobState::kFailed).status, 200);
+
+  const auto round = advance();
+  ASSERT_EQ(round.halted.size(), 1u);
+  const json shown = deployment(id);
+  EXPECT_EQ(shown.value("status", ""), "halted");
+  EXPECT_NE(shown.value("status_reason", "").find("1 of 1 jobs failed"), std::string::npos);
+  EXPECT_EQ(shown["events"].back().value("kind", ""), "halted");
+
+  std::size_t due = 0;
+  auto read = database_->read([&](store::Session& session) -> Result<void> {
+    auto deliveries = store::listDueDeliveries(session, clock_.now(), 10);
+    if (!deliveries) return tl::unexpected(deliveries.error());
+    due = deliveries->size();
+    return {};
+  });
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(due, 1u);
+  EXPECT_EQ(advance().rings_entered, 0u);
+}
+
+TEST_F(DeploymentRoutesTest, EstimateLongerThanWindowIsUnschedulable) {
+  const auto host = server("t1", "test");
+  dailyWindow(host, "20m");
+  createdId();
+  advance();
+  EXPECT_TRUE(jobsOf(host).jobs.empty());
+  std::vector<store::JobRecord> jobs;
+  auto read = database_->read([&](store::Session& session) -> Result<void> {
+    auto found = store::listJobsOfHost(session, host.host_id);
+    if (!found) return tl::unexpected(found.error());
+    jobs = *found;
+    return {};
+  });
+  ASSERT_TRUE(read);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].state, "unschedulable");
+  EXPECT_NE(jobs[0].message.find("does not fit"), std::string::npos) << jobs[0].message;
+}
+
+TEST_F(DeploymentRoutesTest, ServerWithoutWindowIsUnschedulable) {
+  const auto host = server("t1", "test");
+  createdId();
+  advance();
+  std::string state;
+  auto read = database_->read([&](store::Session& session) -> Result<void> {
+    auto found = store::listJobsOfHost(session, host.host_id);
+    if (!found) return tl::unexpected(found.error());
+    state = found->at(0).state;
+    return {};
+  });
+  ASSERT_TRUE(read);
+  EXPECT_EQ(state, "unschedulable");
+}
+
+TEST_F(DeploymentRoutesTest, EmergencyNeedsSecondAdmin) {
+  const auto host = server("t1", "test");
+  const std::string id = createdId({{"emergency", true}, {"reason", "CVE-2026-0001 is in KEV"}});
+  EXPECT_EQ(deployment(id).value("status", ""), "awaiting_approval");
+  advance();
+  EXPECT_TRUE(jobsOf(host).jobs.empty());
+
+  const auto own = call("POST", "/api/v1/deployments/" + id + "/approve", adminToken());
+  EXPECT_EQ(own.status, 403);
+  EXPECT_EQ(errorCode(own), "second_approval_required");
+
+  const auto second =
+      call("POST", "/api/v1/deployments/" + id + "/approve", userToken("bob", {"admin"}));
+  ASSERT_EQ(second.status, 200) << second.body;
+  advance();
+  auto jobs = jobsOf(host);
+  ASSERT_EQ(jobs.jobs.size(), 1u);
+  EXPECT_TRUE(jobs.jobs[0].emergency);
+  EXPECT_TRUE(jobs.jobs[0].windows.empty());
+}
+
+TEST_F(DeploymentRoutesTest, RepeatedEventIsAppliedOnce) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  ASSERT_EQ(post(host, job_id, deploy::JobState::kInstalling).status, 200);
+  const protocol::JobEvent first = last_event_;
+  ASSERT_EQ(post(host, job_id, deploy::JobState::kInstalled).status, 200);
+  const auto again = call("POST", "/api/v1/hosts/" + host.host_id + "/jobs/" + job_id + "/events",
+                          host.token, protocol::toJson(first).dump());
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(bodyOf(again).value("state", ""), "installed");
+
+  const auto shown = call("GET", "/api/v1/jobs/" + job_id, adminToken());
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_EQ(bodyOf(shown)["events"].size(), 3u);
+}
+
+TEST_F(DeploymentRoutesTest, BackwardMoveConflicts) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  ASSERT_EQ(post(host, job_id, deploy::JobState::kInstalled).status, 200);
+  const auto back = post(host, job_id, deploy::JobState::kInstalling);
+  EXPECT_EQ(back.status, 409);
+  EXPECT_EQ(errorCode(back), "job_state_conflict");
+}
+
+TEST_F(DeploymentRoutesTest, VerifyingNeedsReceivedReport) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  const auto response =
+      post(host, job_id, deploy::JobState::kVerifying, std::string(32, 'e'));
+  EXPECT_EQ(response.status, 409);
+  EXPECT_EQ(errorCode(response), "report_not_received");
+}
+
+TEST_F(DeploymentRoutesTest, StillVulnerableAfterInstallFails) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  const std::string report_id = report(host, "2.0-1");
+  const auto response = post(host, job_id, deploy::JobState::kVerifying, report_id);
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(bodyOf(response).value("state", ""), "failed");
+}
+
+TEST_F(DeploymentRoutesTest, CancelStopsJobs) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  const std::string id = createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  const auto cancelled = call("POST", "/api/v1/deployments/" + id + "/cancel", adminToken(),
+                              R"({"reason":"wrong patch"})");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  const auto late = post(host, job_id, deploy::JobState::kInstalling);
+  EXPECT_EQ(late.status, 409);
+  EXPECT_EQ(errorCode(late), "job_cancelled");
+}
+
+TEST_F(DeploymentRoutesTest, AgentCannotReadAnotherHostsJobs) {
+  const auto host = server("t1", "test");
+  const auto other = server("t2", "test");
+  const auto response = call("GET", "/api/v1/hosts/" + host.host_id + "/jobs", other.token);
+  EXPECT_EQ(response.status, 403);
+}
+
+}  // namespace
+}  // namespace pk::server::host_tests
