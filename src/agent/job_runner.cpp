@@ -165,7 +165,6 @@ bool JobRunner::queue(JobEntry& entry, JobPhase phase, protocol::JobEvent update
 }
 
 bool JobRunner::sendEvents(JobEntry& entry) {
-  const std::string path = fmt::format("/api/v1/hosts/{}/jobs/{}/events", host_id_, entry.job_id);
   while (!entry.unsent.empty()) {
     const PendingEvent& event = entry.unsent.front();
     auto response = client_.postJobEvent(host_id_, entry.job_id, event.body);

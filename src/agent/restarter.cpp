@@ -22,7 +22,9 @@ Result<void> restartThroughLogind() {
                             "systemd-logind: {}; configure restart_command instead",
                             std::strerror(-opened)));
   }
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  // Zero-initialised, as SD_BUS_ERROR_NULL does; that macro is a C compound
+  // literal, which -Wpedantic rejects in C++.
+  sd_bus_error error{};
   sd_bus_message* reply = nullptr;
   // Reboot(b interactive): false, because no one is there to answer a
   // polkit prompt.
