@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev libzip-dev zlib1g-dev liblzma-dev liblz4-dev libarchive-dev
   libssl-dev libsodium-dev libsqlite3-dev libcpp-httplib-dev libbrotli-dev libpq-dev
   libical-dev libhowardhinnant-date-dev tzdata libboost-dev libboost-system-dev libexpat1-dev
+  libsystemd-dev
   # Reference implementations used by differential tests and benchmarks
   libdpkg-dev libapt-pkg-dev librpm-dev rpm dpkg-dev
   # Tests and benchmarks

@@ -227,7 +227,7 @@ bool CheckinAgent::ensureEnrolled() {
   return true;
 }
 
-bool CheckinAgent::collectAndQueue(bool include_inventory) {
+std::optional<std::string> CheckinAgent::collectAndQueue(bool include_inventory) {
   auto acknowledged = state_.loadAcknowledgedHash();
   if (!acknowledged) {
     logger().warn("cannot read the acknowledged inventory hash, sending the inventory: {}",
@@ -236,19 +236,19 @@ bool CheckinAgent::collectAndQueue(bool include_inventory) {
   auto report = collector_.collect(acknowledged.value_or(""), include_inventory);
   if (!report) {
     logger().error("cannot collect a report: {}", report.error().message);
-    return false;
+    return std::nullopt;
   }
   auto queued = state_.enqueue(report->report_id, protocol::toJson(*report).dump());
   if (!queued) {
     logger().error("cannot queue report {}: {}", report->report_id, queued.error().message);
-    return false;
+    return std::nullopt;
   }
   logger().info("queued report {} ({}, {} security updates)", report->report_id,
                 report->inventory
                     ? fmt::format("inventory of {} packages", report->inventory->packages.size())
                     : std::string("inventory unchanged"),
                 report->security_updates.size());
-  return true;
+  return report->report_id;
 }
 
 CycleOutcome CheckinAgent::deliverOutbox(CycleResult& result) {
@@ -372,7 +372,7 @@ CycleResult CheckinAgent::runCycle() {
   if (!ensureEnrolled()) {
     result.outcome = CycleOutcome::kNotEnrolled;
   } else {
-    const bool collected = collectAndQueue(false);
+    const bool collected = collectAndQueue(false).has_value();
     result.outcome = deliverOutbox(result);
     // A refused token may be replaced at once: the server lets a revoked
     // host's machine enrol again, or an administrator approved it already.
@@ -383,10 +383,27 @@ CycleResult CheckinAgent::runCycle() {
     if (!collected && result.outcome == CycleOutcome::kDelivered) {
       result.outcome = CycleOutcome::kCollectFailed;
     }
+    if (jobs_ != nullptr && result.outcome == CycleOutcome::kDelivered) {
+      jobs_->runCycle(identity_->host_id);
+    }
   }
   auto entries = state_.pending();
   result.queued = entries ? entries->size() : 0;
   return result;
+}
+
+Result<std::string> CheckinAgent::deliverFreshReport() {
+  if (!identity_) return fail(ErrorCode::kIoError, "this host is not enrolled yet");
+  auto report_id = collectAndQueue(true);
+  if (!report_id) {
+    return fail(ErrorCode::kIoError, "cannot collect the fresh inventory; see the log");
+  }
+  CycleResult result;
+  if (deliverOutbox(result) != CycleOutcome::kDelivered) {
+    return fail(ErrorCode::kIoError,
+                fmt::format("report {} is not delivered yet; it stays queued", *report_id));
+  }
+  return *report_id;
 }
 
 Elapsed CheckinAgent::delayAfter(const CycleResult& result) {

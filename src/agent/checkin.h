@@ -34,6 +34,7 @@
 #include "agent/agent_state.h"
 #include "agent/collector.h"
 #include "agent/config.h"
+#include "agent/job_scheduler.h"
 #include "agent/random.h"
 #include "common/clock.h"
 #include "protocol/api_client.h"
@@ -105,10 +106,20 @@ class CheckinAgent {
   CheckinAgent(const AgentConfig& config, AgentState& state, Collector& collector,
                protocol::ApiClient& client, RandomSource& random, Sleeper& sleeper);
 
+  // Lets each cycle run the host's deployment jobs once the outbox is
+  // delivered; `jobs` must outlive the agent. Without it no job runs.
+  void setJobScheduler(JobScheduler* jobs) { jobs_ = jobs; }
+
   // Runs one cycle: enrol when needed, collect and queue a report, deliver
-  // the outbox. Failures are logged and reported in the outcome, not
-  // returned as errors.
+  // the outbox, then, when it was delivered, run the jobs. Failures are
+  // logged and reported in the outcome, not returned as errors.
   CycleResult runCycle();
+
+  // Collects a report with the full inventory, queues it and delivers the
+  // outbox, to confirm a job's install. Returns the report's id once the
+  // server accepted it. Fails with kIoError when the report could not be
+  // collected or delivered, and a report not delivered stays queued.
+  Result<std::string> deliverFreshReport();
 
   // Runs cycles until the sleeper reports a stop, waiting nextCheckinDelay
   // after a good cycle and backoffDelay after a failed one.
@@ -124,7 +135,8 @@ class CheckinAgent {
   bool enrolmentSecretConfigured() const {
     return !config_.enrolment_secret.empty() || !config_.enrolment_secret_file.empty();
   }
-  bool collectAndQueue(bool include_inventory);
+  // Returns the queued report's id, or nullopt (logged) on failure.
+  std::optional<std::string> collectAndQueue(bool include_inventory);
   CycleOutcome deliverOutbox(CycleResult& result);
 
   const AgentConfig& config_;
@@ -133,6 +145,7 @@ class CheckinAgent {
   protocol::ApiClient& client_;
   RandomSource& random_;
   Sleeper& sleeper_;
+  JobScheduler* jobs_ = nullptr;
 
   std::optional<Identity> identity_;
   bool token_rejected_ = false;  // the server responded 401 or 403 to the current token

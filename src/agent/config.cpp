@@ -47,6 +47,18 @@ void readBoolean(bool& target, const toml::node& node, const std::string& key) {
   target = *node.value<bool>();
 }
 
+void readStringList(std::vector<std::string>& target, const toml::node& node,
+                    const std::string& key) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) throw KeyError{key, "must be an array of strings"};
+  target.clear();
+  for (const toml::node& item : *array) {
+    auto value = item.value<std::string>();
+    if (!item.is_string() || !value) throw KeyError{key, "must be an array of strings"};
+    target.push_back(*value);
+  }
+}
+
 const std::map<std::string, KeyReader, std::less<>>& keyReaders() {
   static const std::map<std::string, KeyReader, std::less<>> readers = {
       {"server_url", [](auto& c, auto& n, auto& k) { readString(c.server_url, n, k); }},
@@ -73,6 +85,14 @@ const std::map<std::string, KeyReader, std::less<>>& keyReaders() {
       {"download_changelogs",
        [](auto& c, auto& n, auto& k) { readBoolean(c.download_changelogs, n, k); }},
       {"machine_id_path", [](auto& c, auto& n, auto& k) { readPath(c.machine_id_path, n, k); }},
+      {"hooks_dir", [](auto& c, auto& n, auto& k) { readPath(c.hooks_dir, n, k); }},
+      {"hook_timeout_seconds",
+       [](auto& c, auto& n, auto& k) { readInteger(c.hook_timeout_seconds, n, k); }},
+      {"install_timeout_minutes",
+       [](auto& c, auto& n, auto& k) { readInteger(c.install_timeout_minutes, n, k); }},
+      {"restart_command",
+       [](auto& c, auto& n, auto& k) { readStringList(c.restart_command, n, k); }},
+      {"boot_id_path", [](auto& c, auto& n, auto& k) { readPath(c.boot_id_path, n, k); }},
   };
   return readers;
 }
@@ -167,10 +187,16 @@ Result<void> validateAgentConfig(const AgentConfig& config) {
   for (const auto& [key, path] :
        {std::pair<const char*, const std::filesystem::path*>{"state_dir", &config.state_dir},
         {"root", &config.root},
-        {"machine_id_path", &config.machine_id_path}}) {
+        {"machine_id_path", &config.machine_id_path},
+        {"hooks_dir", &config.hooks_dir},
+        {"boot_id_path", &config.boot_id_path}}) {
     if (!path->is_absolute()) {
       return invalid(key, fmt::format("is \"{}\"; use an absolute path", path->string()));
     }
+  }
+  if (config.hook_timeout_seconds < 1) return invalid("hook_timeout_seconds", "must be at least 1");
+  if (config.install_timeout_minutes < 1) {
+    return invalid("install_timeout_minutes", "must be at least 1");
   }
   return {};
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -28,6 +29,17 @@ struct AgentConfig {
   // The machine id file, looked up under `root`; identifies the host to the
   // server across re-installs of the agent.
   std::filesystem::path machine_id_path = "/etc/machine-id";
+
+  // Deployment jobs.
+  // The folder of pre- and post-install hooks; only tests change it.
+  std::filesystem::path hooks_dir = "/etc/patchkeeper/hooks";
+  int hook_timeout_seconds = 600;    // a hook running longer is stopped and the job fails
+  int install_timeout_minutes = 30;  // each package manager command, likewise
+  // The program and arguments that restart the host; empty to restart
+  // through systemd-logind over D-Bus.
+  std::vector<std::string> restart_command;
+  // Read before and after a restart; a new value means the host restarted.
+  std::filesystem::path boot_id_path = "/proc/sys/kernel/random/boot_id";
 };
 
 // Parses the TOML text of a configuration file over the defaults above.
@@ -48,7 +60,8 @@ Result<AgentConfig> loadAgentConfig(const std::filesystem::path& path);
 //   - interval_minutes outside 1 to 10080 (a week);
 //   - jitter_share outside [0, 0.5];
 //   - backoff_initial_seconds below 1, or above backoff_max_seconds;
-//   - a relative state_dir, root or machine_id_path.
+//   - a relative state_dir, root, machine_id_path, hooks_dir or boot_id_path;
+//   - hook_timeout_seconds or install_timeout_minutes below 1.
 Result<void> validateAgentConfig(const AgentConfig& config);
 
 }  // namespace pk::agent

@@ -1,5 +1,5 @@
 // patchkeeper-agent: reports this host's packages and pending security
-// updates to a patchkeeper server.
+// updates to a patchkeeper server, and runs the deployment jobs it sends.
 //
 //   patchkeeper-agent run [--config FILE] [--once] [overrides]
 //   patchkeeper-agent status [--config FILE]
@@ -24,6 +24,9 @@
 #include "agent/checkin.h"
 #include "agent/collector.h"
 #include "agent/config.h"
+#include "agent/job_journal.h"
+#include "agent/job_runner.h"
+#include "agent/job_scheduler.h"
 #include "agent/log.h"
 #include "agent/random.h"
 #include "common/clock.h"
@@ -100,6 +103,18 @@ std::optional<AgentConfig> loadConfig(const std::string& path, const Overrides& 
   return std::move(*config);
 }
 
+pk::agent::JobRunnerOptions jobRunnerOptions(const AgentConfig& config) {
+  pk::agent::JobRunnerOptions options;
+  options.root = config.root;
+  options.installer.work_directory = config.state_dir / "installer";
+  options.installer.timeout = std::chrono::minutes(config.install_timeout_minutes);
+  options.hooks.folder = config.hooks_dir;
+  options.hooks.timeout = std::chrono::seconds(config.hook_timeout_seconds);
+  options.restart.fallback_command = config.restart_command;
+  options.restart.boot_id_path = config.boot_id_path;
+  return options;
+}
+
 int runAgent(const AgentConfig& config, bool once) {
   // A thread receives SIGTERM and SIGINT with sigwait, because a signal
   // handler could not safely wake the sleeping loop. Every thread started
@@ -130,6 +145,17 @@ int runAgent(const AgentConfig& config, bool once) {
       {.root = config.root, .download_changelogs = config.download_changelogs}, clock, random);
   pk::agent::InterruptibleSleeper sleeper;
   pk::agent::CheckinAgent agent(config, *state, collector, *client, random, sleeper);
+
+  auto journal = pk::agent::JobJournal::open(config.state_dir);
+  if (!journal) {
+    pk::agent::logger().error("{}", journal.error().message);
+    return kExitFailure;
+  }
+  pk::agent::JobRunner runner(
+      jobRunnerOptions(config), *journal, *client, [&agent] { return agent.deliverFreshReport(); },
+      clock, random, pk::installer::sleepingWaiter());
+  pk::agent::JobScheduler scheduler(runner, *journal, *client, clock);
+  agent.setJobScheduler(&scheduler);
 
   if (once) {
     const auto result = agent.runCycle();

@@ -343,6 +343,15 @@ Result<ApiResponse> ApiClient::post(std::string_view path, std::string_view json
   return send("POST", path, json_body);
 }
 
+Result<ApiResponse> ApiClient::fetchJobs(std::string_view host_id) {
+  return get(fmt::format("/api/v1/hosts/{}/jobs", host_id));
+}
+
+Result<ApiResponse> ApiClient::postJobEvent(std::string_view host_id, std::string_view job_id,
+                                            std::string_view event_json) {
+  return post(fmt::format("/api/v1/hosts/{}/jobs/{}/events", host_id, job_id), event_json);
+}
+
 Result<ApiResponse> ApiClient::patch(std::string_view path, std::string_view json_body) {
   return send("PATCH", path, json_body);
 }

@@ -96,6 +96,14 @@ class ApiClient {
   Result<ApiResponse> patch(std::string_view path, std::string_view json_body);
   Result<ApiResponse> del(std::string_view path);
 
+  // The job routes of the agent protocol (protocol/jobs.h), with the
+  // errors of get() and post(). fetchJobs sends
+  // GET /api/v1/hosts/{host_id}/jobs; postJobEvent posts a JobEvent's JSON
+  // to /api/v1/hosts/{host_id}/jobs/{job_id}/events.
+  Result<ApiResponse> fetchJobs(std::string_view host_id);
+  Result<ApiResponse> postJobEvent(std::string_view host_id, std::string_view job_id,
+                                   std::string_view event_json);
+
  private:
   struct State;
   explicit ApiClient(std::unique_ptr<State> state);

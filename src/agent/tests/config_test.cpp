@@ -136,6 +136,12 @@ TEST(AgentConfig, InvalidValuesAreNamed) {
       {"relative root", [](AgentConfig& c) { c.root = "root"; }, "root"},
       {"relative machine id", [](AgentConfig& c) { c.machine_id_path = "machine-id"; },
        "machine_id_path"},
+      {"relative hooks", [](AgentConfig& c) { c.hooks_dir = "hooks"; }, "hooks_dir"},
+      {"relative boot id", [](AgentConfig& c) { c.boot_id_path = "boot_id"; }, "boot_id_path"},
+      {"hook timeout zero", [](AgentConfig& c) { c.hook_timeout_seconds = 0; },
+       "hook_timeout_seconds"},
+      {"install timeout zero", [](AgentConfig& c) { c.install_timeout_minutes = 0; },
+       "install_timeout_minutes"},
   };
   for (const auto& test_case : cases) {
     SCOPED_TRACE(test_case.name);
@@ -147,6 +153,40 @@ TEST(AgentConfig, InvalidValuesAreNamed) {
     EXPECT_NE(valid.error().message.find(test_case.expected), std::string::npos)
         << valid.error().message;
   }
+}
+
+TEST(AgentConfig, ParsesJobKeys) {
+  auto config = parseAgentConfig(R"(
+hooks_dir = "/srv/hooks"
+hook_timeout_seconds = 30
+install_timeout_minutes = 45
+restart_command = ["systemctl", "reboot"]
+boot_id_path = "/srv/boot_id"
+)",
+                                 "agent.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->hooks_dir, "/srv/hooks");
+  EXPECT_EQ(config->hook_timeout_seconds, 30);
+  EXPECT_EQ(config->install_timeout_minutes, 45);
+  EXPECT_EQ(config->restart_command, (std::vector<std::string>{"systemctl", "reboot"}));
+  EXPECT_EQ(config->boot_id_path, "/srv/boot_id");
+}
+
+TEST(AgentConfig, RestartCommandMustBeStrings) {
+  auto config = parseAgentConfig("restart_command = \"reboot\"\n", "agent.toml");
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("restart_command"), std::string::npos);
+  auto numbers = parseAgentConfig("restart_command = [1]\n", "agent.toml");
+  ASSERT_FALSE(numbers);
+}
+
+TEST(AgentConfig, JobDefaultsMatchDocumentation) {
+  const AgentConfig config;
+  EXPECT_EQ(config.hooks_dir, "/etc/patchkeeper/hooks");
+  EXPECT_EQ(config.hook_timeout_seconds, 600);
+  EXPECT_EQ(config.install_timeout_minutes, 30);
+  EXPECT_TRUE(config.restart_command.empty());
+  EXPECT_EQ(config.boot_id_path, "/proc/sys/kernel/random/boot_id");
 }
 
 TEST(AgentConfig, PlainHttpPassesWhenAllowed) {
