@@ -182,8 +182,12 @@ Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServ
     auto plan = services.install_plan(session, host_id, deployment.patch_ids);
     if (!plan) return tl::unexpected(plan.error());
     if (plan->empty()) continue;
+    // A host whose collections name different hooks gets a failed job
+    // that says so, instead of running hooks nobody chose.
     auto policy = policyFor(session, services, host_id);
-    if (!policy) return tl::unexpected(policy.error());
+    if (!policy && policy.error().code != ErrorCode::kInvalidArgument) {
+      return tl::unexpected(policy.error());
+    }
     auto estimate = estimateFor(session, host_id, services.default_estimate);
     if (!estimate) return tl::unexpected(estimate.error());
 
@@ -196,14 +200,20 @@ Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServ
     job.manager = std::string(protocol::jobManagerName(plan->manager));
     job.packages_json = packagesJson(plan->packages).dump();
     job.kbs_json = json(plan->kbs).dump();
-    job.pre_hook = policy->pre_hook;
-    job.post_hook = policy->post_hook;
+    if (policy) {
+      job.pre_hook = policy->pre_hook;
+      job.post_hook = policy->post_hook;
+    }
     job.estimate_seconds = std::chrono::duration_cast<std::chrono::seconds>(*estimate).count();
     job.message = fmt::format("waiting for the host in ring {} ({})", position + 1, ring.name);
     job.created_at = now;
     job.updated_at = now;
 
-    if ((*host)->kind == "server" && !deployment.emergency) {
+    if (!policy) {
+      job.state = stateName(JobState::kFailed);
+      job.message = policy.error().message;
+      job.finished_at = now;
+    } else if ((*host)->kind == "server" && !deployment.emergency) {
       auto spans = windowSpans(session, host_id, now);
       if (!spans) return tl::unexpected(spans.error());
       const auto fit = deploy::decideStart(

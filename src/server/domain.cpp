@@ -6,6 +6,9 @@
 
 #include "server/collection_routes.h"
 #include "server/credentials.h"
+#include "server/deployment_routes.h"
+#include "server/deployment_services.h"
+#include "server/patches.h"
 #include "server/host_routes.h"
 #include "server/patch_routes.h"
 #include "server/people_routes.h"
@@ -68,6 +71,7 @@ void Domain::addRoutes(Router& router) {
   addTicketRoutes(router, context_, TicketRouteOptions{.webhooks = webhookOptions(config_)});
 
   addWindowRoutes(router, context_);
+  addDeploymentRoutes(router, context_, deploymentServices());
   addCollectionRoutes(router, context_);
   addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addPatchRoutes(router, context_);
@@ -157,6 +161,53 @@ Result<void> Domain::start() {
             }
           },
   });
+  // Deployments move on under the leader lock. The first run after a start
+  // also links findings stored before the patch catalog existed; approval
+  // rules then see facts that changed in place, such as a CVE added to KEV.
+  auto catalog_linked = std::make_shared<bool>(false);
+  jobs.push_back(ScheduledJob{
+      .name = "deployments",
+      .interval = std::chrono::seconds(config_.deployment_interval_seconds),
+      .initial_delay = Elapsed{0},
+      .run =
+          [this, catalog_linked] {
+            const SystemTime now = context_.clock.now();
+            if (!*catalog_linked) {
+              auto linked = context_.database.write([&](store::Session& session) -> Result<void> {
+                auto refreshed = refreshAllPatches(session, now);
+                if (!refreshed) return tl::unexpected(refreshed.error());
+                return {};
+              });
+              if (!linked) {
+                spdlog::error("linking findings to patches failed: {}", linked.error().message);
+              }
+              *catalog_linked = static_cast<bool>(linked);
+            }
+            AdvanceRound round;
+            int approved = 0;
+            const DeploymentServices services = deploymentServices();
+            auto advanced = context_.database.write([&](store::Session& session) -> Result<void> {
+              auto rules = applyApprovalRules(session, now);
+              if (!rules) return tl::unexpected(rules.error());
+              approved = *rules;
+              auto moved = advanceDeployments(session, services, now);
+              if (!moved) return tl::unexpected(moved.error());
+              round = std::move(*moved);
+              return {};
+            });
+            if (!advanced) {
+              spdlog::error("moving deployments on failed: {}", advanced.error().message);
+              return;
+            }
+            if (approved > 0) spdlog::info("approval rules approved {} patches", approved);
+            if (round.rings_entered > 0) {
+              spdlog::info("deployments entered {} rings and created {} jobs",
+                           round.rings_entered, round.jobs_created);
+            }
+            for (const auto& id : round.halted) spdlog::warn("deployment={} halted", id);
+            for (const auto& id : round.completed) spdlog::info("deployment={} completed", id);
+          },
+  });
   jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs),
                                       std::chrono::seconds(config_.leader_retry_seconds));
   context_.metrics.describe("patchkeeper_leader", Metrics::Type::kGauge,
@@ -183,6 +234,10 @@ Result<void> Domain::start() {
       }});
   node_jobs_->start();
   return {};
+}
+
+DeploymentServices Domain::deploymentServices() const {
+  return storeDeploymentServices(std::chrono::minutes(config_.default_job_estimate_minutes));
 }
 
 void Domain::wakeJobs() {

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "server/config.h"
+#include "server/deployments.h"
 #include "server/context.h"
 #include "server/evaluation.h"
 #include "server/feed_sync.h"
@@ -46,6 +47,8 @@ class Domain {
   void wakeJobs();
 
   Evaluator& evaluator() { return evaluator_; }
+  // What deployments read from the catalog and collections.
+  DeploymentServices deploymentServices() const;
   FeedService& feeds() { return *feeds_; }
 
  private:

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "server/deployments.h"
 #include "server/tickets.h"
 #include "store/audit_repository.h"
 #include "store/ticket_repository.h"
@@ -286,7 +287,8 @@ Response createWebhookRoute(ServerContext& context, const TicketRouteOptions& op
   store::WebhookSubscription subscription;
   subscription.url = url->get<std::string>();
   const auto events = body.find("events");
-  const auto& known = ticketEventNames();
+  std::vector<std::string> known = ticketEventNames();
+  known.insert(known.end(), deploymentEventNames().begin(), deploymentEventNames().end());
   if (events == body.end() || !events->is_array() || events->empty()) {
     return errorResponse(400, "invalid_field",
                          fmt::format("Field \"events\": expected a non-empty array of event "
