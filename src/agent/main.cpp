@@ -7,6 +7,7 @@
 // Exit status: 0 success; 1 a runtime failure (state folder, collection);
 // 2 a configuration error; 3 with --once, reports remain queued.
 
+#include <fstream>
 #include <pthread.h>
 #include <signal.h>
 
@@ -139,7 +140,20 @@ int runAgent(const AgentConfig& config, bool once) {
     return kExitConfiguration;
   }
 
-  pk::SystemClock clock;
+  pk::SystemClock system_clock;
+  pk::ShiftedClock clock(system_clock);
+#ifdef PK_TEST_CLOCK
+  // The end-to-end tests' hook, as in the server: with
+  // PK_TEST_CLOCK_SHIFT_FILE set, the agent starts with its clock shifted
+  // forward by the whole seconds in that file. Only test builds have it.
+  if (const char* path = std::getenv("PK_TEST_CLOCK_SHIFT_FILE"); path && *path) {
+    std::ifstream file(path);
+    long long seconds = 0;
+    if (file >> seconds && clock.setShift(std::chrono::seconds(seconds))) {
+      pk::agent::logger().warn("test clock: time is shifted forward by {} s", seconds);
+    }
+  }
+#endif
   pk::agent::SodiumRandom random;
   pk::agent::Collector collector(
       {.root = config.root, .download_changelogs = config.download_changelogs}, clock, random);

@@ -343,6 +343,10 @@ Result<ApiResponse> ApiClient::post(std::string_view path, std::string_view json
   return send("POST", path, json_body);
 }
 
+Result<ApiResponse> ApiClient::put(std::string_view path, std::string_view json_body) {
+  return send("PUT", path, json_body);
+}
+
 Result<ApiResponse> ApiClient::fetchJobs(std::string_view host_id) {
   return get(fmt::format("/api/v1/hosts/{}/jobs", host_id));
 }
@@ -377,6 +381,7 @@ Result<ApiResponse> ApiClient::send(std::string_view method, std::string_view pa
   httplib::Result result = [&] {
     if (method == "POST") return client.Post(target, headers, payload, "application/json");
     if (method == "PATCH") return client.Patch(target, headers, payload, "application/json");
+    if (method == "PUT") return client.Put(target, headers, payload, "application/json");
     if (method == "DELETE") return client.Delete(target, headers);
     return client.Get(target, headers);
   }();

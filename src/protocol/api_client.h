@@ -94,6 +94,7 @@ class ApiClient {
   Result<ApiResponse> get(std::string_view path);
   Result<ApiResponse> post(std::string_view path, std::string_view json_body);
   Result<ApiResponse> patch(std::string_view path, std::string_view json_body);
+  Result<ApiResponse> put(std::string_view path, std::string_view json_body);
   Result<ApiResponse> del(std::string_view path);
 
   // The job routes of the agent protocol (protocol/jobs.h), with the

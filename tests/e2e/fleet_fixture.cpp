@@ -171,13 +171,14 @@ Result<protocol::ApiClient> Fleet::adminClient() {
   return client;
 }
 
-Result<std::string> Fleet::createEnrolmentSecret(const std::string& name) {
+Result<std::string> Fleet::createEnrolmentSecret(const std::string& name,
+                                                 const std::vector<std::string>& collections) {
   auto client = adminClient();
   if (!client) return tl::unexpected(client.error());
   const nlohmann::json request = {{"name", name},
                                   {"kind", "server"},
                                   {"owner", "admin"},
-                                  {"collections", {"e2e"}},
+                                  {"collections", collections},
                                   {"expires_in_hours", 2}};
   auto response = client->post("/api/v1/enrolment-secrets", request.dump());
   if (!response) return tl::unexpected(response.error());
@@ -215,10 +216,38 @@ int Fleet::runAgentOnce(const std::filesystem::path& config) {
   std::filesystem::path log = config;
   log.replace_extension(".log");
   auto process = test_support::BackgroundProcess::start(
-      {PK_AGENT_BINARY, "run", "--config", config.string(), "--once"}, log);
+      {PK_AGENT_BINARY, "run", "--config", config.string(), "--once"}, log,
+      {"PK_TEST_CLOCK_SHIFT_FILE=" + (folder_ / "clock-shift").string()});
   if (!process) return -1;
   const auto status = process->stop(0, std::chrono::minutes(5));
   return status.value_or(-1);
+}
+
+namespace {
+
+Result<nlohmann::json> parsedBody(const std::string& what, const Result<protocol::ApiResponse>& response,
+                                  int expected) {
+  if (!response) return tl::unexpected(response.error());
+  if (response->status != expected) {
+    return fail(ErrorCode::kIoError,
+                what + ": " + std::to_string(response->status) + " " + response->body);
+  }
+  return nlohmann::json::parse(response->body, nullptr, false);
+}
+
+}  // namespace
+
+Result<nlohmann::json> Fleet::adminPost(const std::string& path, const nlohmann::json& body,
+                                        int expected) {
+  auto client = adminClient();
+  if (!client) return tl::unexpected(client.error());
+  return parsedBody("POST " + path, client->post(path, body.dump()), expected);
+}
+
+Result<nlohmann::json> Fleet::adminPut(const std::string& path, const nlohmann::json& body) {
+  auto client = adminClient();
+  if (!client) return tl::unexpected(client.error());
+  return parsedBody("PUT " + path, client->put(path, body.dump()), 200);
 }
 
 Result<nlohmann::json> Fleet::adminGet(const std::string& path) {

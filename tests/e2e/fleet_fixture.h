@@ -49,8 +49,10 @@ class Fleet {
   // A client logged in as the first admin.
   Result<protocol::ApiClient> adminClient();
 
-  // Creates an enrolment secret for servers owned by "admin" and returns it.
-  Result<std::string> createEnrolmentSecret(const std::string& name);
+  // Creates an enrolment secret for servers owned by "admin", whose hosts
+  // join `collections`, and returns it.
+  Result<std::string> createEnrolmentSecret(const std::string& name,
+                                            const std::vector<std::string>& collections = {"e2e"});
 
   // Writes an agent configuration for a host whose root is `root`, with its
   // state under folder()/agents/<name>, and returns the file's path.
@@ -60,7 +62,15 @@ class Fleet {
 
   // Runs `patchkeeper-agent run --config CONFIG --once` to completion and
   // returns its exit status; its output goes to folder()/agents/<name>.log.
+  // The agent's clock is shifted as the server's was (a test build reads
+  // the shift file at start).
   int runAgentOnce(const std::filesystem::path& config);
+
+  // POSTs `body` to `path` as the admin and returns the parsed body, failing
+  // on a status other than `expected`.
+  Result<nlohmann::json> adminPost(const std::string& path, const nlohmann::json& body,
+                                   int expected = 201);
+  Result<nlohmann::json> adminPut(const std::string& path, const nlohmann::json& body);
 
   // GETs `path` as the admin and returns the parsed body, failing on a
   // status other than 200.
