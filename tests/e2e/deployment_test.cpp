@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "src/agent/tests/slow/job_sandbox.h"
 #include "tests/e2e/fleet_fixture.h"
+#include "tests/support/rpm_sandbox.h"
 
 namespace pk::e2e {
 namespace {
@@ -31,15 +32,16 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-// An OSV record: `package` before `fixed` on Debian 12 is vulnerable.
-std::string osvRecord(const std::string& id, const std::string& package, const std::string& fixed) {
+// An OSV record: `package` before `fixed` in `ecosystem` is vulnerable.
+std::string osvRecord(const std::string& id, const std::string& package, const std::string& fixed,
+                      const std::string& ecosystem = "Debian:12") {
   return json{{"schema_version", "1.6.0"},
               {"id", id},
               {"modified", "2026-12-01T00:00:00Z"},
               {"summary", "High: " + package + " lets a remote attacker run code"},
               {"aliases", {"CVE-2026-990" + std::to_string(package.size())}},
               {"affected",
-               {{{"package", {{"ecosystem", "Debian:12"}, {"name", package}}},
+               {{{"package", {{"ecosystem", ecosystem}, {"name", package}}},
                  {"ranges",
                   {{{"type", "ECOSYSTEM"},
                     {"events", {{{"introduced", "0"}}, {{"fixed", fixed}}}}}}}}}}}
@@ -171,7 +173,8 @@ class DeploymentFlowTest : public ::testing::Test {
 
   // Waits until the host has an open finding and returns its patch id once
   // a rule approved it.
-  std::string approvedPatchFor(const std::string& host_id, const std::string& package) {
+  std::string approvedPatchFor(const std::string& host_id, const std::string& package,
+                               const std::string& ecosystem = "Debian:12") {
     const json findings = fleet_->waitForAdminGet("/api/v1/findings", [&](const json& body) {
       for (const auto& item : body.value("items", json::array())) {
         if (item.value("host_id", "") == host_id && item.value("package", "") == package) {
@@ -182,15 +185,15 @@ class DeploymentFlowTest : public ::testing::Test {
     });
     EXPECT_NE(findings.dump().find(host_id), std::string::npos) << fleet_->serverLog();
     auto rule = fleet_->adminPost("/api/v1/approval-rules",
-                                  {{"name", "high on Debian 12 " + package},
-                                   {"ecosystem", "Debian:12"},
+                                  {{"name", "high on " + ecosystem + " " + package},
+                                   {"ecosystem", ecosystem},
                                    {"minimum_severity", "high"}});
     EXPECT_TRUE(rule) << (rule ? "" : rule.error().message);
     const json patches = fleet_->waitForAdminGet(
         "/api/v1/patches?decision=approved",
         [&](const json& body) { return body.dump().find(package) != std::string::npos; });
     for (const auto& item : patches.value("items", json::array())) {
-      if (item.value("name", "") == package) return item.value("id", "");
+      if (item.dump().find(package) != std::string::npos) return item.value("id", "");
     }
     ADD_FAILURE() << "no approved patch for " << package << ": " << patches.dump();
     return "";
@@ -333,6 +336,58 @@ TEST_F(DeploymentFlowTest, FailingPostinstHaltsPromotion) {
     }
   }
   EXPECT_TRUE(has_message) << shown->dump();
+}
+
+// The same flow with dnf: rpms built by rpmbuild, a repository made by
+// createrepo_c, and the old version installed into the root's rpm database.
+TEST_F(DeploymentFlowTest, DnfPatchIsInstalledAndVerified) {
+  if (auto missing = sandbox::firstMissingTool({"dnf", "rpm", "rpmbuild", "createrepo_c"});
+      !missing.empty()) {
+    GTEST_SKIP() << missing << " is not installed; scripts/install-deps.sh installs it";
+  }
+  startFleet("e2e-dnf", {osvRecord("ALSA-2026:9903", "vuln", "1.0-2", "AlmaLinux:9")});
+  const auto top = fleet_->folder() / "rpmbuild";
+  std::vector<std::filesystem::path> old_rpms;
+  for (const char* release : {"1", "2"}) {
+    auto rpm = test_support::buildRpm({.name = "vuln", .version = "1.0", .release = release}, top);
+    ASSERT_TRUE(rpm) << rpm.error().message;
+    if (std::string(release) == "1") old_rpms.push_back(*rpm);
+  }
+  const auto rpms = top / "RPMS" / "noarch";
+  ASSERT_TRUE(sandbox::runChecked({"createrepo_c", "-q", rpms.string()}));
+  const auto root = fleet_->folder() / "roots" / "alma";
+  ASSERT_TRUE(test_support::writeFile(
+      root, "etc/os-release", "ID=\"almalinux\"\nVERSION_ID=\"9.4\"\nPRETTY_NAME=\"AlmaLinux 9.4\"\n"));
+  ASSERT_TRUE(test_support::writeFile(root, "etc/machine-id", std::string(32, 'a') + "\n"));
+  ASSERT_TRUE(test_support::writeFile(
+      root, "etc/yum.repos.d/e2e.repo",
+      "[e2e]\nname=e2e\nbaseurl=file://" + rpms.string() + "\ngpgcheck=0\nenabled=1\n"));
+  auto installed = test_support::installRpms(root, old_rpms);
+  ASSERT_TRUE(installed) << installed.error().message;
+  auto secret = fleet_->createEnrolmentSecret("alma", {"dnf-test"});
+  ASSERT_TRUE(secret) << secret.error().message;
+  auto config = fleet_->writeAgentConfig("alma", root, *secret);
+  ASSERT_TRUE(config);
+  const std::string host_id = runAgent(*config);
+  ASSERT_FALSE(host_id.empty()) << agentLog(*config);
+
+  const seconds into_window = prepareRings("dnf");
+  assignWindow(host_id);
+  const std::string patch_id = approvedPatchFor(host_id, "vuln", "AlmaLinux:9");
+  ASSERT_FALSE(patch_id.empty());
+  const std::string id = deploy("dnf", patch_id);
+  waitForDeployment(id, [](const json& body) { return !body["rings"][0]["entered_at"].is_null(); });
+  const json job = jobOf(id, host_id);
+  ASSERT_TRUE(job.is_object());
+  EXPECT_EQ(job.value("manager", ""), "dnf");
+
+  shift(into_window);
+  runAgent(*config);
+  EXPECT_EQ(jobOf(id, host_id).value("state", ""), "succeeded") << agentLog(*config);
+  auto query = runCommand({"rpm", "--root=" + root.string(), "--dbpath=/var/lib/rpm", "-q", "vuln"});
+  ASSERT_TRUE(query);
+  EXPECT_NE(query->standard_output.find("vuln-1.0-2"), std::string::npos)
+      << query->standard_output;
 }
 
 }  // namespace
