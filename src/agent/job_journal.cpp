@@ -86,6 +86,10 @@ std::string encodeJobEntry(const JobEntry& entry) {
   for (const auto& event : entry.unsent) {
     unsent.push_back({{"event_id", event.event_id}, {"state", event.state}, {"body", event.body}});
   }
+  Json windows = Json::array();
+  for (const auto& window : entry.restart_windows) {
+    windows.push_back({{"start", formatRfc3339(window.start)}, {"end", formatRfc3339(window.end)}});
+  }
   const Json json = {
       {"job_id", entry.job_id},
       {"deployment_id", entry.deployment_id},
@@ -101,6 +105,8 @@ std::string encodeJobEntry(const JobEntry& entry) {
       {"boot_id_before_restart", entry.boot_id_before_restart},
       {"restart_reason", entry.restart_reason},
       {"restart_requested", entry.restart_requested},
+      {"restart_in_window", entry.restart_in_window},
+      {"restart_windows", std::move(windows)},
       {"unsent", std::move(unsent)},
   };
   return json.dump(2) + "\n";
@@ -134,6 +140,16 @@ Result<JobEntry> decodeJobEntry(std::string_view text) {
     entry.boot_id_before_restart = json.at("boot_id_before_restart").get<std::string>();
     entry.restart_reason = json.at("restart_reason").get<std::string>();
     entry.restart_requested = json.at("restart_requested").get<bool>();
+    // Journals written before restart windows existed restart at once.
+    entry.restart_in_window = json.value("restart_in_window", false);
+    for (const Json& window : json.value("restart_windows", Json::array())) {
+      const auto start = decodeTime(window.at("start"), "restart_windows.start");
+      const auto end = decodeTime(window.at("end"), "restart_windows.end");
+      if (!start || !end || *end <= *start) {
+        throw std::invalid_argument("restart_windows has a span that does not end after it starts");
+      }
+      entry.restart_windows.push_back({*start, *end});
+    }
     for (const Json& event : json.at("unsent")) {
       entry.unsent.push_back({.event_id = event.at("event_id").get<std::string>(),
                               .state = event.at("state").get<std::string>(),

@@ -21,6 +21,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "deploy/window_fit.h"
 #include "installer/installer.h"
 
 namespace pk::agent {
@@ -69,6 +70,10 @@ struct JobEntry {
   std::string boot_id_before_restart{};
   std::string restart_reason{};
   bool restart_requested = false;
+  // A server job outside an emergency restarts the host only inside one of
+  // these occurrences of its window; they are refreshed from each job list.
+  bool restart_in_window = false;
+  std::vector<deploy::TimeSpan> restart_windows{};
   std::vector<PendingEvent> unsent{};
 };
 

@@ -142,6 +142,17 @@ bool JobRunner::underway(const std::string& job_id) {
   return entry && *entry && (*entry)->phase != JobPhase::kWaiting;
 }
 
+void JobRunner::refreshRestartWindows(const std::string& job_id,
+                                      const std::vector<deploy::TimeSpan>& windows) {
+  auto entry = journal_.find(job_id);
+  if (!entry || !*entry || !(*entry)->restart_in_window || windows.empty()) return;
+  (*entry)->restart_windows = windows;
+  if (auto saved = journal_.save(**entry); !saved) {
+    logger().warn("{}: cannot save the new window occurrences: {}", jobLabel(**entry),
+                  saved.error().message);
+  }
+}
+
 bool JobRunner::record(JobEntry& entry, JobPhase phase) {
   entry.phase = phase;
   if (auto saved = journal_.save(entry); !saved) {
@@ -395,6 +406,21 @@ bool JobRunner::resumeRestarting(JobEntry& entry) {
     return true;
   }
 
+  // A server restarts only inside its window. An install that ran past the
+  // end of its occurrence leaves the restart to the next one.
+  if (entry.restart_in_window) {
+    const SystemTime now = clock_.now();
+    const bool inside =
+        std::any_of(entry.restart_windows.begin(), entry.restart_windows.end(),
+                    [now](const deploy::TimeSpan& window) {
+                      return window.start <= now && now < window.end;
+                    });
+    if (!inside) {
+      logger().info("{}: the restart waits for the next occurrence of the host's window",
+                    jobLabel(entry));
+      return true;
+    }
+  }
   logger().info("{}: restarting the host: {}", jobLabel(entry), entry.restart_reason);
   if (auto requested = requestRestart(options_.restart, clock_); !requested) {
     failJob(entry, "the restart failed: " + requested.error().message, requested.error().message);

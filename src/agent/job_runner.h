@@ -108,6 +108,13 @@ class JobRunner {
   // waiting, so the job must not be started again.
   bool underway(const std::string& job_id);
 
+  // Replaces the window occurrences in which job `job_id` may restart the
+  // host with `windows`, the server's latest. Does nothing for a job that
+  // restarts at any time or has no journal entry, or when `windows` is
+  // empty.
+  void refreshRestartWindows(const std::string& job_id,
+                             const std::vector<deploy::TimeSpan>& windows);
+
  private:
   void advance(JobEntry& entry);
   bool runFromStart(JobEntry& entry);

@@ -42,6 +42,8 @@ Result<JobEntry> entryFromOrder(const protocol::JobOrder& order) {
   for (const auto& package : order.packages) {
     entry.targets.push_back({.name = package.name, .version = package.version});
   }
+  entry.restart_in_window = protocol::startRequestOf(order).window_bound;
+  if (entry.restart_in_window) entry.restart_windows = order.windows;
   entry.pre_hook = order.pre_hook.value_or("");
   entry.post_hook = order.post_hook.value_or("");
   return entry;
@@ -81,7 +83,10 @@ void JobScheduler::runCycle(const std::string& host_id) {
 }
 
 void JobScheduler::handleOrder(const protocol::JobOrder& order) {
-  if (runner_.underway(order.job_id)) return;
+  if (runner_.underway(order.job_id)) {
+    runner_.refreshRestartWindows(order.job_id, order.windows);
+    return;
+  }
   // The server lists a job until it decides the verdict, so a job it shows
   // past waiting, with no journal entry here, ran already: its entry was
   // removed once the last event was acknowledged.

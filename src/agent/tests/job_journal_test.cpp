@@ -25,6 +25,9 @@ JobEntry sampleEntry() {
   entry.started_at = *parseRfc3339("2026-12-05T02:10:00Z");
   entry.versions_before = {{"openssl", "1:3.0.7-25.el9"}};
   entry.unsent = {{.event_id = std::string(32, 'a'), .state = "installing", .body = "{}"}};
+  entry.restart_in_window = true;
+  entry.restart_windows = {{*parseRfc3339("2026-12-06T02:00:00Z"),
+                            *parseRfc3339("2026-12-06T06:00:00Z")}};
   return entry;
 }
 
@@ -35,6 +38,16 @@ TEST(JobJournalCodec, RoundTripsEntry) {
   EXPECT_EQ(encodeJobEntry(*decoded), encodeJobEntry(entry));
   EXPECT_EQ(decoded->phase, JobPhase::kInstalling);
   EXPECT_EQ(decoded->unsent.size(), 1u);
+  ASSERT_EQ(decoded->restart_windows.size(), 1u);
+  EXPECT_EQ(decoded->restart_windows[0].end, *parseRfc3339("2026-12-06T06:00:00Z"));
+}
+
+TEST(JobJournalCodec, RejectsBackwardRestartWindow) {
+  JobEntry entry = sampleEntry();
+  std::swap(entry.restart_windows[0].start, entry.restart_windows[0].end);
+  auto decoded = decodeJobEntry(encodeJobEntry(entry));
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, ErrorCode::kMalformedInput);
 }
 
 TEST(JobJournalCodec, RejectsUnknownPhase) {

@@ -218,6 +218,31 @@ TEST_F(JobRunnerTest, RestartWaitsForNewBootId) {
   EXPECT_EQ(server_state_.appliedStates(), std::vector<std::string>{"restarting"});
 }
 
+TEST_F(JobRunnerTest, RestartWaitsOutsideWindow) {
+  ASSERT_TRUE(writeFile(root(), "run/reboot-required", ""));
+  JobRunner runner = makeRunner();
+  JobEntry job = entry(JobPhase::kInstalled);
+  job.restart_in_window = true;
+  // The install ran past the end of the 01:00-02:00 occurrence.
+  job.restart_windows = {{clock_.now() - std::chrono::hours(1), clock_.now()},
+                         {clock_.now() + std::chrono::hours(23), clock_.now() + std::chrono::hours(24)}};
+  ASSERT_TRUE(journal_->save(job));
+
+  runner.resumeAll();
+  auto boot_id = readBootId(bootIdFile());
+  ASSERT_TRUE(boot_id);
+  EXPECT_EQ(*boot_id, "boot-1") << "the host restarted outside its window";
+  auto journaled = journal_->find(kJobId);
+  ASSERT_TRUE(journaled && *journaled);
+  EXPECT_FALSE((*journaled)->restart_requested);
+
+  clock_.advance(std::chrono::hours(23));
+  runner.resumeAll();
+  journaled = journal_->find(kJobId);
+  ASSERT_TRUE(journaled && *journaled);
+  EXPECT_TRUE((*journaled)->restart_requested);
+}
+
 TEST_F(JobRunnerTest, EndpointRestartPending) {
   ASSERT_TRUE(writeFile(root(), "run/reboot-required", ""));
   JobRunner runner = makeRunner();
