@@ -410,11 +410,9 @@ bool JobRunner::resumeRestarting(JobEntry& entry) {
   // end of its occurrence leaves the restart to the next one.
   if (entry.restart_in_window) {
     const SystemTime now = clock_.now();
-    const bool inside =
-        std::any_of(entry.restart_windows.begin(), entry.restart_windows.end(),
-                    [now](const deploy::TimeSpan& window) {
-                      return window.start <= now && now < window.end;
-                    });
+    const bool inside = std::any_of(
+        entry.restart_windows.begin(), entry.restart_windows.end(),
+        [now](const deploy::TimeSpan& window) { return window.start <= now && now < window.end; });
     if (!inside) {
       logger().info("{}: the restart waits for the next occurrence of the host's window",
                     jobLabel(entry));

@@ -7,9 +7,9 @@
 // Exit status: 0 success; 1 a runtime failure (state folder, collection);
 // 2 a configuration error; 3 with --once, reports remain queued.
 
-#include <fstream>
 #include <pthread.h>
 #include <signal.h>
+#include <fstream>
 
 #include <cstdio>
 #include <optional>

@@ -19,9 +19,9 @@ StartDecision decideStart(SystemTime now, const StartRequest& request) {
     if (now >= request.available_at) {
       return {StartVerdict::kStartNow, now, "the deployment is available"};
     }
-    return {StartVerdict::kWait, request.available_at,
-            fmt::format("the deployment becomes available at {}",
-                        formatRfc3339(request.available_at))};
+    return {
+        StartVerdict::kWait, request.available_at,
+        fmt::format("the deployment becomes available at {}", formatRfc3339(request.available_at))};
   }
 
   std::vector<TimeSpan> windows = request.windows;
@@ -55,9 +55,10 @@ StartDecision decideStart(SystemTime now, const StartRequest& request) {
     }
     std::string reason =
         skipped_short_rest
-            ? fmt::format("too little of the current window is left for the estimated {}; "
-                          "waiting for the occurrence at {}",
-                          minutesText(request.estimate), formatRfc3339(usable_from))
+            ? fmt::format(
+                  "too little of the current window is left for the estimated {}; "
+                  "waiting for the occurrence at {}",
+                  minutesText(request.estimate), formatRfc3339(usable_from))
             : fmt::format("waiting for the window occurrence at {}", formatRfc3339(usable_from));
     return {StartVerdict::kWait, usable_from, std::move(reason)};
   }

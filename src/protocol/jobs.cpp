@@ -213,8 +213,7 @@ nlohmann::json toJson(const JobEvent& event) {
       {"output", event.output},
       {"packages", std::move(packages)},
       {"report_id", optionalText(event.report_id)},
-      {"duration_seconds",
-       event.duration_seconds ? Json(*event.duration_seconds) : Json(nullptr)},
+      {"duration_seconds", event.duration_seconds ? Json(*event.duration_seconds) : Json(nullptr)},
       {"next_window_start", optionalTime(event.next_window_start)},
   };
 }

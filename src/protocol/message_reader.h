@@ -6,8 +6,8 @@
 // names the message and the field.
 
 #include <algorithm>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +23,6 @@
 namespace pk::protocol::detail {
 
 using Json = nlohmann::json;
-
 
 inline bool isLowerHex(std::string_view text, std::size_t length) {
   return text.size() == length && std::all_of(text.begin(), text.end(), [](char c) {
@@ -159,8 +158,8 @@ class ObjectReader {
     if (!value.is_string()) throw FieldError{field, "must be a string"};
     const auto& text = value.get_ref<const std::string&>();
     if (text.size() > bound) {
-      throw FieldError{field, fmt::format("is {} bytes long, more than the limit of {}",
-                                          text.size(), bound)};
+      throw FieldError{
+          field, fmt::format("is {} bytes long, more than the limit of {}", text.size(), bound)};
     }
     return text;
   }

@@ -161,8 +161,8 @@ std::optional<Problem> findProblem(const ServerConfig& config) {
                                 1, 3600, "seconds")) {
     return problem;
   }
-  if (auto problem = checkRange("default_job_estimate_minutes",
-                                config.default_job_estimate_minutes, 1, 24 * 60, "minutes")) {
+  if (auto problem = checkRange("default_job_estimate_minutes", config.default_job_estimate_minutes,
+                                1, 24 * 60, "minutes")) {
     return problem;
   }
   if (auto problem = checkRange("webhook_interval_seconds", config.webhook_interval_seconds, 1,

@@ -39,8 +39,8 @@ Response writeDeployment(ServerContext& context, const char* what, int success_s
       response = rejectionResponse(*rejection);
       return {};
     }
-    response = jsonResponse(success_status,
-                            deploymentToJson(std::get<store::DeploymentRecord>(*outcome)));
+    response =
+        jsonResponse(success_status, deploymentToJson(std::get<store::DeploymentRecord>(*outcome)));
     return {};
   });
   if (!written) {
@@ -185,8 +185,7 @@ Response jobRoute(ServerContext& context, const Request& request) {
 
 std::optional<Response> wrongHost(const Request& request) {
   const std::string& host_id = request.path_params.at(0);
-  if (request.principal && request.principal->isHost() &&
-      request.principal->host_id == host_id) {
+  if (request.principal && request.principal->isHost() && request.principal->host_id == host_id) {
     return std::nullopt;
   }
   return errorResponse(403, "wrong_host",
@@ -238,8 +237,7 @@ Response agentEventRoute(ServerContext& context, const Request& request) {
     return serverErrorResponse();
   }
   if (response->status == 200) {
-    spdlog::info("host={} job={} reported {}", host_id, job_id,
-                 deploy::jobStateName(event->state));
+    spdlog::info("host={} job={} reported {}", host_id, job_id, deploy::jobStateName(event->state));
   }
   return std::move(*response);
 }
@@ -263,11 +261,10 @@ void addDeploymentRoutes(Router& router, ServerContext& context,
                }
                const auto& deployment = std::get<DeploymentRequest>(body);
                const std::string actor = actorOf(request);
-               return writeDeployment(*ctx, "creating", 201,
-                                      [&](store::Session& session, SystemTime now) {
-                                        return createDeployment(session, *shared, deployment,
-                                                                actor, now);
-                                      });
+               return writeDeployment(
+                   *ctx, "creating", 201, [&](store::Session& session, SystemTime now) {
+                     return createDeployment(session, *shared, deployment, actor, now);
+                   });
              });
   router.add("GET", std::string(kDeploymentPath), Permission::kReadDeployments,
              [ctx](Request& request) { return showRoute(*ctx, request); });
@@ -312,7 +309,8 @@ void addDeploymentRoutes(Router& router, ServerContext& context,
   router.add("GET", std::string(kAgentJobsPath), Permission::kAgent,
              [ctx](Request& request) { return agentJobsRoute(*ctx, request); });
   router.add("POST", fmt::format("{}/(j-[0-9a-f]{{16}})/events", kAgentJobsPath),
-             Permission::kAgent, [ctx](Request& request) { return agentEventRoute(*ctx, request); });
+             Permission::kAgent,
+             [ctx](Request& request) { return agentEventRoute(*ctx, request); });
 }
 
 }  // namespace pk::server

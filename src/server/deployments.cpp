@@ -115,8 +115,7 @@ Result<std::vector<deploy::TimeSpan>> windowSpans(store::Session& session,
   return spans;
 }
 
-Result<Elapsed> estimateFor(store::Session& session, const std::string& host_id,
-                            Elapsed fallback) {
+Result<Elapsed> estimateFor(store::Session& session, const std::string& host_id, Elapsed fallback) {
   auto durations = store::recentJobDurations(session, host_id, kEstimateHistory);
   if (!durations) return tl::unexpected(durations.error());
   std::vector<Elapsed> samples;
@@ -163,8 +162,8 @@ Result<HostJobPolicy> policyFor(store::Session& session, const DeploymentService
 
 // Creates the jobs of ring `position` and returns how many.
 Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServices& services,
-                                   const store::DeploymentRecord& deployment,
-                                   std::int64_t position, SystemTime now) {
+                                   const store::DeploymentRecord& deployment, std::int64_t position,
+                                   SystemTime now) {
   const auto& ring = deployment.rings.at(static_cast<std::size_t>(position));
   auto hosts = services.hosts_in_collection(session, ring.collection);
   if (!hosts) return tl::unexpected(hosts.error());
@@ -224,7 +223,8 @@ Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServ
         job.finished_at = now;
       }
     }
-    if (auto inserted = store::insertJob(session, job); !inserted) return tl::unexpected(inserted.error());
+    if (auto inserted = store::insertJob(session, job); !inserted)
+      return tl::unexpected(inserted.error());
     auto logged = store::appendJobEvent(session, {.job_id = job.id,
                                                   .event_id = "server-created",
                                                   .at = now,
@@ -259,8 +259,7 @@ Result<deploy::RingTally> tallyRing(store::Session& session,
 
 // Moves one deployment as far as it can go at `now`.
 Result<void> advanceOne(store::Session& session, const DeploymentServices& services,
-                        store::DeploymentRecord& deployment, SystemTime now,
-                        AdvanceRound& round) {
+                        store::DeploymentRecord& deployment, SystemTime now, AdvanceRound& round) {
   while (true) {
     const std::int64_t position = deployment.current_ring;
     auto& ring = deployment.rings.at(static_cast<std::size_t>(position));
@@ -275,8 +274,7 @@ Result<void> advanceOne(store::Session& session, const DeploymentServices& servi
       ++round.rings_entered;
       auto logged = logDeployment(
           session, deployment.id, "ring_entered", "server",
-          fmt::format("entered ring {} ({}) with {} jobs", position + 1, ring.name, *created),
-          now);
+          fmt::format("entered ring {} ({}) with {} jobs", position + 1, ring.name, *created), now);
       if (!logged) return logged;
     }
 
@@ -286,8 +284,8 @@ Result<void> advanceOne(store::Session& session, const DeploymentServices& servi
     if (last) {
       if (tally->jobs > tally->succeeded + tally->failed) return {};
       deployment.status = std::string(store::kDeploymentCompleted);
-      deployment.status_reason = fmt::format("{} of {} jobs in the last ring succeeded",
-                                             tally->succeeded, tally->jobs);
+      deployment.status_reason =
+          fmt::format("{} of {} jobs in the last ring succeeded", tally->succeeded, tally->jobs);
       deployment.updated_at = now;
       if (auto left = store::setRingLeft(session, deployment.id, position, now); !left) return left;
       ring.left_at = now;
@@ -326,10 +324,10 @@ Result<void> advanceOne(store::Session& session, const DeploymentServices& servi
 
     if (auto left = store::setRingLeft(session, deployment.id, position, now); !left) return left;
     ring.left_at = now;
-    if (auto logged = logDeployment(
-            session, deployment.id, "gate_passed", "server",
-            fmt::format("the gate of ring {} ({}) passed: {}", position + 1, ring.name, gate.reason),
-            now);
+    if (auto logged = logDeployment(session, deployment.id, "gate_passed", "server",
+                                    fmt::format("the gate of ring {} ({}) passed: {}", position + 1,
+                                                ring.name, gate.reason),
+                                    now);
         !logged) {
       return logged;
     }
@@ -357,9 +355,9 @@ Result<void> verify(store::Session& session, store::JobRecord& job, SystemTime n
   }
   std::vector<std::string> missing;
   for (const auto& target : packagesFromJson(job.packages_json)) {
-    const auto installed =
-        std::find_if((*inventory)->packages.begin(), (*inventory)->packages.end(),
-                     [&](const inventory::Package& package) { return package.name == target.name; });
+    const auto installed = std::find_if(
+        (*inventory)->packages.begin(), (*inventory)->packages.end(),
+        [&](const inventory::Package& package) { return package.name == target.name; });
     if (installed == (*inventory)->packages.end()) {
       missing.push_back(fmt::format("{} is not installed", target.name));
       continue;
@@ -372,9 +370,9 @@ Result<void> verify(store::Session& session, store::JobRecord& job, SystemTime n
   }
   const auto kbs = stringsFromJson(job.kbs_json);
   for (const std::string& kb : kbs) {
-    const bool present = (*inventory)->windows &&
-                         std::binary_search((*inventory)->windows->installed_kbs.begin(),
-                                            (*inventory)->windows->installed_kbs.end(), kb);
+    const bool present =
+        (*inventory)->windows && std::binary_search((*inventory)->windows->installed_kbs.begin(),
+                                                    (*inventory)->windows->installed_kbs.end(), kb);
     if (!present) missing.push_back(fmt::format("KB{} is not installed", kb));
   }
   if (!missing.empty()) {
@@ -396,7 +394,7 @@ Result<void> verify(store::Session& session, store::JobRecord& job, SystemTime n
 
 const std::vector<std::string>& deploymentEventNames() {
   static const std::vector<std::string> names = {std::string(kDeploymentEventHalted),
-                                                  std::string(kDeploymentEventCompleted)};
+                                                 std::string(kDeploymentEventCompleted)};
   return names;
 }
 
@@ -418,8 +416,8 @@ Outcome<DeploymentRequest> parseDeploymentRequest(const json& body, SystemTime n
     return fieldRejection("patches", "expected a list of patch ids such as [\"p-...\"].");
   }
   if (patches->size() > kMaxPatchesPerDeployment) {
-    return fieldRejection("patches", fmt::format("at most {} patches per deployment.",
-                                                 kMaxPatchesPerDeployment));
+    return fieldRejection(
+        "patches", fmt::format("at most {} patches per deployment.", kMaxPatchesPerDeployment));
   }
   for (const auto& patch : *patches) {
     if (!patch.is_string() || patch.get<std::string>().empty() ||
@@ -442,8 +440,9 @@ Outcome<DeploymentRequest> parseDeploymentRequest(const json& body, SystemTime n
     auto text = stringField(body, key);
     if (!text) {
       if (std::string_view(key) == "deadline") {
-        return fieldRejection("deadline", "required: an RFC 3339 time such as "
-                                          "\"2026-12-20T18:00:00Z\".");
+        return fieldRejection("deadline",
+                              "required: an RFC 3339 time such as "
+                              "\"2026-12-20T18:00:00Z\".");
       }
       continue;
     }
@@ -471,14 +470,15 @@ Outcome<DeploymentRequest> parseDeploymentRequest(const json& body, SystemTime n
   }
   if (auto reason = stringField(body, "reason")) {
     if (*reason == "\x01" || reason->size() > kMaxReasonBytes) {
-      return fieldRejection("reason", fmt::format("expected a string of at most {} bytes.",
-                                                  kMaxReasonBytes));
+      return fieldRejection("reason",
+                            fmt::format("expected a string of at most {} bytes.", kMaxReasonBytes));
     }
     request.reason = *reason;
   }
   if (request.emergency && request.reason.empty()) {
-    return fieldRejection("reason", "an emergency deployment needs a reason, such as the "
-                                    "actively exploited CVE it answers.");
+    return fieldRejection("reason",
+                          "an emergency deployment needs a reason, such as the "
+                          "actively exploited CVE it answers.");
   }
   return request;
 }
@@ -490,7 +490,8 @@ Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& sessio
                                                           SystemTime now) {
   using Result = Outcome<store::DeploymentRecord>;
   if (request.patch_ids.empty()) {
-    return Result(reject(400, "no_patches", "A deployment needs at least one patch in \"patches\"."));
+    return Result(
+        reject(400, "no_patches", "A deployment needs at least one patch in \"patches\"."));
   }
   for (const std::string& patch_id : request.patch_ids) {
     auto status = services.patch_status(session, patch_id);
@@ -502,9 +503,9 @@ Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& sessio
                                        patch_id)));
     }
     if (*status != PatchStatus::kApproved) {
-      return Result(reject(409, "patch_not_approved",
-                           fmt::format("Patch {} is not approved; approve it before deploying it.",
-                                       patch_id)));
+      return Result(reject(
+          409, "patch_not_approved",
+          fmt::format("Patch {} is not approved; approve it before deploying it.", patch_id)));
     }
   }
 
@@ -522,8 +523,9 @@ Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& sessio
   for (std::size_t i = 0; i < (*sequence)->rings.size(); ++i) {
     const RingSpec& ring = (*sequence)->rings[i];
     if (auto valid = deploy::validateGate(ring.gate); !valid) {
-      return Result(reject(400, "invalid_gate", fmt::format("Ring {} ({}): {}", i + 1, ring.name,
-                                                            valid.error().message)));
+      return Result(
+          reject(400, "invalid_gate",
+                 fmt::format("Ring {} ({}): {}", i + 1, ring.name, valid.error().message)));
     }
     if (!collections.insert(ring.collection).second) {
       return Result(reject(400, "ring_sequence_loops",
@@ -587,9 +589,10 @@ Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& sessio
   }
   const std::string message =
       request.emergency
-          ? fmt::format("emergency deployment created; it waits for a second admin's approval. "
-                        "Reason: {}",
-                        request.reason)
+          ? fmt::format(
+                "emergency deployment created; it waits for a second admin's approval. "
+                "Reason: {}",
+                request.reason)
           : "deployment created";
   if (auto logged = logDeployment(session, deployment.id, "created", actor, message, now);
       !logged) {
@@ -675,8 +678,7 @@ Result<Outcome<store::DeploymentRecord>> cancelDeployment(store::Session& sessio
       return tl::unexpected(saved.error());
     }
   }
-  if (auto logged =
-          logDeployment(session, id, "cancelled", actor, deployment.status_reason, now);
+  if (auto logged = logDeployment(session, id, "cancelled", actor, deployment.status_reason, now);
       !logged) {
     return tl::unexpected(logged.error());
   }
@@ -686,8 +688,8 @@ Result<Outcome<store::DeploymentRecord>> cancelDeployment(store::Session& sessio
   return Result(deployment);
 }
 
-Result<AdvanceRound> advanceDeployments(store::Session& session,
-                                        const DeploymentServices& services, SystemTime now) {
+Result<AdvanceRound> advanceDeployments(store::Session& session, const DeploymentServices& services,
+                                        SystemTime now) {
   AdvanceRound round;
   std::vector<store::DeploymentRecord> active;
   for (std::size_t offset = 0;; offset += 100) {

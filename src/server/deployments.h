@@ -132,8 +132,7 @@ Outcome<DeploymentRequest> parseDeploymentRequest(const nlohmann::json& body, Sy
 Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& session,
                                                           const DeploymentServices& services,
                                                           const DeploymentRequest& request,
-                                                          const std::string& actor,
-                                                          SystemTime now);
+                                                          const std::string& actor, SystemTime now);
 
 // The second admin's approval of an emergency deployment. Rejects the
 // creator (403), a deployment that is not awaiting approval (409), and an
@@ -160,8 +159,8 @@ struct AdvanceRound {
 // One pass of orchestration at `now` over every active deployment that is
 // available: enters rings, creates jobs, decides gates, moves on, halts or
 // completes.
-Result<AdvanceRound> advanceDeployments(store::Session& session,
-                                        const DeploymentServices& services, SystemTime now);
+Result<AdvanceRound> advanceDeployments(store::Session& session, const DeploymentServices& services,
+                                        SystemTime now);
 
 // The host's unfinished jobs, as the agent receives them, with the next
 // occurrences of its window.

@@ -8,9 +8,9 @@
 #include "server/credentials.h"
 #include "server/deployment_routes.h"
 #include "server/deployment_services.h"
-#include "server/patches.h"
 #include "server/host_routes.h"
 #include "server/patch_routes.h"
+#include "server/patches.h"
 #include "server/people_routes.h"
 #include "server/postgresql_leader_lock.h"
 #include "server/report_routes.h"
@@ -201,8 +201,8 @@ Result<void> Domain::start() {
             }
             if (approved > 0) spdlog::info("approval rules approved {} patches", approved);
             if (round.rings_entered > 0) {
-              spdlog::info("deployments entered {} rings and created {} jobs",
-                           round.rings_entered, round.jobs_created);
+              spdlog::info("deployments entered {} rings and created {} jobs", round.rings_entered,
+                           round.jobs_created);
             }
             for (const auto& id : round.halted) spdlog::warn("deployment={} halted", id);
             for (const auto& id : round.completed) spdlog::info("deployment={} completed", id);

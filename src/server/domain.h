@@ -9,8 +9,8 @@
 
 #include "common/error.h"
 #include "server/config.h"
-#include "server/deployments.h"
 #include "server/context.h"
+#include "server/deployments.h"
 #include "server/evaluation.h"
 #include "server/feed_sync.h"
 #include "server/http.h"

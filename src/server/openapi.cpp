@@ -895,10 +895,9 @@ Json deploymentSchemas() {
   schemas["Ring"] = object({{"position", integer("0 for the first ring")},
                             {"name", text()},
                             {"collection", text()},
-                            {"gate",
-                             object({{"min_soak_seconds", integer()},
-                                     {"min_success_ratio", number("0 to 1")},
-                                     {"max_failures", integer()}})},
+                            {"gate", object({{"min_soak_seconds", integer()},
+                                             {"min_success_ratio", number("0 to 1")},
+                                             {"max_failures", integer()}})},
                             {"entered_at", nullable(time())},
                             {"left_at", nullable(time())}});
   schemas["Deployment"] =
@@ -920,24 +919,23 @@ Json deploymentSchemas() {
               {"patches", arrayOf(text())},
               {"rings", arrayOf(ref("Ring"))}});
   Json detail = schemas["Deployment"];
-  detail["properties"]["events"] = arrayOf(object(
-      {{"at", time()}, {"kind", text()}, {"actor", text()}, {"message", text()}}));
+  detail["properties"]["events"] =
+      arrayOf(object({{"at", time()}, {"kind", text()}, {"actor", text()}, {"message", text()}}));
   detail["properties"]["job_states_by_ring"] =
       arrayOf(Json{{"type", "object"}, {"additionalProperties", integer()}});
   schemas["DeploymentDetail"] = std::move(detail);
-  schemas["DeploymentCreate"] = object(
-      {{"name", text()},
-       {"patches", arrayOf(text("A patch id; every patch must be approved"))},
-       {"ring_sequence", text("Default \"default\"")},
-       {"available_at", time("Default now")},
-       {"deadline", time()},
-       {"restart_deadline_seconds", nullable(integer())},
-       {"emergency", boolean()},
-       {"reason", text("Required for an emergency")}},
-      {"name", "patches", "deadline"});
-  schemas["DeploymentList"] = object({{"deployments", arrayOf(ref("Deployment"))},
-                                      {"limit", integer()},
-                                      {"offset", integer()}});
+  schemas["DeploymentCreate"] =
+      object({{"name", text()},
+              {"patches", arrayOf(text("A patch id; every patch must be approved"))},
+              {"ring_sequence", text("Default \"default\"")},
+              {"available_at", time("Default now")},
+              {"deadline", time()},
+              {"restart_deadline_seconds", nullable(integer())},
+              {"emergency", boolean()},
+              {"reason", text("Required for an emergency")}},
+             {"name", "patches", "deadline"});
+  schemas["DeploymentList"] = object(
+      {{"deployments", arrayOf(ref("Deployment"))}, {"limit", integer()}, {"offset", integer()}});
   schemas["Job"] = object({{"id", text("\"j-\" and 16 hex digits")},
                            {"deployment_id", text()},
                            {"host_id", text()},
@@ -967,8 +965,9 @@ Json deploymentSchemas() {
   schemas["JobList"] = object({{"jobs", arrayOf(ref("Job"))}});
   schemas["AgentJobList"] = object(
       {{"server_time", time()},
-       {"jobs", arrayOf(Json{{"type", "object"},
-                             {"description", "A JobOrder; docs/DEPLOYMENTS.md lists its fields"}})}});
+       {"jobs",
+        arrayOf(Json{{"type", "object"},
+                     {"description", "A JobOrder; docs/DEPLOYMENTS.md lists its fields"}})}});
   schemas["AgentJobEvent"] = object({{"event_id", text("32 hex digits, applied once")},
                                      {"at", time()},
                                      {"state", job_state},
@@ -985,35 +984,97 @@ Json deploymentSchemas() {
 
 std::vector<Operation> deploymentOperations() {
   return {
-      {"get", "/api/v1/deployments", "listDeployments", "Deployments, newest first",
+      {"get",
+       "/api/v1/deployments",
+       "listDeployments",
+       "Deployments, newest first",
        Permission::kReadDeployments,
        {queryParameter("status", text()), queryParameter("limit", integer(), "1 to 500"),
         queryParameter("offset", integer())},
-       nullptr, 200, ref("DeploymentList"), {400}},
-      {"post", "/api/v1/deployments", "createDeployment",
+       nullptr,
+       200,
+       ref("DeploymentList"),
+       {400}},
+      {"post",
+       "/api/v1/deployments",
+       "createDeployment",
        "Deploy approved patches through a ring sequence; audited",
-       Permission::kManageDeployments, {}, ref("DeploymentCreate"), 201, ref("Deployment"),
+       Permission::kManageDeployments,
+       {},
+       ref("DeploymentCreate"),
+       201,
+       ref("Deployment"),
        {400, 404, 409}},
-      {"get", "/api/v1/deployments/{deployment_id}", "getDeployment",
-       "One deployment with its event log and job states per ring", Permission::kReadDeployments,
-       {}, nullptr, 200, ref("DeploymentDetail"), {404}},
-      {"get", "/api/v1/deployments/{deployment_id}/jobs", "listDeploymentJobs",
-       "The deployment's jobs, one per host", Permission::kReadDeployments, {}, nullptr, 200,
-       ref("JobList"), {404}},
-      {"post", "/api/v1/deployments/{deployment_id}/approve", "approveDeployment",
-       "A second admin approves an emergency deployment", Permission::kManageDeployments, {},
-       nullptr, 200, ref("Deployment"), {403, 404, 409}},
-      {"post", "/api/v1/deployments/{deployment_id}/cancel", "cancelDeployment",
-       "Cancel a deployment and its unfinished jobs", Permission::kManageDeployments, {},
-       object({{"reason", text()}}), 200, ref("Deployment"), {400, 404, 409}},
-      {"get", "/api/v1/jobs/{job_id}", "getJob", "One job with its event log and output",
-       Permission::kReadDeployments, {}, nullptr, 200, ref("JobDetail"), {404}},
-      {"get", "/api/v1/hosts/{host_id}/jobs", "listAgentJobs",
-       "The agent's unfinished jobs, with window occurrences as UTC instants", Permission::kAgent,
-       {}, nullptr, 200, ref("AgentJobList"), {403}},
-      {"post", "/api/v1/hosts/{host_id}/jobs/{job_id}/events", "postAgentJobEvent",
-       "An agent reports a job's progress; each event id is applied once", Permission::kAgent, {},
-       ref("AgentJobEvent"), 200, ref("AgentJobEventResult"), {400, 403, 404, 409}},
+      {"get",
+       "/api/v1/deployments/{deployment_id}",
+       "getDeployment",
+       "One deployment with its event log and job states per ring",
+       Permission::kReadDeployments,
+       {},
+       nullptr,
+       200,
+       ref("DeploymentDetail"),
+       {404}},
+      {"get",
+       "/api/v1/deployments/{deployment_id}/jobs",
+       "listDeploymentJobs",
+       "The deployment's jobs, one per host",
+       Permission::kReadDeployments,
+       {},
+       nullptr,
+       200,
+       ref("JobList"),
+       {404}},
+      {"post",
+       "/api/v1/deployments/{deployment_id}/approve",
+       "approveDeployment",
+       "A second admin approves an emergency deployment",
+       Permission::kManageDeployments,
+       {},
+       nullptr,
+       200,
+       ref("Deployment"),
+       {403, 404, 409}},
+      {"post",
+       "/api/v1/deployments/{deployment_id}/cancel",
+       "cancelDeployment",
+       "Cancel a deployment and its unfinished jobs",
+       Permission::kManageDeployments,
+       {},
+       object({{"reason", text()}}),
+       200,
+       ref("Deployment"),
+       {400, 404, 409}},
+      {"get",
+       "/api/v1/jobs/{job_id}",
+       "getJob",
+       "One job with its event log and output",
+       Permission::kReadDeployments,
+       {},
+       nullptr,
+       200,
+       ref("JobDetail"),
+       {404}},
+      {"get",
+       "/api/v1/hosts/{host_id}/jobs",
+       "listAgentJobs",
+       "The agent's unfinished jobs, with window occurrences as UTC instants",
+       Permission::kAgent,
+       {},
+       nullptr,
+       200,
+       ref("AgentJobList"),
+       {403}},
+      {"post",
+       "/api/v1/hosts/{host_id}/jobs/{job_id}/events",
+       "postAgentJobEvent",
+       "An agent reports a job's progress; each event id is applied once",
+       Permission::kAgent,
+       {},
+       ref("AgentJobEvent"),
+       200,
+       ref("AgentJobEventResult"),
+       {400, 403, 404, 409}},
   };
 }
 
@@ -1793,9 +1854,9 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
 
   Json schemas = Json::object();
   schemas["Error"] = errorSchema();
-  for (const auto& group : {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(),
-                            windowSchemas(), patchSchemas(), collectionSchemas(),
-                            deploymentSchemas()}) {
+  for (const auto& group :
+       {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(), windowSchemas(),
+        patchSchemas(), collectionSchemas(), deploymentSchemas()}) {
     for (const auto& [name, schema] : group.items()) schemas[name] = schema;
   }
   document["components"] = {

@@ -13,24 +13,24 @@
 namespace pk::server {
 
 enum class Permission {
-  kPublic,           // no credential needed (health, enrolment, login, OpenAPI)
-  kAgent,            // a host's own token; the handler checks the host id
-  kReadHosts,        // list and show hosts (owners: only their own)
-  kManageHosts,      // change kind, owner, collections; revoke; approve re-enrolment
-  kReadFindings,     // findings and compliance (owners: only their hosts)
-  kReadReports,      // fleet-wide reports
-  kReadFeeds,        // feed status
-  kManageFeeds,      // sync now, confirm a large removal
-  kManageEnrolment,  // create, list and delete enrolment secrets
-  kReadUsers,        // list users and their roles
-  kManageUsers,      // create users, set roles, disable
-  kManageOwnTokens,  // create, list and revoke one's own API tokens; log out
-  kReadAudit,        // read and export the audit log
-  kFileRequests,     // file requests (tickets) for one's own hosts
-  kDecideRequests,   // approve or refuse tickets filed by others
-  kManageWebhooks,   // create, list and delete outgoing webhook subscriptions
-  kLinkRequests,     // set a ticket's external (help-desk) reference
-  kDecidePatches,    // approve or decline patches; manage approval rules
+  kPublic,             // no credential needed (health, enrolment, login, OpenAPI)
+  kAgent,              // a host's own token; the handler checks the host id
+  kReadHosts,          // list and show hosts (owners: only their own)
+  kManageHosts,        // change kind, owner, collections; revoke; approve re-enrolment
+  kReadFindings,       // findings and compliance (owners: only their hosts)
+  kReadReports,        // fleet-wide reports
+  kReadFeeds,          // feed status
+  kManageFeeds,        // sync now, confirm a large removal
+  kManageEnrolment,    // create, list and delete enrolment secrets
+  kReadUsers,          // list users and their roles
+  kManageUsers,        // create users, set roles, disable
+  kManageOwnTokens,    // create, list and revoke one's own API tokens; log out
+  kReadAudit,          // read and export the audit log
+  kFileRequests,       // file requests (tickets) for one's own hosts
+  kDecideRequests,     // approve or refuse tickets filed by others
+  kManageWebhooks,     // create, list and delete outgoing webhook subscriptions
+  kLinkRequests,       // set a ticket's external (help-desk) reference
+  kDecidePatches,      // approve or decline patches; manage approval rules
   kReadDeployments,    // list and show deployments, their jobs and job logs
   kManageDeployments,  // create, approve (emergencies) and cancel deployments
 };

@@ -47,10 +47,10 @@ constexpr std::array kRoleTable = {
                               P::kManageOwnTokens, P::kReadDeployments})},
     // Managing one's own API tokens is the auditor's only write: it lets an
     // auditor give a SIEM a token of its own instead of a password.
-    RoleGrants{Role::kAuditor, "auditor",
-               permissionSet({P::kReadHosts, P::kReadFindings, P::kReadReports, P::kReadFeeds,
-                              P::kReadUsers, P::kReadAudit, P::kManageOwnTokens,
-                              P::kReadDeployments})},
+    RoleGrants{
+        Role::kAuditor, "auditor",
+        permissionSet({P::kReadHosts, P::kReadFindings, P::kReadReports, P::kReadFeeds,
+                       P::kReadUsers, P::kReadAudit, P::kManageOwnTokens, P::kReadDeployments})},
     // A help-desk system's account: it files and comments on tickets and
     // keeps its own reference on them, and can never decide one.
     RoleGrants{Role::kHelpdesk, "helpdesk",

@@ -116,8 +116,7 @@ Result<void> requireChanged(Session& session, std::string_view what, const std::
 }
 
 Result<void> setRingTime(Session& session, std::string_view column,
-                         const std::string& deployment_id, std::int64_t position,
-                         SystemTime at) {
+                         const std::string& deployment_id, std::int64_t position, SystemTime at) {
   auto updated = session.execute(
       fmt::format("UPDATE deployment_rings SET {} = ? WHERE deployment_id = ? AND position = ?",
                   column),
@@ -151,9 +150,9 @@ Result<void> insertDeployment(Session& session, const DeploymentRecord& deployme
        nullableText(deployment.rule_id), timeToColumn(deployment.updated_at)});
   if (!inserted) return inserted;
   for (const std::string& patch_id : deployment.patch_ids) {
-    auto added = session.execute(
-        "INSERT INTO deployment_patches (deployment_id, patch_id) VALUES (?, ?)",
-        {deployment.id, patch_id});
+    auto added =
+        session.execute("INSERT INTO deployment_patches (deployment_id, patch_id) VALUES (?, ?)",
+                        {deployment.id, patch_id});
     if (!added) return added;
   }
   for (const DeploymentRingRecord& ring : deployment.rings) {
@@ -219,8 +218,8 @@ Result<void> setRingEntered(Session& session, const std::string& deployment_id,
   return setRingTime(session, "entered_at", deployment_id, position, at);
 }
 
-Result<void> setRingLeft(Session& session, const std::string& deployment_id,
-                         std::int64_t position, SystemTime at) {
+Result<void> setRingLeft(Session& session, const std::string& deployment_id, std::int64_t position,
+                         SystemTime at) {
   return setRingTime(session, "left_at", deployment_id, position, at);
 }
 
@@ -231,8 +230,8 @@ Result<void> appendDeploymentEvent(Session& session, const DeploymentEventRecord
       {event.deployment_id, timeToColumn(event.at), event.kind, event.actor, event.message});
 }
 
-Result<std::vector<DeploymentEventRecord>> listDeploymentEvents(
-    Session& session, const std::string& deployment_id) {
+Result<std::vector<DeploymentEventRecord>> listDeploymentEvents(Session& session,
+                                                                const std::string& deployment_id) {
   auto rows = session.query(
       "SELECT id, deployment_id, at, kind, actor, message FROM deployment_events "
       "WHERE deployment_id = ? ORDER BY id",
@@ -283,8 +282,7 @@ Result<std::vector<JobRecord>> listJobsOfHost(Session& session, const std::strin
     in_states += ")";
   }
   auto rows = session.query(
-      fmt::format("{} WHERE host_id = ?{} ORDER BY created_at, id", kSelectJob, in_states),
-      params);
+      fmt::format("{} WHERE host_id = ?{} ORDER BY created_at, id", kSelectJob, in_states), params);
   if (!rows) return tl::unexpected(rows.error());
   std::vector<JobRecord> jobs;
   for (const Row& row : *rows) jobs.push_back(jobFromRow(row));
@@ -319,8 +317,8 @@ Result<void> updateJobState(Session& session, const JobRecord& job) {
   auto updated = session.execute(
       "UPDATE jobs SET state = ?, message = ?, duration_seconds = ?, updated_at = ?, "
       "finished_at = ? WHERE id = ?",
-      {job.state, job.message, nullableInteger(job.duration_seconds),
-       timeToColumn(job.updated_at), nullableTime(job.finished_at), job.id});
+      {job.state, job.message, nullableInteger(job.duration_seconds), timeToColumn(job.updated_at),
+       nullableTime(job.finished_at), job.id});
   if (!updated) return updated;
   return requireChanged(session, "job", job.id);
 }
@@ -340,7 +338,7 @@ Result<std::vector<std::int64_t>> recentJobDurations(Session& session, const std
 Result<bool> jobEventExists(Session& session, const std::string& job_id,
                             const std::string& event_id) {
   auto existing = session.queryOne("SELECT 1 FROM job_events WHERE job_id = ? AND event_id = ?",
-                                    {job_id, event_id});
+                                   {job_id, event_id});
   if (!existing) return tl::unexpected(existing.error());
   return existing->has_value();
 }
@@ -360,8 +358,8 @@ Result<bool> appendJobEvent(Session& session, const JobEventRecord& event) {
 }
 
 Result<std::vector<JobEventRecord>> listJobEvents(Session& session, const std::string& job_id) {
-  auto rows = session.query(fmt::format("{} WHERE job_id = ? ORDER BY id", kSelectJobEvent),
-                            {job_id});
+  auto rows =
+      session.query(fmt::format("{} WHERE job_id = ? ORDER BY id", kSelectJobEvent), {job_id});
   if (!rows) return tl::unexpected(rows.error());
   std::vector<JobEventRecord> events;
   for (const Row& row : *rows) events.push_back(jobEventFromRow(row));

@@ -55,7 +55,7 @@ struct DeploymentRecord {
   std::optional<SystemTime> approved_at;
   std::optional<std::string> rule_id;  // the deployment rule that created it
   SystemTime updated_at{};
-  std::vector<std::string> patch_ids;           // sorted
+  std::vector<std::string> patch_ids;       // sorted
   std::vector<DeploymentRingRecord> rings;  // by position
 
   friend bool operator==(const DeploymentRecord&, const DeploymentRecord&) = default;
@@ -81,8 +81,8 @@ struct JobRecord {
   std::string deployment_id;
   std::string host_id;
   std::int64_t ring_position = 0;
-  std::string state;    // deploy::jobStateName()
-  std::string manager;  // protocol::jobManagerName()
+  std::string state;                 // deploy::jobStateName()
+  std::string manager;               // protocol::jobManagerName()
   std::string packages_json = "[]";  // [{"name","version"}]
   std::string kbs_json = "[]";       // ["5066791"]
   std::optional<std::string> pre_hook;
@@ -130,8 +130,8 @@ Result<void> updateDeploymentProgress(Session& session, const DeploymentRecord& 
 // does not exist.
 Result<void> setRingEntered(Session& session, const std::string& deployment_id,
                             std::int64_t position, SystemTime at);
-Result<void> setRingLeft(Session& session, const std::string& deployment_id,
-                         std::int64_t position, SystemTime at);
+Result<void> setRingLeft(Session& session, const std::string& deployment_id, std::int64_t position,
+                         SystemTime at);
 
 Result<void> appendDeploymentEvent(Session& session, const DeploymentEventRecord& event);
 // Oldest first.

@@ -45,7 +45,8 @@ Migration deploymentsMigration() {
   updated_at INTEGER NOT NULL
 ))sql",
               "CREATE INDEX deployments_status ON deployments (status)",
-              "CREATE UNIQUE INDEX deployments_rule_available ON deployments (rule_id, available_at)",
+              "CREATE UNIQUE INDEX deployments_rule_available ON deployments (rule_id, "
+              "available_at)",
               R"sql(CREATE TABLE deployment_patches (
   deployment_id TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
   patch_id TEXT NOT NULL,

@@ -35,16 +35,16 @@ using std::chrono::seconds;
 // An OSV record: `package` before `fixed` in `ecosystem` is vulnerable.
 std::string osvRecord(const std::string& id, const std::string& package, const std::string& fixed,
                       const std::string& ecosystem = "Debian:12") {
-  return json{{"schema_version", "1.6.0"},
-              {"id", id},
-              {"modified", "2026-12-01T00:00:00Z"},
-              {"summary", "High: " + package + " lets a remote attacker run code"},
-              {"aliases", {"CVE-2026-990" + std::to_string(package.size())}},
-              {"affected",
-               {{{"package", {{"ecosystem", ecosystem}, {"name", package}}},
-                 {"ranges",
-                  {{{"type", "ECOSYSTEM"},
-                    {"events", {{{"introduced", "0"}}, {{"fixed", fixed}}}}}}}}}}}
+  return json{
+      {"schema_version", "1.6.0"},
+      {"id", id},
+      {"modified", "2026-12-01T00:00:00Z"},
+      {"summary", "High: " + package + " lets a remote attacker run code"},
+      {"aliases", {"CVE-2026-990" + std::to_string(package.size())}},
+      {"affected",
+       {{{"package", {{"ecosystem", ecosystem}, {"name", package}}},
+         {"ranges",
+          {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}, {{"fixed", fixed}}}}}}}}}}}
       .dump();
 }
 
@@ -90,7 +90,8 @@ class DeploymentFlowTest : public ::testing::Test {
     const auto root = fleet_->folder() / "roots" / name;
     auto built = sandbox::buildRoot(root, repository(), installed);
     EXPECT_TRUE(built) << (built ? "" : built.error().message);
-    std::ofstream(root / "etc/machine-id") << fmt::format("{:032x}\n", std::hash<std::string>{}(name));
+    std::ofstream(root / "etc/machine-id")
+        << fmt::format("{:032x}\n", std::hash<std::string>{}(name));
     auto secret = fleet_->createEnrolmentSecret(name, {collection});
     EXPECT_TRUE(secret) << (secret ? "" : secret.error().message);
     auto config = fleet_->writeAgentConfig(name, root, secret ? *secret : "");
@@ -131,29 +132,28 @@ class DeploymentFlowTest : public ::testing::Test {
   // that puts both clocks five minutes into the window.
   seconds prepareRings(const std::string& name) {
     for (const char* ring : {"test", "production"}) {
-      auto created = fleet_->adminPost("/api/v1/collections",
-                                       {{"id", name + "-" + ring}, {"name", ring}});
+      auto created =
+          fleet_->adminPost("/api/v1/collections", {{"id", name + "-" + ring}, {"name", ring}});
       EXPECT_TRUE(created) << (created ? "" : created.error().message);
     }
-    auto sequence = fleet_->adminPost(
-        "/api/v1/ring-sequences",
-        {{"id", name},
-         {"name", name},
-         {"rings",
-          {{{"collection", name + "-test"},
-            {"min_soak_seconds", 3600},
-            {"min_success_ratio", 1.0},
-            {"max_failures", 0}},
-           {{"collection", name + "-production"},
-            {"min_soak_seconds", 0},
-            {"min_success_ratio", 0.0},
-            {"max_failures", 0}}}}});
+    auto sequence =
+        fleet_->adminPost("/api/v1/ring-sequences", {{"id", name},
+                                                     {"name", name},
+                                                     {"rings",
+                                                      {{{"collection", name + "-test"},
+                                                        {"min_soak_seconds", 3600},
+                                                        {"min_success_ratio", 1.0},
+                                                        {"max_failures", 0}},
+                                                       {{"collection", name + "-production"},
+                                                        {"min_soak_seconds", 0},
+                                                        {"min_success_ratio", 0.0},
+                                                        {"max_failures", 0}}}}});
     EXPECT_TRUE(sequence) << (sequence ? "" : sequence.error().message);
 
     const auto now = std::chrono::floor<hours>(std::chrono::system_clock::now());
     const auto opens = now + hours(3);
-    const std::string start = fmt::format("2026-01-01T{:02d}:00",
-                                          (opens.time_since_epoch() / hours(1)) % 24);
+    const std::string start =
+        fmt::format("2026-01-01T{:02d}:00", (opens.time_since_epoch() / hours(1)) % 24);
     auto window = fleet_->adminPost("/api/v1/windows", {{"name", name + "-nightly"},
                                                         {"rrule", "FREQ=DAILY"},
                                                         {"start", start},
@@ -205,15 +205,13 @@ class DeploymentFlowTest : public ::testing::Test {
         {{"name", "e2e " + sequence},
          {"patches", {patch_id}},
          {"ring_sequence", sequence},
-         {"deadline",
-          formatRfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(
-              std::chrono::system_clock::now() + hours(24 * 7)))}});
+         {"deadline", formatRfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now() + hours(24 * 7)))}});
     EXPECT_TRUE(created) << (created ? "" : created.error().message);
     return created ? created->value("id", "") : "";
   }
 
-  json waitForDeployment(const std::string& id,
-                         const std::function<bool(const json&)>& condition) {
+  json waitForDeployment(const std::string& id, const std::function<bool(const json&)>& condition) {
     return fleet_->waitForAdminGet("/api/v1/deployments/" + id, condition);
   }
 
@@ -357,7 +355,8 @@ TEST_F(DeploymentFlowTest, DnfPatchIsInstalledAndVerified) {
   ASSERT_TRUE(sandbox::runChecked({"createrepo_c", "-q", rpms.string()}));
   const auto root = fleet_->folder() / "roots" / "alma";
   ASSERT_TRUE(test_support::writeFile(
-      root, "etc/os-release", "ID=\"almalinux\"\nVERSION_ID=\"9.4\"\nPRETTY_NAME=\"AlmaLinux 9.4\"\n"));
+      root, "etc/os-release",
+      "ID=\"almalinux\"\nVERSION_ID=\"9.4\"\nPRETTY_NAME=\"AlmaLinux 9.4\"\n"));
   ASSERT_TRUE(test_support::writeFile(root, "etc/machine-id", std::string(32, 'a') + "\n"));
   ASSERT_TRUE(test_support::writeFile(
       root, "etc/yum.repos.d/e2e.repo",
@@ -384,10 +383,10 @@ TEST_F(DeploymentFlowTest, DnfPatchIsInstalledAndVerified) {
   shift(into_window);
   runAgent(*config);
   EXPECT_EQ(jobOf(id, host_id).value("state", ""), "succeeded") << agentLog(*config);
-  auto query = runCommand({"rpm", "--root=" + root.string(), "--dbpath=/var/lib/rpm", "-q", "vuln"});
+  auto query =
+      runCommand({"rpm", "--root=" + root.string(), "--dbpath=/var/lib/rpm", "-q", "vuln"});
   ASSERT_TRUE(query);
-  EXPECT_NE(query->standard_output.find("vuln-1.0-2"), std::string::npos)
-      << query->standard_output;
+  EXPECT_NE(query->standard_output.find("vuln-1.0-2"), std::string::npos) << query->standard_output;
 }
 
 }  // namespace

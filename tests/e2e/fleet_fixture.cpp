@@ -225,8 +225,8 @@ int Fleet::runAgentOnce(const std::filesystem::path& config) {
 
 namespace {
 
-Result<nlohmann::json> parsedBody(const std::string& what, const Result<protocol::ApiResponse>& response,
-                                  int expected) {
+Result<nlohmann::json> parsedBody(const std::string& what,
+                                  const Result<protocol::ApiResponse>& response, int expected) {
   if (!response) return tl::unexpected(response.error());
   if (response->status != expected) {
     return fail(ErrorCode::kIoError,

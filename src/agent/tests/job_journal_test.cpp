@@ -26,8 +26,8 @@ JobEntry sampleEntry() {
   entry.versions_before = {{"openssl", "1:3.0.7-25.el9"}};
   entry.unsent = {{.event_id = std::string(32, 'a'), .state = "installing", .body = "{}"}};
   entry.restart_in_window = true;
-  entry.restart_windows = {{*parseRfc3339("2026-12-06T02:00:00Z"),
-                            *parseRfc3339("2026-12-06T06:00:00Z")}};
+  entry.restart_windows = {
+      {*parseRfc3339("2026-12-06T02:00:00Z"), *parseRfc3339("2026-12-06T06:00:00Z")}};
   return entry;
 }
 

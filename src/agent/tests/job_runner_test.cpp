@@ -224,8 +224,9 @@ TEST_F(JobRunnerTest, RestartWaitsOutsideWindow) {
   JobEntry job = entry(JobPhase::kInstalled);
   job.restart_in_window = true;
   // The install ran past the end of the 01:00-02:00 occurrence.
-  job.restart_windows = {{clock_.now() - std::chrono::hours(1), clock_.now()},
-                         {clock_.now() + std::chrono::hours(23), clock_.now() + std::chrono::hours(24)}};
+  job.restart_windows = {
+      {clock_.now() - std::chrono::hours(1), clock_.now()},
+      {clock_.now() + std::chrono::hours(23), clock_.now() + std::chrono::hours(24)}};
   ASSERT_TRUE(journal_->save(job));
 
   runner.resumeAll();

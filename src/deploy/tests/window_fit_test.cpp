@@ -60,8 +60,7 @@ TEST(WindowFit, EstimateLongerThanEveryWindowIsUnschedulable) {
 TEST(WindowFit, NoWindowIsUnschedulable) {
   StartRequest request = twoWindows(minutes(30));
   request.windows.clear();
-  EXPECT_EQ(decideStart(at("2026-12-04T12:00:00Z"), request).verdict,
-            StartVerdict::kUnschedulable);
+  EXPECT_EQ(decideStart(at("2026-12-04T12:00:00Z"), request).verdict, StartVerdict::kUnschedulable);
 }
 
 TEST(WindowFit, AvailabilityInsideWindowShortensIt) {

@@ -26,8 +26,9 @@ class DeploymentRoutesTest : public WindowServerTest {
   void SetUp() override {
     WindowServerTest::SetUp();
     if (HasFatalFailure()) return;
-    services_.hosts_in_collection = [](store::Session& session, const std::string& collection)
-        -> Result<std::vector<std::string>> {
+    services_.hosts_in_collection =
+        [](store::Session& session,
+           const std::string& collection) -> Result<std::vector<std::string>> {
       auto rows = session.query(
           "SELECT host_id FROM host_collections WHERE collection = ? ORDER BY host_id",
           {collection});
@@ -36,8 +37,8 @@ class DeploymentRoutesTest : public WindowServerTest {
       for (const auto& row : *rows) hosts.push_back(row.text(0));
       return hosts;
     };
-    services_.ring_sequence = [this](store::Session&, const std::string& id)
-        -> Result<std::optional<RingSequenceSpec>> {
+    services_.ring_sequence =
+        [this](store::Session&, const std::string& id) -> Result<std::optional<RingSequenceSpec>> {
       auto found = sequences_.find(id);
       if (found == sequences_.end()) return std::optional<RingSequenceSpec>();
       return std::optional<RingSequenceSpec>(found->second);
@@ -146,8 +147,8 @@ class DeploymentRoutesTest : public WindowServerTest {
     event.report_id = report_id;
     event.duration_seconds = 600;
     last_event_ = event;
-    return call("POST", "/api/v1/hosts/" + host.host_id + "/jobs/" + job_id + "/events",
-                host.token, protocol::toJson(event).dump());
+    return call("POST", "/api/v1/hosts/" + host.host_id + "/jobs/" + job_id + "/events", host.token,
+                protocol::toJson(event).dump());
   }
 
   json deployment(const std::string& id) {
@@ -404,8 +405,7 @@ TEST_F(DeploymentRoutesTest, VerifyingNeedsReceivedReport) {
   createdId();
   advance();
   const auto job_id = jobsOf(host).jobs.at(0).job_id;
-  const auto response =
-      post(host, job_id, deploy::JobState::kVerifying, std::string(32, 'e'));
+  const auto response = post(host, job_id, deploy::JobState::kVerifying, std::string(32, 'e'));
   EXPECT_EQ(response.status, 409);
   EXPECT_EQ(errorCode(response), "report_not_received");
 }

@@ -57,10 +57,18 @@ class DeploymentRepositoryTest : public conformance::StoreTest {
     deployment.updated_at = clock_.now();
     deployment.patch_ids = {"p-00000000000000a1", "p-00000000000000b2"};
     deployment.rings = {
-        {.position = 0, .name = "Test", .collection = "test", .min_soak_seconds = 86400,
-         .min_success_ratio = 0.9, .max_failures = 0},
-        {.position = 1, .name = "Production", .collection = "production",
-         .min_soak_seconds = 0, .min_success_ratio = 0.95, .max_failures = 2},
+        {.position = 0,
+         .name = "Test",
+         .collection = "test",
+         .min_soak_seconds = 86400,
+         .min_success_ratio = 0.9,
+         .max_failures = 0},
+        {.position = 1,
+         .name = "Production",
+         .collection = "production",
+         .min_soak_seconds = 0,
+         .min_success_ratio = 0.95,
+         .max_failures = 2},
     };
     return deployment;
   }
@@ -123,9 +131,8 @@ TEST_P(DeploymentRepositoryTest, ProgressAndRingTimesAreStored) {
 TEST_P(DeploymentRepositoryTest, UnknownRingIsNotFound) {
   const DeploymentRecord deployment = sampleDeployment();
   ASSERT_TRUE(write([&](Session& session) { return insertDeployment(session, deployment); }));
-  auto written = write([&](Session& session) {
-    return setRingEntered(session, deployment.id, 7, clock_.now());
-  });
+  auto written = write(
+      [&](Session& session) { return setRingEntered(session, deployment.id, 7, clock_.now()); });
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().code, ErrorCode::kNotFound);
 }
@@ -182,9 +189,8 @@ TEST_P(DeploymentRepositoryTest, JobRoundTripsAndOneJobPerHost) {
   ASSERT_TRUE(stored) << errorText(stored);
   EXPECT_EQ(*stored, job);
 
-  auto second = write([&](Session& session) {
-    return insertJob(session, sampleJob(deployment.id, host));
-  });
+  auto second =
+      write([&](Session& session) { return insertJob(session, sampleJob(deployment.id, host)); });
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kInvalidArgument);
 }
@@ -261,9 +267,11 @@ TEST_P(DeploymentRepositoryTest, DeploymentEventsKeepOrder) {
   ASSERT_TRUE(write([&](Session& session) { return insertDeployment(session, deployment); }));
   auto written = write([&](Session& session) -> Result<void> {
     for (const char* kind : {"created", "ring_entered", "halted"}) {
-      auto added = appendDeploymentEvent(
-          session, {.deployment_id = deployment.id, .at = clock_.now(), .kind = kind,
-                    .actor = "server", .message = kind});
+      auto added = appendDeploymentEvent(session, {.deployment_id = deployment.id,
+                                                   .at = clock_.now(),
+                                                   .kind = kind,
+                                                   .actor = "server",
+                                                   .message = kind});
       if (!added) return added;
     }
     return {};
