@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -63,7 +64,18 @@ std::optional<std::size_t> sizeQuery(const Request& request, std::string_view na
 
 Response listRoute(ServerContext& context, const Request& request) {
   store::DeploymentFilter filter;
-  if (auto status = request.queryValue("status")) filter.status = *status;
+  if (auto status = request.queryValue("status")) {
+    static const std::set<std::string> kStatuses = {
+        std::string(store::kDeploymentAwaitingApproval), std::string(store::kDeploymentActive),
+        std::string(store::kDeploymentHalted), std::string(store::kDeploymentCompleted),
+        std::string(store::kDeploymentCancelled)};
+    if (!kStatuses.contains(*status)) {
+      return errorResponse(400, "invalid_query",
+                           "Query parameter \"status\": use awaiting_approval, active, halted, "
+                           "completed or cancelled.");
+    }
+    filter.status = *status;
+  }
   auto limit = sizeQuery(request, "limit", 100, kMaxListLimit);
   auto offset = sizeQuery(request, "offset", 0, SIZE_MAX / 2);
   if (!limit || *limit == 0 || !offset) {
@@ -194,13 +206,14 @@ std::optional<Response> wrongHost(const Request& request) {
                                    host_id));
 }
 
-Response agentJobsRoute(ServerContext& context, const Request& request) {
+Response agentJobsRoute(ServerContext& context, const DeploymentServices& services,
+                        const Request& request) {
   if (auto refused = wrongHost(request)) return *refused;
   const std::string& host_id = request.path_params.at(0);
   const SystemTime now = context.clock.now();
   std::optional<protocol::JobList> list;
   auto read = context.database.read([&](store::Session& session) -> Result<void> {
-    auto jobs = jobsForHost(session, host_id, now);
+    auto jobs = jobsForHost(session, services, host_id, now);
     if (!jobs) return tl::unexpected(jobs.error());
     list = std::move(*jobs);
     return {};
@@ -307,7 +320,7 @@ void addDeploymentRoutes(Router& router, ServerContext& context,
   router.add("GET", "/api/v1/jobs/(j-[0-9a-f]{16})", Permission::kReadDeployments,
              [ctx](Request& request) { return jobRoute(*ctx, request); });
   router.add("GET", std::string(kAgentJobsPath), Permission::kAgent,
-             [ctx](Request& request) { return agentJobsRoute(*ctx, request); });
+             [ctx, shared](Request& request) { return agentJobsRoute(*ctx, *shared, request); });
   router.add("POST", fmt::format("{}/(j-[0-9a-f]{{16}})/events", kAgentJobsPath),
              Permission::kAgent,
              [ctx](Request& request) { return agentEventRoute(*ctx, request); });

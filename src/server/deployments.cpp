@@ -84,6 +84,12 @@ std::optional<std::string> stringField(const json& body, const char* key) {
   return it->get<std::string>();
 }
 
+bool isPatchId(std::string_view text) {
+  return text.size() == 18 && text.starts_with("p-") &&
+         std::all_of(text.begin() + 2, text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 Rejection fieldRejection(std::string_view field, std::string_view problem) {
   return reject(400, "invalid_field", fmt::format("Field \"{}\": {}", field, problem));
 }
@@ -160,13 +166,63 @@ Result<HostJobPolicy> policyFor(store::Session& session, const DeploymentService
   return services.host_policy(session, host_id);
 }
 
+std::vector<std::string> unfinishedStateNames() {
+  std::vector<std::string> names;
+  for (JobState state : deploy::allJobStates()) {
+    if (!deploy::isFinal(state)) names.push_back(stateName(state));
+  }
+  return names;
+}
+
+// Whether another deployment already has an unfinished job that installs
+// exactly `plan` on the host, so a second job would install it twice.
+Result<bool> hasSameUnfinishedJob(store::Session& session, const std::string& host_id,
+                                  const std::string& deployment_id, const HostInstallPlan& plan) {
+  auto jobs = store::listJobsOfHost(session, host_id, unfinishedStateNames());
+  if (!jobs) return tl::unexpected(jobs.error());
+  const std::string packages = packagesJson(plan.packages).dump();
+  const std::string kbs = json(plan.kbs).dump();
+  return std::any_of(jobs->begin(), jobs->end(), [&](const store::JobRecord& job) {
+    return job.deployment_id != deployment_id && job.packages_json == packages &&
+           job.kbs_json == kbs;
+  });
+}
+
 // Creates the jobs of ring `position` and returns how many.
 Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServices& services,
                                    const store::DeploymentRecord& deployment, std::int64_t position,
                                    SystemTime now) {
   const auto& ring = deployment.rings.at(static_cast<std::size_t>(position));
+  // A collection deleted since the deployment was created has no hosts.
   auto hosts = services.hosts_in_collection(session, ring.collection);
-  if (!hosts) return tl::unexpected(hosts.error());
+  if (!hosts && hosts.error().code != ErrorCode::kNotFound) return tl::unexpected(hosts.error());
+  if (!hosts) {
+    auto logged =
+        logDeployment(session, deployment.id, "ring_empty", "server",
+                      fmt::format("collection {} no longer exists, so ring {} has no hosts",
+                                  ring.collection, position + 1),
+                      now);
+    if (!logged) return tl::unexpected(logged.error());
+    return std::size_t{0};
+  }
+
+  // A patch declined after the deployment was created is not installed.
+  std::vector<std::string> approved;
+  for (const std::string& patch_id : deployment.patch_ids) {
+    auto status = services.patch_status(session, patch_id);
+    if (!status) return tl::unexpected(status.error());
+    if (*status == PatchStatus::kApproved) approved.push_back(patch_id);
+  }
+  if (approved.size() < deployment.patch_ids.size()) {
+    auto logged = logDeployment(
+        session, deployment.id, "patches_withdrawn", "server",
+        fmt::format("{} of the deployment's {} patches are no longer approved and are left out",
+                    deployment.patch_ids.size() - approved.size(), deployment.patch_ids.size()),
+        now);
+    if (!logged) return tl::unexpected(logged.error());
+  }
+  if (approved.empty()) return std::size_t{0};
+
   auto existing = store::listJobsOfDeployment(session, deployment.id);
   if (!existing) return tl::unexpected(existing.error());
   std::set<std::string> has_job;
@@ -178,9 +234,12 @@ Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServ
     auto host = store::getHost(session, host_id);
     if (!host) return tl::unexpected(host.error());
     if (!*host || (*host)->status != "active") continue;
-    auto plan = services.install_plan(session, host_id, deployment.patch_ids);
+    auto plan = services.install_plan(session, host_id, approved);
     if (!plan) return tl::unexpected(plan.error());
     if (plan->empty()) continue;
+    auto duplicate = hasSameUnfinishedJob(session, host_id, deployment.id, *plan);
+    if (!duplicate) return tl::unexpected(duplicate.error());
+    if (*duplicate) continue;
     // A host whose collections name different hooks gets a failed job
     // that says so, instead of running hooks nobody chose.
     auto policy = policyFor(session, services, host_id);
@@ -255,6 +314,153 @@ Result<deploy::RingTally> tallyRing(store::Session& session,
     if (state == JobState::kFailed || state == JobState::kUnschedulable) tally.failed += count;
   }
   return tally;
+}
+
+// Decides the verdict of a job whose agent reported the fresh inventory.
+Result<void> verify(store::Session& session, store::JobRecord& job, SystemTime now) {
+  auto host = store::getHost(session, job.host_id);
+  if (!host) return tl::unexpected(host.error());
+  auto inventory = store::loadInventory(session, job.host_id);
+  if (!inventory) return tl::unexpected(inventory.error());
+  if (!*host || !*inventory) {
+    job.state = stateName(JobState::kFailed);
+    job.message = "the server has no inventory of the host to verify the install with";
+    job.finished_at = now;
+    return {};
+  }
+  std::vector<std::string> missing;
+  for (const auto& target : packagesFromJson(job.packages_json)) {
+    const auto installed = std::find_if(
+        (*inventory)->packages.begin(), (*inventory)->packages.end(),
+        [&](const inventory::Package& package) { return package.name == target.name; });
+    if (installed == (*inventory)->packages.end()) {
+      missing.push_back(fmt::format("{} is not installed", target.name));
+      continue;
+    }
+    if (!installed->state.empty() && installed->state != "installed") {
+      missing.push_back(fmt::format("{} is {}, not installed", target.name, installed->state));
+      continue;
+    }
+    auto order = version::compare((*inventory)->scheme, installed->version, target.version);
+    if (!order || *order < 0) {
+      missing.push_back(
+          fmt::format("{} is at {}, below {}", target.name, installed->version, target.version));
+    }
+  }
+  const auto kbs = stringsFromJson(job.kbs_json);
+  for (const std::string& kb : kbs) {
+    const bool present =
+        (*inventory)->windows && std::binary_search((*inventory)->windows->installed_kbs.begin(),
+                                                    (*inventory)->windows->installed_kbs.end(), kb);
+    if (!present) missing.push_back(fmt::format("KB{} is not installed", kb));
+  }
+  if (!missing.empty()) {
+    job.state = stateName(JobState::kFailed);
+    job.message = fmt::format("after the install, {}", fmt::join(missing, "; "));
+    job.finished_at = now;
+  } else if ((*host)->restart_required) {
+    job.state = stateName(JobState::kRestartPending);
+    job.message = "installed; the host needs a restart";
+  } else {
+    job.state = stateName(JobState::kSucceeded);
+    job.message = "installed and verified by the host's fresh inventory";
+    job.finished_at = now;
+  }
+  return {};
+}
+
+// A job's grace after the deployment's deadline to report what it started.
+constexpr Elapsed kDeadlineGrace = std::chrono::hours(24);
+
+// Moves `job` to `state` with `message`, and logs it as a server event.
+Result<void> settleJob(store::Session& session, store::JobRecord& job, JobState state,
+                       std::string message, SystemTime now) {
+  job.state = stateName(state);
+  job.message = std::move(message);
+  job.updated_at = now;
+  if (deploy::isFinal(state)) job.finished_at = now;
+  if (auto saved = store::updateJobState(session, job); !saved) return saved;
+  auto logged = store::appendJobEvent(
+      session, {.job_id = job.id,
+                .event_id = fmt::format("server-{}-{}", job.state, store::timeToColumn(now)),
+                .at = now,
+                .received_at = now,
+                .source = "server",
+                .state = job.state,
+                .message = job.message,
+                .output = "",
+                .packages_json = "[]"});
+  if (!logged) return tl::unexpected(logged.error());
+  return {};
+}
+
+// Settles the deployment's unfinished jobs that can no longer move on
+// their own: a revoked host's, a restart that happened, a deadline that
+// passed, and a server job whose window no longer fits it.
+Result<void> reviewJobs(store::Session& session, const store::DeploymentRecord& deployment,
+                        SystemTime now) {
+  auto jobs = store::listJobsOfDeployment(session, deployment.id);
+  if (!jobs) return tl::unexpected(jobs.error());
+  for (store::JobRecord job : *jobs) {
+    const JobState state = deploy::parseJobState(job.state).value_or(JobState::kFailed);
+    if (deploy::isFinal(state)) continue;
+    auto host = store::getHost(session, job.host_id);
+    if (!host) return tl::unexpected(host.error());
+    if (!*host || (*host)->status != "active") {
+      if (auto settled = settleJob(session, job, JobState::kCancelled, "the host was revoked", now);
+          !settled) {
+        return settled;
+      }
+      continue;
+    }
+    if (state == JobState::kRestartPending && !(*host)->restart_required) {
+      const std::string before = job.state;
+      if (auto verified = verify(session, job, now); !verified) return verified;
+      if (job.state != before) {
+        if (auto settled =
+                settleJob(session, job, *deploy::parseJobState(job.state), job.message, now);
+            !settled) {
+          return settled;
+        }
+      }
+      continue;
+    }
+    const bool not_started = state == JobState::kPending || state == JobState::kWaitingForWindow;
+    if (not_started && now >= deployment.deadline) {
+      if (auto settled = settleJob(session, job, JobState::kFailed,
+                                   "the deployment's deadline passed before the job started", now);
+          !settled) {
+        return settled;
+      }
+      continue;
+    }
+    if (!not_started && now >= deployment.deadline + kDeadlineGrace) {
+      if (auto settled = settleJob(
+              session, job, JobState::kFailed,
+              fmt::format("the host did not confirm the install within {} h of the deadline",
+                          std::chrono::duration_cast<std::chrono::hours>(kDeadlineGrace).count()),
+              now);
+          !settled) {
+        return settled;
+      }
+      continue;
+    }
+    if (not_started && (*host)->kind == "server" && !deployment.emergency) {
+      auto spans = windowSpans(session, job.host_id, now);
+      if (!spans) return tl::unexpected(spans.error());
+      const auto fit =
+          deploy::decideStart(now, {.available_at = deployment.available_at,
+                                    .windows = *spans,
+                                    .estimate = std::chrono::seconds(job.estimate_seconds)});
+      if (fit.verdict == deploy::StartVerdict::kUnschedulable) {
+        if (auto settled = settleJob(session, job, JobState::kUnschedulable, fit.reason, now);
+            !settled) {
+          return settled;
+        }
+      }
+    }
+  }
+  return {};
 }
 
 // Moves one deployment as far as it can go at `now`.
@@ -341,55 +547,6 @@ Rejection notFound(const std::string& id) {
   return reject(404, "not_found", fmt::format("No deployment {} exists.", id));
 }
 
-// Decides the verdict of a job whose agent reported the fresh inventory.
-Result<void> verify(store::Session& session, store::JobRecord& job, SystemTime now) {
-  auto host = store::getHost(session, job.host_id);
-  if (!host) return tl::unexpected(host.error());
-  auto inventory = store::loadInventory(session, job.host_id);
-  if (!inventory) return tl::unexpected(inventory.error());
-  if (!*host || !*inventory) {
-    job.state = stateName(JobState::kFailed);
-    job.message = "the server has no inventory of the host to verify the install with";
-    job.finished_at = now;
-    return {};
-  }
-  std::vector<std::string> missing;
-  for (const auto& target : packagesFromJson(job.packages_json)) {
-    const auto installed = std::find_if(
-        (*inventory)->packages.begin(), (*inventory)->packages.end(),
-        [&](const inventory::Package& package) { return package.name == target.name; });
-    if (installed == (*inventory)->packages.end()) {
-      missing.push_back(fmt::format("{} is not installed", target.name));
-      continue;
-    }
-    auto order = version::compare((*inventory)->scheme, installed->version, target.version);
-    if (!order || *order < 0) {
-      missing.push_back(
-          fmt::format("{} is at {}, below {}", target.name, installed->version, target.version));
-    }
-  }
-  const auto kbs = stringsFromJson(job.kbs_json);
-  for (const std::string& kb : kbs) {
-    const bool present =
-        (*inventory)->windows && std::binary_search((*inventory)->windows->installed_kbs.begin(),
-                                                    (*inventory)->windows->installed_kbs.end(), kb);
-    if (!present) missing.push_back(fmt::format("KB{} is not installed", kb));
-  }
-  if (!missing.empty()) {
-    job.state = stateName(JobState::kFailed);
-    job.message = fmt::format("after the install, {}", fmt::join(missing, "; "));
-    job.finished_at = now;
-  } else if ((*host)->restart_required) {
-    job.state = stateName(JobState::kRestartPending);
-    job.message = "installed; the host needs a restart";
-  } else {
-    job.state = stateName(JobState::kSucceeded);
-    job.message = "installed and verified by the host's fresh inventory";
-    job.finished_at = now;
-  }
-  return {};
-}
-
 }  // namespace
 
 const std::vector<std::string>& deploymentEventNames() {
@@ -400,6 +557,17 @@ const std::vector<std::string>& deploymentEventNames() {
 
 Outcome<DeploymentRequest> parseDeploymentRequest(const json& body, SystemTime now) {
   if (!body.is_object()) return reject(400, "not_an_object", "Expected a JSON object.");
+  static const std::set<std::string> kFields = {
+      "name",     "patches",   "ring_sequence", "available_at",
+      "deadline", "emergency", "reason",        "restart_deadline_seconds"};
+  for (const auto& [key, value] : body.items()) {
+    if (!kFields.contains(key)) {
+      return fieldRejection(key,
+                            "unknown field; a deployment takes name, patches, "
+                            "ring_sequence, available_at, deadline, "
+                            "restart_deadline_seconds, emergency and reason.");
+    }
+  }
   DeploymentRequest request;
   request.available_at = now;
 
@@ -420,9 +588,8 @@ Outcome<DeploymentRequest> parseDeploymentRequest(const json& body, SystemTime n
         "patches", fmt::format("at most {} patches per deployment.", kMaxPatchesPerDeployment));
   }
   for (const auto& patch : *patches) {
-    if (!patch.is_string() || patch.get<std::string>().empty() ||
-        patch.get<std::string>().size() > kMaxNameBytes) {
-      return fieldRejection("patches", "each item must be a patch id string.");
+    if (!patch.is_string() || !isPatchId(patch.get<std::string>())) {
+      return fieldRejection("patches", "each item must be a patch id: \"p-\" and 16 hex digits.");
     }
     request.patch_ids.push_back(patch.get<std::string>());
   }
@@ -455,6 +622,7 @@ Outcome<DeploymentRequest> parseDeploymentRequest(const json& body, SystemTime n
   if (request.deadline <= request.available_at) {
     return fieldRejection("deadline", "must be after available_at.");
   }
+  if (request.deadline <= now) return fieldRejection("deadline", "must be in the future.");
   if (auto restart = body.find("restart_deadline_seconds");
       restart != body.end() && !restart->is_null()) {
     if (!restart->is_number_integer() || restart->get<std::int64_t>() <= 0 ||
@@ -688,21 +856,20 @@ Result<Outcome<store::DeploymentRecord>> cancelDeployment(store::Session& sessio
   return Result(deployment);
 }
 
-Result<AdvanceRound> advanceDeployments(store::Session& session, const DeploymentServices& services,
-                                        SystemTime now) {
+Result<AdvanceRound> advanceDeployment(store::Session& session, const DeploymentServices& services,
+                                       const std::string& id, SystemTime now) {
   AdvanceRound round;
-  std::vector<store::DeploymentRecord> active;
-  for (std::size_t offset = 0;; offset += 100) {
-    auto page = store::listDeployments(
-        session, {.status = std::string(store::kDeploymentActive), .limit = 100, .offset = offset});
-    if (!page) return tl::unexpected(page.error());
-    active.insert(active.end(), page->begin(), page->end());
-    if (page->size() < 100) break;
+  auto found = store::getDeployment(session, id);
+  if (!found) return tl::unexpected(found.error());
+  if (!*found || (*found)->rings.empty()) return round;
+  store::DeploymentRecord& deployment = **found;
+  const bool active = deployment.status == store::kDeploymentActive;
+  if (!active && deployment.status != store::kDeploymentHalted) return round;
+  if (deployment.available_at > now) return round;
+  if (auto reviewed = reviewJobs(session, deployment, now); !reviewed) {
+    return tl::unexpected(reviewed.error());
   }
-  // Oldest first, so an earlier deployment's rings are entered first.
-  std::reverse(active.begin(), active.end());
-  for (store::DeploymentRecord& deployment : active) {
-    if (deployment.available_at > now || deployment.rings.empty()) continue;
+  if (active) {
     if (auto advanced = advanceOne(session, services, deployment, now, round); !advanced) {
       return tl::unexpected(advanced.error());
     }
@@ -710,8 +877,40 @@ Result<AdvanceRound> advanceDeployments(store::Session& session, const Deploymen
   return round;
 }
 
-Result<protocol::JobList> jobsForHost(store::Session& session, const std::string& host_id,
-                                      SystemTime now) {
+Result<std::vector<std::string>> deploymentsToAdvance(store::Session& session) {
+  std::vector<std::string> ids;
+  for (std::string_view status : {store::kDeploymentActive, store::kDeploymentHalted}) {
+    for (std::size_t offset = 0;; offset += 100) {
+      auto page = store::listDeployments(
+          session, {.status = std::string(status), .limit = 100, .offset = offset});
+      if (!page) return tl::unexpected(page.error());
+      for (const auto& deployment : *page) ids.push_back(deployment.id);
+      if (page->size() < 100) break;
+    }
+  }
+  // Oldest first, so an earlier deployment's rings are entered first.
+  std::reverse(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<AdvanceRound> advanceDeployments(store::Session& session, const DeploymentServices& services,
+                                        SystemTime now) {
+  AdvanceRound round;
+  auto ids = deploymentsToAdvance(session);
+  if (!ids) return tl::unexpected(ids.error());
+  for (const std::string& id : *ids) {
+    auto one = advanceDeployment(session, services, id, now);
+    if (!one) return tl::unexpected(one.error());
+    round.rings_entered += one->rings_entered;
+    round.jobs_created += one->jobs_created;
+    round.halted.insert(round.halted.end(), one->halted.begin(), one->halted.end());
+    round.completed.insert(round.completed.end(), one->completed.begin(), one->completed.end());
+  }
+  return round;
+}
+
+Result<protocol::JobList> jobsForHost(store::Session& session, const DeploymentServices& services,
+                                      const std::string& host_id, SystemTime now) {
   protocol::JobList list;
   list.server_time = now;
   std::vector<std::string> unfinished;
@@ -725,6 +924,16 @@ Result<protocol::JobList> jobsForHost(store::Session& session, const std::string
   if (!*host) return list;
 
   std::optional<std::vector<deploy::TimeSpan>> spans;
+  // The restart policy of the host's collections, merged; a host whose
+  // collections' hooks conflict has only failed jobs, so the defaults do.
+  protocol::JobRestart policy;
+  if (!jobs->empty()) {
+    auto merged = policyFor(session, services, host_id);
+    if (!merged && merged.error().code != ErrorCode::kInvalidArgument) {
+      return tl::unexpected(merged.error());
+    }
+    if (merged) policy = merged->restart;
+  }
   for (const store::JobRecord& job : *jobs) {
     if (list.jobs.size() >= protocol::kMaxJobsPerList) break;
     auto deployment = store::getDeployment(session, job.deployment_id);
@@ -759,6 +968,7 @@ Result<protocol::JobList> jobsForHost(store::Session& session, const std::string
     order.kbs = stringsFromJson(job.kbs_json);
     order.pre_hook = job.pre_hook;
     order.post_hook = job.post_hook;
+    order.restart = policy;
     order.restart.mode = order.kind == protocol::JobHostKind::kServer
                              ? protocol::RestartMode::kInWindow
                              : protocol::RestartMode::kEndpoint;

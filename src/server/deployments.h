@@ -156,16 +156,34 @@ struct AdvanceRound {
   std::vector<std::string> completed;  // deployment ids
 };
 
-// One pass of orchestration at `now` over every active deployment that is
-// available: enters rings, creates jobs, decides gates, moves on, halts or
-// completes.
+// One pass of orchestration at `now` over deployment `id`, when it is
+// available and active or halted. First it settles the unfinished jobs
+// that cannot move on alone:
+//   - a revoked host's job is cancelled;
+//   - a restart_pending job whose host no longer needs a restart is
+//     verified again;
+//   - a job not started by the deadline fails, and so does one started
+//     but not confirmed within a day after it;
+//   - a server job that no longer fits any window occurrence becomes
+//     unschedulable.
+// Then, for an active deployment, it enters rings, creates jobs, decides
+// gates, and moves on, halts or completes.
+Result<AdvanceRound> advanceDeployment(store::Session& session, const DeploymentServices& services,
+                                       const std::string& id, SystemTime now);
+
+// The ids of the deployments advanceDeployment() works on, oldest first.
+Result<std::vector<std::string>> deploymentsToAdvance(store::Session& session);
+
+// advanceDeployment() over every deployment of deploymentsToAdvance(), in
+// one transaction; the server runs each in its own.
 Result<AdvanceRound> advanceDeployments(store::Session& session, const DeploymentServices& services,
                                         SystemTime now);
 
 // The host's unfinished jobs, as the agent receives them, with the next
-// occurrences of its window.
-Result<protocol::JobList> jobsForHost(store::Session& session, const std::string& host_id,
-                                      SystemTime now);
+// occurrences of its window and the restart policy of its collections,
+// shortened by the deployment's own restart deadline.
+Result<protocol::JobList> jobsForHost(store::Session& session, const DeploymentServices& services,
+                                      const std::string& host_id, SystemTime now);
 
 // Applies an agent's event to job `job_id` of host `host_id`. A repeated
 // event id answers the job's current state and changes nothing. Rejects an

@@ -183,23 +183,49 @@ Result<void> Domain::start() {
               }
               *catalog_linked = static_cast<bool>(linked);
             }
-            AdvanceRound round;
             int approved = 0;
-            const DeploymentServices services = deploymentServices();
-            auto advanced = context_.database.write([&](store::Session& session) -> Result<void> {
+            auto ruled = context_.database.write([&](store::Session& session) -> Result<void> {
               auto rules = applyApprovalRules(session, now);
               if (!rules) return tl::unexpected(rules.error());
               approved = *rules;
-              auto moved = advanceDeployments(session, services, now);
-              if (!moved) return tl::unexpected(moved.error());
-              round = std::move(*moved);
               return {};
             });
-            if (!advanced) {
-              spdlog::error("moving deployments on failed: {}", advanced.error().message);
+            if (!ruled) spdlog::error("applying approval rules failed: {}", ruled.error().message);
+            if (approved > 0) spdlog::info("approval rules approved {} patches", approved);
+
+            // Each deployment moves on in its own transaction, so one that
+            // fails does not hold the others back.
+            std::vector<std::string> ids;
+            auto listed = context_.database.read([&](store::Session& session) -> Result<void> {
+              auto found = deploymentsToAdvance(session);
+              if (!found) return tl::unexpected(found.error());
+              ids = std::move(*found);
+              return {};
+            });
+            if (!listed) {
+              spdlog::error("listing deployments failed: {}", listed.error().message);
               return;
             }
-            if (approved > 0) spdlog::info("approval rules approved {} patches", approved);
+            const DeploymentServices services = deploymentServices();
+            AdvanceRound round;
+            for (const std::string& id : ids) {
+              AdvanceRound one;
+              auto advanced = context_.database.write([&](store::Session& session) -> Result<void> {
+                auto moved = advanceDeployment(session, services, id, now);
+                if (!moved) return tl::unexpected(moved.error());
+                one = std::move(*moved);
+                return {};
+              });
+              if (!advanced) {
+                spdlog::error("deployment={} could not move on: {}", id, advanced.error().message);
+                continue;
+              }
+              round.rings_entered += one.rings_entered;
+              round.jobs_created += one.jobs_created;
+              round.halted.insert(round.halted.end(), one.halted.begin(), one.halted.end());
+              round.completed.insert(round.completed.end(), one.completed.begin(),
+                                     one.completed.end());
+            }
             if (round.rings_entered > 0) {
               spdlog::info("deployments entered {} rings and created {} jobs", round.rings_entered,
                            round.jobs_created);

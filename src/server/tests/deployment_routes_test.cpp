@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "server/tests/window_fixture.h"
@@ -67,6 +68,9 @@ class DeploymentRoutesTest : public WindowServerTest {
         {{"Test", "test", {.min_soak = hours(24), .min_success_ratio = 1.0, .max_failures = 0}},
          {"Production", "production", {.min_soak = hours(0), .min_success_ratio = 0.9}}}};
     patches_[kPatch] = PatchStatus::kApproved;
+    services_.host_policy = [this](store::Session&, const std::string&) -> Result<HostJobPolicy> {
+      return host_policy_;
+    };
     addDeploymentRoutes(*router_, *context_, services_);
   }
 
@@ -78,10 +82,14 @@ class DeploymentRoutesTest : public WindowServerTest {
     return host;
   }
 
-  std::string report(const protocol::EnrolResponse& host, const std::string& version) {
+  std::string report(const protocol::EnrolResponse& host, const std::string& version,
+                     bool restart_required = false, const std::string& state = "installed") {
     auto inventory = inventoryOf({"openssl", "bash"});
     inventory.packages[0].version = version;
+    inventory.packages[0].state = state;
     auto sent = makeReport(inventory, true);
+    sent.restart.required = restart_required;
+    if (restart_required) sent.restart.reason = "a new kernel was installed";
     const auto response = sendReport(host, sent);
     EXPECT_EQ(response.status, 200) << response.body;
     return sent.report_id;
@@ -170,6 +178,7 @@ class DeploymentRoutesTest : public WindowServerTest {
   DeploymentServices services_;
   std::map<std::string, RingSequenceSpec> sequences_;
   std::map<std::string, PatchStatus> patches_;
+  HostJobPolicy host_policy_;
   std::uint64_t event_counter_ = 0;
   protocol::JobEvent last_event_;
 };
@@ -441,6 +450,145 @@ TEST_F(DeploymentRoutesTest, AgentCannotReadAnotherHostsJobs) {
   const auto other = server("t2", "test");
   const auto response = call("GET", "/api/v1/hosts/" + host.host_id + "/jobs", other.token);
   EXPECT_EQ(response.status, 403);
+}
+
+std::string jobState(store::Database& database, const std::string& job_id) {
+  std::string state;
+  auto read = database.read([&](store::Session& session) -> Result<void> {
+    auto job = store::getJob(session, job_id);
+    if (!job) return tl::unexpected(job.error());
+    state = *job ? (*job)->state : "";
+    return {};
+  });
+  EXPECT_TRUE(read) << read.error().message;
+  return state;
+}
+
+TEST_F(DeploymentRoutesTest, RestartPendingSettlesAfterRestart) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  ASSERT_EQ(post(host, job_id, deploy::JobState::kInstalled).status, 200);
+  const std::string pending_report = report(host, "3.0-1", true);
+  const auto verified = post(host, job_id, deploy::JobState::kVerifying, pending_report);
+  EXPECT_EQ(bodyOf(verified).value("state", ""), "restart_pending");
+  advance();
+  EXPECT_EQ(jobState(*database_, job_id), "restart_pending");
+
+  report(host, "3.0-1", false);
+  advance();
+  EXPECT_EQ(jobState(*database_, job_id), "succeeded");
+}
+
+TEST_F(DeploymentRoutesTest, HalfConfiguredPackageFailsVerification) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  const std::string half = report(host, "3.0-1", false, "half-configured");
+  const auto response = post(host, job_id, deploy::JobState::kVerifying, half);
+  EXPECT_EQ(bodyOf(response).value("state", ""), "failed");
+}
+
+TEST_F(DeploymentRoutesTest, RevokedHostsJobIsCancelled) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  ASSERT_EQ(call("POST", "/api/v1/hosts/" + host.host_id + "/revoke", adminToken()).status, 200);
+  advance();
+  EXPECT_EQ(jobState(*database_, job_id), "cancelled");
+}
+
+TEST_F(DeploymentRoutesTest, UnstartedJobFailsAtDeadline) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId({{"deadline", formatRfc3339(clock_.now() + hours(48))}});
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  clock_.advance(hours(47));
+  advance();
+  EXPECT_EQ(jobState(*database_, job_id), "pending");
+  clock_.advance(hours(1));
+  advance();
+  EXPECT_EQ(jobState(*database_, job_id), "failed");
+}
+
+TEST_F(DeploymentRoutesTest, PastDeadlineIsRejected) {
+  server("t1", "test");
+  const auto response =
+      create({{"available_at", "2020-01-01T00:00:00Z"}, {"deadline", "2020-01-02T00:00:00Z"}});
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("in the future"), std::string::npos);
+}
+
+TEST_F(DeploymentRoutesTest, UnknownFieldIsRejected) {
+  server("t1", "test");
+  const auto response = create({{"emergancy", true}});
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("emergancy"), std::string::npos);
+  EXPECT_EQ(errorCode(create({{"patches", {"../../etc"}}})), "invalid_field");
+}
+
+TEST_F(DeploymentRoutesTest, DeclinedPatchGetsNoJobs) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  const std::string id = createdId();
+  patches_[kPatch] = PatchStatus::kDeclined;
+  advance();
+  EXPECT_TRUE(jobsOf(host).jobs.empty());
+  const json events = deployment(id)["events"];
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const json& event) {
+    return event.value("kind", "") == "patches_withdrawn";
+  })) << events.dump();
+}
+
+TEST_F(DeploymentRoutesTest, DeletedCollectionLeavesRingEmpty) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  const std::string id = createdId();
+  const auto original = services_.hosts_in_collection;
+  services_.hosts_in_collection =
+      [](store::Session&, const std::string& collection) -> Result<std::vector<std::string>> {
+    return fail(ErrorCode::kNotFound, "no collection has id " + collection);
+  };
+  const auto round = advance();
+  EXPECT_EQ(round.jobs_created, 0u);
+  EXPECT_EQ(deployment(id)["events"].back().value("kind", ""), "ring_entered");
+  services_.hosts_in_collection = original;
+}
+
+TEST_F(DeploymentRoutesTest, SecondDeploymentAddsNoDuplicateJob) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  createdId();
+  const auto round = advance();
+  EXPECT_EQ(round.jobs_created, 0u);
+  EXPECT_EQ(jobsOf(host).jobs.size(), 1u);
+}
+
+TEST_F(DeploymentRoutesTest, JobCarriesCollectionsRestartPolicy) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  host_policy_.restart.deadline_seconds = 7200;
+  host_policy_.restart.reminder_seconds = 600;
+  createdId({{"restart_deadline_seconds", 3600}});
+  advance();
+  const auto jobs = jobsOf(host);
+  ASSERT_EQ(jobs.jobs.size(), 1u);
+  EXPECT_EQ(jobs.jobs[0].restart.deadline_seconds, 3600);
+  EXPECT_EQ(jobs.jobs[0].restart.reminder_seconds, 600);
+}
+
+TEST_F(DeploymentRoutesTest, UnknownStatusFilterIsRejected) {
+  const auto response = call("GET", "/api/v1/deployments", adminToken(), "", {{"status", "bogus"}});
+  EXPECT_EQ(response.status, 400);
 }
 
 }  // namespace
