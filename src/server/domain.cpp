@@ -7,6 +7,8 @@
 #include "server/collection_routes.h"
 #include "server/credentials.h"
 #include "server/deployment_routes.h"
+#include "server/deployment_rule_routes.h"
+#include "server/deployment_rules.h"
 #include "server/deployment_services.h"
 #include "server/patches.h"
 #include "server/host_routes.h"
@@ -72,6 +74,7 @@ void Domain::addRoutes(Router& router) {
 
   addWindowRoutes(router, context_);
   addDeploymentRoutes(router, context_, deploymentServices());
+  addDeploymentRuleRoutes(router, context_);
   addCollectionRoutes(router, context_);
   addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addPatchRoutes(router, context_);
@@ -185,11 +188,15 @@ Result<void> Domain::start() {
             }
             AdvanceRound round;
             int approved = 0;
+            std::vector<std::string> scheduled;
             const DeploymentServices services = deploymentServices();
             auto advanced = context_.database.write([&](store::Session& session) -> Result<void> {
               auto rules = applyApprovalRules(session, now);
               if (!rules) return tl::unexpected(rules.error());
               approved = *rules;
+              auto created = runDeploymentRules(session, services, now);
+              if (!created) return tl::unexpected(created.error());
+              scheduled = std::move(*created);
               auto moved = advanceDeployments(session, services, now);
               if (!moved) return tl::unexpected(moved.error());
               round = std::move(*moved);
@@ -200,6 +207,9 @@ Result<void> Domain::start() {
               return;
             }
             if (approved > 0) spdlog::info("approval rules approved {} patches", approved);
+            for (const auto& id : scheduled) {
+              spdlog::info("deployment={} created by a deployment rule", id);
+            }
             if (round.rings_entered > 0) {
               spdlog::info("deployments entered {} rings and created {} jobs",
                            round.rings_entered, round.jobs_created);
