@@ -207,6 +207,69 @@ std::string foldICalendarLine(std::string_view line) {
 
 std::string writeICalendar(const std::vector<CalendarEvent>& events,
                            const ICalendarOptions& options) {
+  return writeICalendar(events, {}, options);
+}
+
+std::vector<DeploymentDate> deploymentDates(const store::DeploymentRecord& deployment) {
+  const bool stopped = deployment.status == store::kDeploymentHalted ||
+                       deployment.status == store::kDeploymentCancelled;
+  const bool started = !deployment.rings.empty() && deployment.rings.front().entered_at;
+  auto date = [&](std::string kind, SystemTime at) {
+    DeploymentDate record;
+    record.deployment_id = deployment.id;
+    record.deployment_name = deployment.name;
+    record.deployment_status = deployment.status;
+    record.kind = std::move(kind);
+    record.at = at;
+    return record;
+  };
+  std::vector<DeploymentDate> dates;
+  DeploymentDate available = date("available", deployment.available_at);
+  available.cancelled = stopped && !started;
+  dates.push_back(std::move(available));
+
+  SystemTime previous_start = deployment.available_at;
+  std::int64_t previous_soak = 0;
+  for (std::size_t i = 0; i < deployment.rings.size(); ++i) {
+    const store::DeploymentRingRecord& ring = deployment.rings[i];
+    DeploymentDate start = date("ring_start", previous_start);
+    start.ring_position = ring.position;
+    start.ring_name = ring.name;
+    if (ring.entered_at) {
+      start.at = *ring.entered_at;
+    } else {
+      start.at =
+          i == 0 ? deployment.available_at : previous_start + std::chrono::seconds(previous_soak);
+      start.planned = true;
+      start.cancelled = stopped;
+    }
+    previous_start = start.at;
+    previous_soak = ring.min_soak_seconds;
+    dates.push_back(std::move(start));
+  }
+  DeploymentDate deadline = date("deadline", deployment.deadline);
+  deadline.cancelled = stopped;
+  dates.push_back(std::move(deadline));
+  return dates;
+}
+
+nlohmann::json deploymentDateToJson(const DeploymentDate& date) {
+  return {
+      {"type", "deployment_" + date.kind},
+      {"at", formatRfc3339(date.at)},
+      {"deployment_id", date.deployment_id},
+      {"deployment_name", date.deployment_name},
+      {"deployment_status", date.deployment_status},
+      {"planned", date.planned},
+      {"cancelled", date.cancelled},
+      {"ring_position",
+       date.ring_position ? nlohmann::json(*date.ring_position) : nlohmann::json(nullptr)},
+      {"ring_name", date.ring_position ? nlohmann::json(date.ring_name) : nlohmann::json(nullptr)}};
+}
+
+std::string writeICalendar(const std::vector<CalendarEvent>& events,
+                           const std::vector<DeploymentDate>& dates,
+                           const ICalendarOptions& options) {
   std::string out;
   addLine(out, "BEGIN:VCALENDAR");
   addLine(out, "VERSION:2.0");
@@ -257,6 +320,32 @@ std::string writeICalendar(const std::vector<CalendarEvent>& events,
     for (const auto& note : event.notes) description += "\n" + note;
     addLine(out, fmt::format("DESCRIPTION:{}", escapeICalendarText(description)));
     addLine(out, "TRANSP:OPAQUE");
+    addLine(out, "END:VEVENT");
+  }
+  for (const DeploymentDate& date : dates) {
+    std::string uid_part = date.kind;
+    std::string summary;
+    if (date.kind == "ring_start") {
+      uid_part = fmt::format("ring-{}", date.ring_position.value_or(0));
+      summary = fmt::format("Deployment {}: ring {} ({}) {}", date.deployment_name,
+                            date.ring_position.value_or(0) + 1, date.ring_name,
+                            date.planned ? "starts (planned)" : "started");
+    } else if (date.kind == "available") {
+      summary = fmt::format("Deployment {}: available", date.deployment_name);
+    } else {
+      summary = fmt::format("Deployment {}: deadline", date.deployment_name);
+    }
+    addLine(out, "BEGIN:VEVENT");
+    addLine(out, fmt::format("UID:{}-{}@patchkeeper", date.deployment_id, uid_part));
+    addLine(out, fmt::format("DTSTAMP:{}", stamp));
+    addLine(out, fmt::format("DTSTART:{}", icalUtc(date.at)));
+    addLine(out, fmt::format("SUMMARY:{}", escapeICalendarText(summary)));
+    addLine(out,
+            fmt::format("DESCRIPTION:{}", escapeICalendarText(fmt::format(
+                                              "Deployment {} ({}), status {}.", date.deployment_id,
+                                              date.deployment_name, date.deployment_status))));
+    if (date.cancelled) addLine(out, "STATUS:CANCELLED");
+    addLine(out, "TRANSP:TRANSPARENT");
     addLine(out, "END:VEVENT");
   }
   addLine(out, "END:VCALENDAR");

@@ -15,8 +15,16 @@
 // local start, so an occurrence keeps its UID across fetches while the
 // window's rule stays the same.
 //
+// Deployments publish their dates beside the windows: when a deployment
+// becomes available, when each ring starts (as it happened, or as planned:
+// the previous ring's start plus its minimum soak), and its deadline. Each
+// is an instant, written in UTC, with a UID made of the deployment id and
+// the kind of date, so a calendar app moves the event when a planned date
+// changes rather than adding a second one.
+//
 // All functions are pure and thread-safe.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +34,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "schedule/window_rule.h"
+#include "store/deployment_repository.h"
 #include "store/window_repository.h"
 
 namespace pk::server {
@@ -52,6 +61,32 @@ struct CalendarEvent {
   std::vector<std::string> notes;
 };
 
+// One date of a deployment.
+struct DeploymentDate {
+  std::string deployment_id;
+  std::string deployment_name;
+  std::string deployment_status;
+  std::string kind;                           // "available", "ring_start" or "deadline"
+  std::optional<std::int64_t> ring_position;  // ring_start only, 0 for the first ring
+  std::string ring_name;                      // ring_start only
+  SystemTime at{};
+  bool planned = false;    // a ring start still to come, from the soak times
+  bool cancelled = false;  // the deployment halted or was cancelled before this date
+};
+
+// The dates of `deployment`, in order: available, each ring's start, the
+// deadline. A ring start is the time the ring was entered, or else the
+// previous ring's start plus that ring's minimum soak (the first ring's
+// plan is available_at). Dates that a halted or cancelled deployment never
+// reached are marked cancelled.
+std::vector<DeploymentDate> deploymentDates(const store::DeploymentRecord& deployment);
+
+// {"type": "deployment_available" | "deployment_ring_start" |
+// "deployment_deadline", "at", "deployment_id", "deployment_name",
+// "deployment_status", "planned", "cancelled", "ring_position",
+// "ring_name"}; the ring fields are null except for a ring start.
+nlohmann::json deploymentDateToJson(const DeploymentDate& date);
+
 struct ICalendarOptions {
   std::string calendar_name;  // X-WR-CALNAME, "patchkeeper: all windows"
   SystemTime generated_at;    // DTSTAMP of every event
@@ -63,6 +98,13 @@ struct ICalendarOptions {
 // and one VEVENT per event, with CRLF line endings, lines folded at 75
 // octets (never inside a UTF-8 character) and text values escaped.
 std::string writeICalendar(const std::vector<CalendarEvent>& events,
+                           const ICalendarOptions& options);
+
+// As above, with one VEVENT per deployment date after the windows': a
+// DTSTART in UTC and no DTEND (an instant), TRANSP:TRANSPARENT, and
+// STATUS:CANCELLED for a cancelled date.
+std::string writeICalendar(const std::vector<CalendarEvent>& events,
+                           const std::vector<DeploymentDate>& dates,
                            const ICalendarOptions& options);
 
 // Escapes an iCalendar TEXT value: backslash, semicolon, comma and line

@@ -740,6 +740,7 @@ Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& sessio
   deployment.created_at = now;
   deployment.updated_at = now;
   deployment.patch_ids = request.patch_ids;
+  deployment.rule_id = request.rule_id;
   for (std::size_t i = 0; i < (*sequence)->rings.size(); ++i) {
     const RingSpec& ring = (*sequence)->rings[i];
     deployment.rings.push_back(store::DeploymentRingRecord{

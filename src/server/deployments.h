@@ -91,6 +91,11 @@ struct DeploymentServices {
       install_plan;
   // Optional: defaults apply when empty.
   std::function<Result<HostJobPolicy>(store::Session&, const std::string& host_id)> host_policy;
+  // Optional: the approved patch ids a deployment rule deploys, of one
+  // ecosystem when given; approvedPatches() when empty.
+  std::function<Result<std::vector<std::string>>(store::Session&,
+                                                 const std::optional<std::string>& ecosystem)>
+      approved_patches;
   // The estimate while a host has no finished job.
   Elapsed default_estimate = std::chrono::minutes(30);
 };
@@ -114,6 +119,8 @@ struct DeploymentRequest {
   std::optional<std::int64_t> restart_deadline_seconds;
   bool emergency = false;
   std::string reason;  // why, required for an emergency
+  // The deployment rule that requests it, if any.
+  std::optional<std::string> rule_id;
 };
 
 // Reads a POST /api/v1/deployments body: name, patches (ids), ring_sequence

@@ -7,6 +7,8 @@
 #include "server/collection_routes.h"
 #include "server/credentials.h"
 #include "server/deployment_routes.h"
+#include "server/deployment_rule_routes.h"
+#include "server/deployment_rules.h"
 #include "server/deployment_services.h"
 #include "server/host_routes.h"
 #include "server/patch_routes.h"
@@ -72,6 +74,7 @@ void Domain::addRoutes(Router& router) {
 
   addWindowRoutes(router, context_);
   addDeploymentRoutes(router, context_, deploymentServices());
+  addDeploymentRuleRoutes(router, context_);
   addCollectionRoutes(router, context_);
   addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addPatchRoutes(router, context_);
@@ -184,13 +187,21 @@ Result<void> Domain::start() {
               *catalog_linked = static_cast<bool>(linked);
             }
             int approved = 0;
+            std::vector<std::string> scheduled;
+            const DeploymentServices services = deploymentServices();
             auto ruled = context_.database.write([&](store::Session& session) -> Result<void> {
               auto rules = applyApprovalRules(session, now);
               if (!rules) return tl::unexpected(rules.error());
               approved = *rules;
+              auto created = runDeploymentRules(session, services, now);
+              if (!created) return tl::unexpected(created.error());
+              scheduled = std::move(*created);
               return {};
             });
-            if (!ruled) spdlog::error("applying approval rules failed: {}", ruled.error().message);
+            if (!ruled) {
+              spdlog::error("applying approval and deployment rules failed: {}",
+                            ruled.error().message);
+            }
             if (approved > 0) spdlog::info("approval rules approved {} patches", approved);
 
             // Each deployment moves on in its own transaction, so one that
@@ -206,7 +217,9 @@ Result<void> Domain::start() {
               spdlog::error("listing deployments failed: {}", listed.error().message);
               return;
             }
-            const DeploymentServices services = deploymentServices();
+            for (const auto& id : scheduled) {
+              spdlog::info("deployment={} created by a deployment rule", id);
+            }
             AdvanceRound round;
             for (const std::string& id : ids) {
               AdvanceRound one;

@@ -1078,6 +1078,76 @@ std::vector<Operation> deploymentOperations() {
   };
 }
 
+// Deployment rules (deployment_rule_routes.h).
+Json deploymentRuleSchemas() {
+  Json schemas = Json::object();
+  schemas["DeploymentRule"] =
+      object({{"id", text("\"r-\" and 16 hex digits")},
+              {"name", text()},
+              {"enabled", boolean()},
+              {"rrule", text("RFC 5545 RRULE, at most daily: \"FREQ=MONTHLY;BYDAY=2TU\"")},
+              {"start_local", text("Local date-time of the first possible occurrence")},
+              {"zone", text("IANA zone name")},
+              {"offset_days", integer("Days added to each expanded date")},
+              {"ring_sequence", text()},
+              {"deadline_seconds", integer("From availability to the deadline")},
+              {"ecosystem", nullable(text("Null for approved patches of every ecosystem"))},
+              {"created_by", text()},
+              {"created_at", time()},
+              {"last_created_for", nullable(time("The occurrence the rule last ran for"))},
+              {"last_result", text("The deployment created, or why none was")},
+              {"next_available_at", nullable(time("The next occurrence; null when disabled"))}});
+  schemas["DeploymentRuleCreate"] =
+      object({{"name", text("1 to 200 bytes")},
+              {"enabled", boolean("Default true")},
+              {"rrule", text("RFC 5545 RRULE, at most daily")},
+              {"start_local", text("\"2026-01-13T09:00:00\", without an offset")},
+              {"zone", text("IANA zone name")},
+              {"offset_days", integer("-366 to 366, default 0")},
+              {"ring_sequence", text("Default \"default\"")},
+              {"deadline_seconds", integer("1 to 31536000")},
+              {"ecosystem", nullable(text("Only approved patches of this ecosystem"))}},
+             {"name", "rrule", "start_local", "zone", "deadline_seconds"});
+  schemas["DeploymentRuleList"] =
+      object({{"deployment_rules", arrayOf(ref("DeploymentRule"))}}, {"deployment_rules"});
+  return schemas;
+}
+
+std::vector<Operation> deploymentRuleOperations() {
+  return {
+      {"get",
+       "/api/v1/deployment-rules",
+       "listDeploymentRules",
+       "Deployment rules with their last run and next occurrence",
+       Permission::kReadDeployments,
+       {},
+       nullptr,
+       200,
+       ref("DeploymentRuleList"),
+       {}},
+      {"post",
+       "/api/v1/deployment-rules",
+       "createDeploymentRule",
+       "Create a rule that creates a deployment of the approved patches on a schedule; audited",
+       Permission::kManageDeployments,
+       {},
+       ref("DeploymentRuleCreate"),
+       201,
+       ref("DeploymentRule"),
+       {400}},
+      {"delete",
+       "/api/v1/deployment-rules/{id}",
+       "deleteDeploymentRule",
+       "Delete a deployment rule; the deployments it created stay; audited",
+       Permission::kManageDeployments,
+       {},
+       nullptr,
+       204,
+       nullptr,
+       {404}},
+  };
+}
+
 // Tickets and webhooks (ticket_routes.h).
 Json ticketSchemas() {
   Json schemas = Json::object();
@@ -1332,8 +1402,21 @@ Json windowSchemas() {
   schemas["HostWindowChange"] =
       object({{"window", nullable(text("A window id, or null for no window"))}, {"reason", text()}},
              {"window"});
-  schemas["Calendar"] =
-      object({{"from", time()}, {"to", time()}, {"events", arrayOf(ref("Occurrence"))}});
+  schemas["DeploymentDate"] =
+      object({{"type",
+               oneOfText({"deployment_available", "deployment_ring_start", "deployment_deadline"})},
+              {"at", time()},
+              {"deployment_id", text()},
+              {"deployment_name", text()},
+              {"deployment_status", text()},
+              {"planned", boolean("A ring start still to come, from the soak times")},
+              {"cancelled", boolean("The deployment halted or was cancelled before this date")},
+              {"ring_position", nullable(integer("0 for the first ring; null except ring starts"))},
+              {"ring_name", nullable(text())}});
+  schemas["Calendar"] = object({{"from", time()},
+                                {"to", time()},
+                                {"events", arrayOf(ref("Occurrence"))},
+                                {"deployment_dates", arrayOf(ref("DeploymentDate"))}});
   schemas["CalendarFeedToken"] = object({{"id", integer()},
                                          {"name", text()},
                                          {"created_at", time()},
@@ -1509,6 +1592,16 @@ std::vector<Operation> windowOperations() {
        "/calendar/{token}/collections/{name}.ics",
        "getCollectionCalendarFeed",
        "iCalendar feed of a collection's servers",
+       std::nullopt,
+       {},
+       nullptr,
+       200,
+       nullptr,
+       {404}},
+      {"get",
+       "/calendar/{token}/deployments.ics",
+       "getDeploymentCalendarFeed",
+       "iCalendar feed of deployment dates; the token's user needs read_deployments",
        std::nullopt,
        {},
        nullptr,
@@ -1850,13 +1943,16 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
   for (const auto& operation : deploymentOperations()) {
     paths[operation.path][operation.method] = operationObject(operation);
   }
+  for (const auto& operation : deploymentRuleOperations()) {
+    paths[operation.path][operation.method] = operationObject(operation);
+  }
   document["paths"] = std::move(paths);
 
   Json schemas = Json::object();
   schemas["Error"] = errorSchema();
   for (const auto& group :
        {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(), windowSchemas(),
-        patchSchemas(), collectionSchemas(), deploymentSchemas()}) {
+        patchSchemas(), collectionSchemas(), deploymentSchemas(), deploymentRuleSchemas()}) {
     for (const auto& [name, schema] : group.items()) schemas[name] = schema;
   }
   document["components"] = {

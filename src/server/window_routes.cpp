@@ -19,6 +19,7 @@
 #include "server/window_assignment.h"
 #include "store/audit_repository.h"
 #include "store/calendar_feed_repository.h"
+#include "store/deployment_repository.h"
 #include "store/host_repository.h"
 #include "store/user_repository.h"
 #include "store/window_repository.h"
@@ -38,6 +39,8 @@ constexpr std::size_t kMaxRruleLength = 1000;
 constexpr std::size_t kMaxListItems = 1000;
 constexpr std::size_t kMaxReasonLength = 2000;
 constexpr std::size_t kMaxOccurrenceCount = 1000;
+// The maximum number of deployments a calendar or feed shows.
+constexpr std::size_t kMaxCalendarDeployments = 1000;
 
 Response internalError() {
   return errorResponse(500, "internal_error",
@@ -792,6 +795,25 @@ Result<std::vector<CalendarEvent>> hostEvents(
   return events;
 }
 
+// The dates in [from, to) of the deployments that overlap the range, by
+// time; none when `principal` may not read deployments.
+Result<std::vector<DeploymentDate>> loadDeploymentDates(store::Session& session,
+                                                        const Principal& principal, SystemTime from,
+                                                        SystemTime to) {
+  std::vector<DeploymentDate> dates;
+  if (!principal.has(Permission::kReadDeployments)) return dates;
+  auto deployments = store::listDeploymentsOverlapping(session, from, to, kMaxCalendarDeployments);
+  if (!deployments) return tl::unexpected(deployments.error());
+  for (const auto& deployment : *deployments) {
+    for (auto& date : deploymentDates(deployment)) {
+      if (date.at >= from && date.at < to) dates.push_back(std::move(date));
+    }
+  }
+  std::stable_sort(dates.begin(), dates.end(),
+                   [](const auto& a, const auto& b) { return a.at < b.at; });
+  return dates;
+}
+
 Response calendarRoute(ServerContext& context, const Request& request) {
   const SystemTime now = context.clock.now();
   auto range = queryRange(request, now, std::chrono::days(31));
@@ -799,12 +821,16 @@ Response calendarRoute(ServerContext& context, const Request& request) {
   const Range& bounds = std::get<Range>(range);
 
   std::vector<CalendarEvent> events;
+  std::vector<DeploymentDate> deployment_dates;
   std::map<std::string, std::int64_t> servers_per_window;
   auto read = context.database.read([&](store::Session& session) -> Result<void> {
     events.clear();
     servers_per_window.clear();
     auto data = loadCalendarData(session, *request.principal);
     if (!data) return tl::unexpected(data.error());
+    auto dates = loadDeploymentDates(session, *request.principal, bounds.from, bounds.to);
+    if (!dates) return tl::unexpected(dates.error());
+    deployment_dates = std::move(*dates);
     for (const auto& assignment : data->assignments) {
       const bool due = assignment.pending_effective_at && *assignment.pending_effective_at <= now;
       const auto window = due ? assignment.pending_window_id : assignment.window_id;
@@ -832,9 +858,12 @@ Response calendarRoute(ServerContext& context, const Request& request) {
     item["servers"] = servers_per_window[event.window_id];
     items.push_back(std::move(item));
   }
+  nlohmann::json dates = nlohmann::json::array();
+  for (const auto& date : deployment_dates) dates.push_back(deploymentDateToJson(date));
   return jsonResponse(200, {{"from", formatRfc3339(bounds.from)},
                             {"to", formatRfc3339(bounds.to)},
-                            {"events", std::move(items)}});
+                            {"events", std::move(items)},
+                            {"deployment_dates", std::move(dates)}});
 }
 
 nlohmann::json feedTokenToJson(const store::CalendarFeedTokenRecord& token) {
@@ -906,7 +935,8 @@ Response createFeedTokenRoute(ServerContext& context, const Request& request) {
   view["feeds"] = {{"all", fmt::format("/calendar/{}/all.ics", token)},
                    {"window", fmt::format("/calendar/{}/windows/{{window_id}}.ics", token)},
                    {"host", fmt::format("/calendar/{}/hosts/{{host_id}}.ics", token)},
-                   {"collection", fmt::format("/calendar/{}/collections/{{name}}.ics", token)}};
+                   {"collection", fmt::format("/calendar/{}/collections/{{name}}.ics", token)},
+                   {"deployments", fmt::format("/calendar/{}/deployments.ics", token)}};
   return jsonResponse(201, view);
 }
 
@@ -988,7 +1018,7 @@ Result<std::optional<Principal>> feedPrincipal(store::Session& session, const st
   return std::optional<Principal>(std::move(principal));
 }
 
-enum class FeedKind { kAll, kWindow, kHost, kCollection };
+enum class FeedKind { kAll, kWindow, kHost, kCollection, kDeployments };
 
 Response feedRoute(ServerContext& context, const Request& request, FeedKind kind) {
   const std::string& token = request.path_params.at(0);
@@ -998,12 +1028,22 @@ Response feedRoute(ServerContext& context, const Request& request, FeedKind kind
   const SystemTime to = now + kFeedFutureHorizon;
 
   std::optional<std::vector<CalendarEvent>> events;
+  std::vector<DeploymentDate> deployment_dates;
   std::string calendar_name;
   auto read = context.database.read([&](store::Session& session) -> Result<void> {
     events.reset();
+    deployment_dates.clear();
     auto principal = feedPrincipal(session, token);
     if (!principal) return tl::unexpected(principal.error());
     if (!*principal) return {};
+    if (kind == FeedKind::kAll || kind == FeedKind::kDeployments) {
+      if (kind == FeedKind::kDeployments && !(*principal)->has(Permission::kReadDeployments)) {
+        return {};
+      }
+      auto dates = loadDeploymentDates(session, **principal, from, to);
+      if (!dates) return tl::unexpected(dates.error());
+      deployment_dates = std::move(*dates);
+    }
     auto data = loadCalendarData(session, **principal);
     if (!data) return tl::unexpected(data.error());
     std::map<std::string, const store::WindowRecord*> windows;
@@ -1020,6 +1060,9 @@ Response feedRoute(ServerContext& context, const Request& request, FeedKind kind
 
     std::vector<CalendarEvent> found;
     switch (kind) {
+      case FeedKind::kDeployments:
+        calendar_name = "patchkeeper: deployments";
+        break;
       case FeedKind::kAll:
         calendar_name = "patchkeeper: all maintenance windows";
         for (const auto& window : data->windows) {
@@ -1093,8 +1136,9 @@ Response feedRoute(ServerContext& context, const Request& request, FeedKind kind
   response.status = 200;
   response.content_type = "text/calendar; charset=utf-8";
   response.body = writeICalendar(
-      *events, ICalendarOptions{
-                   .calendar_name = calendar_name, .generated_at = now, .from = from, .to = to});
+      *events, deployment_dates,
+      ICalendarOptions{
+          .calendar_name = calendar_name, .generated_at = now, .from = from, .to = to});
   // The URL carries the secret: no shared cache should keep a copy.
   response.headers.emplace_back("Cache-Control", "private, max-age=300");
   return response;
@@ -1145,6 +1189,8 @@ void addWindowRoutes(Router& router, ServerContext& context) {
   router.add("GET", fmt::format("{}/collections/([^/]{{1,255}})\\.ics", kFeedPrefix),
              Permission::kPublic,
              [ctx](Request& request) { return feedRoute(*ctx, request, FeedKind::kCollection); });
+  router.add("GET", fmt::format("{}/deployments\\.ics", kFeedPrefix), Permission::kPublic,
+             [ctx](Request& request) { return feedRoute(*ctx, request, FeedKind::kDeployments); });
 }
 
 }  // namespace pk::server

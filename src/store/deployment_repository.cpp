@@ -202,6 +202,24 @@ Result<std::vector<DeploymentRecord>> listDeployments(Session& session,
   return deployments;
 }
 
+Result<std::vector<DeploymentRecord>> listDeploymentsOverlapping(Session& session, SystemTime from,
+                                                                 SystemTime to, std::size_t limit) {
+  auto rows = session.query(
+      fmt::format("{} WHERE available_at < ? AND deadline >= ? ORDER BY available_at, id LIMIT ?",
+                  kSelectDeployment),
+      {timeToColumn(to), timeToColumn(from), static_cast<std::int64_t>(limit)});
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<DeploymentRecord> deployments;
+  for (const Row& row : *rows) {
+    DeploymentRecord deployment = deploymentFromRow(row);
+    if (auto parts = readParts(session, deployment); !parts) {
+      return tl::unexpected(parts.error());
+    }
+    deployments.push_back(std::move(deployment));
+  }
+  return deployments;
+}
+
 Result<void> updateDeploymentProgress(Session& session, const DeploymentRecord& deployment) {
   auto updated = session.execute(
       "UPDATE deployments SET status = ?, status_reason = ?, current_ring = ?, approved_by = ?, "

@@ -123,6 +123,11 @@ Result<std::optional<DeploymentRecord>> getDeployment(Session& session, const st
 // Newest first.
 Result<std::vector<DeploymentRecord>> listDeployments(Session& session,
                                                       const DeploymentFilter& filter);
+// The deployments that are available before `to` and whose deadline is at
+// or after `from`, by available_at and then id, at most `limit`, with
+// their patches and rings: the calendar's deployments.
+Result<std::vector<DeploymentRecord>> listDeploymentsOverlapping(Session& session, SystemTime from,
+                                                                 SystemTime to, std::size_t limit);
 // Writes status, status_reason, current_ring, approved_by, approved_at and
 // updated_at. Fails with kNotFound for an unknown id.
 Result<void> updateDeploymentProgress(Session& session, const DeploymentRecord& deployment);

@@ -50,4 +50,8 @@ Migration collectionsMigration();
 // and deployment rules (schema_deployments.cpp).
 Migration deploymentsMigration();
 
+// Version 12: the ecosystem filter and last result of deployment rules
+// (schema_deployment_rules.cpp).
+Migration deploymentRulesMigration();
+
 }  // namespace pk::store

@@ -79,6 +79,7 @@ const std::vector<std::pair<std::string, std::string>> kApiRoutes = {
     {"GET", "/calendar/([0-9a-f]{64})/windows/(w-[0-9a-f]{16})\\.ics"},
     {"GET", "/calendar/([0-9a-f]{64})/hosts/(h-[0-9a-f]{16})\\.ics"},
     {"GET", "/calendar/([0-9a-f]{64})/collections/([^/]{1,255})\\.ics"},
+    {"GET", "/calendar/([0-9a-f]{64})/deployments\\.ics"},
     {"GET", "/api/v1/reports/servers-by-window"},
     {"GET", "/api/v1/reports/windows"},
     {"GET", "/api/v1/reports/servers-without-window"},
@@ -110,6 +111,9 @@ const std::vector<std::pair<std::string, std::string>> kApiRoutes = {
     {"DELETE", "/api/v1/ring-sequences/([a-z0-9-]{1,64})"},
     {"GET", "/api/v1/restart-policy-bounds"},
     {"PUT", "/api/v1/restart-policy-bounds"},
+    {"GET", "/api/v1/deployment-rules"},
+    {"POST", "/api/v1/deployment-rules"},
+    {"DELETE", "/api/v1/deployment-rules/(r-[0-9a-f]{16})"},
 };
 
 const std::set<std::string> kMethods = {"get", "put", "post", "delete", "options", "head", "patch"};
