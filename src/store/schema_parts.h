@@ -50,4 +50,8 @@ Migration collectionsMigration();
 // and deployment rules (schema_deployments.cpp).
 Migration deploymentsMigration();
 
+// Version 12: daily compliance snapshots per group
+// (schema_compliance_history.cpp).
+Migration complianceHistoryMigration();
+
 }  // namespace pk::store
