@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "server/collection_routes.h"
+#include "server/compliance_report_routes.h"
+#include "server/compliance_summary.h"
 #include "server/credentials.h"
 #include "server/deployment_routes.h"
 #include "server/deployment_rule_routes.h"
@@ -77,6 +79,7 @@ void Domain::addRoutes(Router& router) {
   addDeploymentRuleRoutes(router, context_);
   addCollectionRoutes(router, context_);
   addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
+  addComplianceReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addPatchRoutes(router, context_);
 }
 
@@ -245,6 +248,33 @@ Result<void> Domain::start() {
             }
             for (const auto& id : round.halted) spdlog::warn("deployment={} halted", id);
             for (const auto& id : round.completed) spdlog::info("deployment={} completed", id);
+          },
+  });
+  // Runs hourly, so a snapshot follows soon after each UTC midnight and
+  // after a new leader takes over. recordComplianceSnapshot writes at most
+  // once per UTC day.
+  jobs.push_back(ScheduledJob{
+      .name = "compliance-snapshot",
+      .interval = std::chrono::hours(1),
+      .initial_delay = Elapsed{0},
+      .run =
+          [this] {
+            const SystemTime now = context_.clock.now();
+            bool written = false;
+            auto recorded = context_.database.write([&](store::Session& session) -> Result<void> {
+              written = false;
+              auto done = recordComplianceSnapshot(session, now,
+                                                   std::chrono::days(config_.stale_after_days));
+              if (!done) return tl::unexpected(done.error());
+              written = *done;
+              return {};
+            });
+            if (!recorded) {
+              spdlog::error("recording the compliance snapshot of {} failed: {}", utcDay(now),
+                            recorded.error().message);
+              return;
+            }
+            if (written) spdlog::info("recorded the compliance snapshot of {}", utcDay(now));
           },
   });
   jobs_ = std::make_unique<JobRunner>(context_.clock, *leader_lock_, std::move(jobs),

@@ -1704,6 +1704,84 @@ Json collectionSchemas() {
   return schemas;
 }
 
+// Compliance per group, its daily history and overdue hosts
+// (compliance_report_routes.h).
+Json complianceReportSchemas() {
+  Json schemas = Json::object();
+  const Json counts = object({{"compliant", integer()},
+                              {"not_compliant", integer()},
+                              {"unknown", integer()},
+                              {"total", integer()},
+                              {"percent_compliant", nullable(number("Null for an empty group"))}});
+  Json group = counts;
+  group["properties"]["id"] = text("\"\" for hosts in no group of the kind");
+  group["properties"]["name"] = text();
+  group["properties"]["position"] = integer("Ring position from 0; by=ring only");
+  schemas["ComplianceSummary"] = object({{"by", text()},
+                                         {"ring_sequence", text("by=ring only")},
+                                         {"stale_after_days", integer()},
+                                         {"groups", arrayOf(group)},
+                                         {"generated_at", time()}});
+  Json point = counts;
+  point["properties"]["day"] = text("UTC date, YYYY-MM-DD");
+  schemas["ComplianceHistory"] = object(
+      {{"by", text()},
+       {"days", integer()},
+       {"first_day", text("UTC date, YYYY-MM-DD")},
+       {"series", arrayOf(object({{"id", text()}, {"name", text()}, {"points", arrayOf(point)}}))},
+       {"generated_at", time()}});
+  schemas["OverdueHosts"] = object(
+      {{"hosts", arrayOf(object({{"host_id", text()},
+                                 {"hostname", text()},
+                                 {"owner", text()},
+                                 {"window", nullable(object({{"id", text()}, {"name", text()}}))},
+                                 {"deployment", object({{"id", text()}, {"name", text()}})},
+                                 {"deadline", time()},
+                                 {"overdue_seconds", integer()},
+                                 {"job", object({{"id", text()}, {"state", text()}})},
+                                 {"reasons", arrayOf(text())}}))},
+       {"generated_at", time()}});
+  return schemas;
+}
+
+std::vector<Operation> complianceReportOperations() {
+  const Json format = queryParameter("format", oneOfText({"json", "csv", "html"}));
+  const Json by = queryParameter(
+      "by", oneOfText({"fleet", "collection", "window", "ring", "owner"}), "Default fleet");
+  return {
+      {"get",
+       "/api/v1/reports/compliance-summary",
+       "reportComplianceSummary",
+       "Compliant, not compliant and unknown hosts per group",
+       Permission::kReadReports,
+       {by, queryParameter("ring_sequence", text(), "by=ring; default \"default\""), format},
+       nullptr,
+       200,
+       ref("ComplianceSummary"),
+       {400, 404}},
+      {"get",
+       "/api/v1/reports/compliance-history",
+       "reportComplianceHistory",
+       "Daily compliance snapshots per group",
+       Permission::kReadReports,
+       {by, queryParameter("days", integer(), "1 to 3660, default 90; includes today"), format},
+       nullptr,
+       200,
+       ref("ComplianceHistory"),
+       {400}},
+      {"get",
+       "/api/v1/reports/overdue",
+       "reportOverdueHosts",
+       "Hosts whose deployment deadline passed with work left",
+       Permission::kReadReports,
+       {format},
+       nullptr,
+       200,
+       ref("OverdueHosts"),
+       {400}},
+  };
+}
+
 std::vector<Operation> collectionOperations() {
   return {
       {"get",
@@ -1946,13 +2024,17 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
   for (const auto& operation : deploymentRuleOperations()) {
     paths[operation.path][operation.method] = operationObject(operation);
   }
+  for (const auto& operation : complianceReportOperations()) {
+    paths[operation.path][operation.method] = operationObject(operation);
+  }
   document["paths"] = std::move(paths);
 
   Json schemas = Json::object();
   schemas["Error"] = errorSchema();
   for (const auto& group :
        {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(), windowSchemas(),
-        patchSchemas(), collectionSchemas(), deploymentSchemas(), deploymentRuleSchemas()}) {
+        patchSchemas(), collectionSchemas(), deploymentSchemas(), deploymentRuleSchemas(),
+        complianceReportSchemas()}) {
     for (const auto& [name, schema] : group.items()) schemas[name] = schema;
   }
   document["components"] = {

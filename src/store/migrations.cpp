@@ -124,6 +124,7 @@ const std::vector<Migration>& allMigrations() {
       enrolmentUsesMigration(), windowsHostsMigration(),
       patchesMigration(),       collectionsMigration(),
       deploymentsMigration(),   deploymentRulesMigration(),
+      complianceHistoryMigration(),
   };
   return migrations;
 }

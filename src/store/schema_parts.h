@@ -54,4 +54,8 @@ Migration deploymentsMigration();
 // (schema_deployment_rules.cpp).
 Migration deploymentRulesMigration();
 
+// Version 13: daily compliance snapshots per group
+// (schema_compliance_history.cpp).
+Migration complianceHistoryMigration();
+
 }  // namespace pk::store
