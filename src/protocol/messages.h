@@ -55,7 +55,6 @@ struct EnrolResponse {
   std::string token;    // the per-host token, shown once; 64 hex digits
 };
 
-// One security update pending from the host's own repositories.
 // One entry of a Debian changelog, as the agent sends it.
 struct ChangelogEntry {
   std::string version;        // source version, as written in the header
@@ -86,8 +85,9 @@ struct PendingUpdate {
 // Returns `entries` (newest first) cut to kMaxChangelogEntriesPerUpdate
 // entries and kMaxChangelogBytesPerUpdate bytes (as counted by
 // changelogBytes()). When anything is cut, the last kept entry's body ends
-// with kChangelogCutMarker; an entry that does not fit whole keeps the
-// start of its body, cut at a UTF-8 character boundary.
+// with kChangelogCutMarker. An entry that does not fit whole keeps the start
+// of its body, cut at a UTF-8 character boundary. Header fields longer than
+// kMaxStringLength are shortened to it, without a marker.
 std::vector<ChangelogEntry> limitChangelog(std::vector<ChangelogEntry> entries);
 
 // The text appended to the body of the last entry kept by limitChangelog()
@@ -186,9 +186,9 @@ nlohmann::json toJson(const ReportResponse& response);
 // token; a report needs report_id, collected_at, hostname, os and a 64-hex
 // inventory_hash, while kernel, last_boot, restart, inventory,
 // security_updates and package_lists_updated_at may be absent or null (read
-// as empty). A pending update's "changelog" may be absent or null; it has
-// at most kMaxChangelogEntriesPerUpdate entries whose text totals at most
-// kMaxChangelogBytesPerUpdate bytes, each needing a version. Inventory packages need a non-empty
+// as empty). A pending update's "changelog" may be absent or null. It has
+// at most kMaxChangelogEntriesPerUpdate entries, each with a version, and
+// their text totals at most kMaxChangelogBytesPerUpdate bytes. Inventory packages need a non-empty
 // name and a version valid in the inventory's scheme. A report response needs next_checkin_seconds,
 // a whole number from 0 to kMaxNextCheckinSeconds; duplicate and inventory_needed default to false.
 // Messages look like
