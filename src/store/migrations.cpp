@@ -123,7 +123,7 @@ const std::vector<Migration>& allMigrations() {
       windowsMigration(),       ticketsMigration(),
       enrolmentUsesMigration(), windowsHostsMigration(),
       patchesMigration(),       collectionsMigration(),
-      deploymentsMigration(),
+      deploymentsMigration(),   pendingChangelogsMigration(),
   };
   return migrations;
 }

@@ -50,4 +50,8 @@ Migration collectionsMigration();
 // and deployment rules (schema_deployments.cpp).
 Migration deploymentsMigration();
 
+// Version 12: the changelog entries sent with pending security updates
+// (schema_pending_changelogs.cpp).
+Migration pendingChangelogsMigration();
+
 }  // namespace pk::store
