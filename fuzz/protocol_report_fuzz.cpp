@@ -24,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto report = pk::protocol::parseReport(text)) {
     require(pk::protocol::isReportId(report->report_id));
     require(report->security_updates.size() <= pk::protocol::kMaxSecurityUpdates);
+    for (const auto& update : report->security_updates) {
+      require(update.changelog.size() <= pk::protocol::kMaxChangelogEntriesPerUpdate);
+      require(pk::protocol::changelogBytes(update.changelog) <=
+              pk::protocol::kMaxChangelogBytesPerUpdate);
+    }
     if (report->inventory) {
       require(report->inventory->packages.size() <= pk::protocol::kMaxPackages);
       require(pk::protocol::inventoryHash(*report->inventory) == report->inventory_hash);

@@ -95,6 +95,24 @@ protocol::PendingUpdate toPendingUpdate(const apt::SecurityUpdate& update) {
   pending.candidate_version = update.security_version;
   pending.archive = update.codename.empty() ? update.suite : update.codename;
   pending.cve_ids = update.cve_ids;
+
+  std::vector<protocol::ChangelogEntry> changelog;
+  changelog.reserve(update.changelog_entries.size());
+  for (const auto& entry : update.changelog_entries) {
+    protocol::ChangelogEntry sent{.version = entry.version,
+                                  .distributions = entry.distributions,
+                                  .urgency = entry.urgency,
+                                  .date = entry.date,
+                                  .body = entry.body};
+    // Repaired before the cut, because U+FFFD is longer than the byte it
+    // replaces and the cut must see the final length.
+    for (std::string* field :
+         {&sent.version, &sent.distributions, &sent.urgency, &sent.date, &sent.body}) {
+      makeValidUtf8(*field);
+    }
+    changelog.push_back(std::move(sent));
+  }
+  pending.changelog = protocol::limitChangelog(std::move(changelog));
   return pending;
 }
 

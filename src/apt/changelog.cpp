@@ -159,13 +159,23 @@ std::vector<std::string> findCveIds(std::string_view text) {
   return ids;
 }
 
+std::vector<ChangelogEntry> entriesBetween(const std::vector<ChangelogEntry>& entries,
+                                           std::string_view installed_version,
+                                           std::string_view target_version) {
+  std::vector<ChangelogEntry> selected;
+  for (const auto& entry : entries) {
+    if (version::dpkg::compare(entry.version, installed_version) <= 0) continue;
+    if (version::dpkg::compare(entry.version, target_version) > 0) continue;
+    selected.push_back(entry);
+  }
+  return selected;
+}
+
 std::vector<std::string> cveIdsBetween(const std::vector<ChangelogEntry>& entries,
                                        std::string_view installed_version,
                                        std::string_view target_version) {
   std::string bodies;
-  for (const auto& entry : entries) {
-    if (version::dpkg::compare(entry.version, installed_version) <= 0) continue;
-    if (version::dpkg::compare(entry.version, target_version) > 0) continue;
+  for (const auto& entry : entriesBetween(entries, installed_version, target_version)) {
     bodies.append(entry.body);
   }
   return findCveIds(bodies);

@@ -48,4 +48,11 @@ std::vector<std::string> cveIdsBetween(const std::vector<ChangelogEntry>& entrie
                                        std::string_view installed_version,
                                        std::string_view target_version);
 
+// Returns the entries whose version is newer than `installed_version` and
+// not newer than `target_version` (by dpkg's order), in their order in
+// `entries`.
+std::vector<ChangelogEntry> entriesBetween(const std::vector<ChangelogEntry>& entries,
+                                           std::string_view installed_version,
+                                           std::string_view target_version);
+
 }  // namespace pk::apt

@@ -319,7 +319,9 @@ Result<std::vector<SecurityUpdate>> findSecurityUpdates(
       if (lookup.status == ChangelogStatus::kRead) {
         // Changelog entries carry source versions, which differ from binary
         // versions after a binNMU ("1.0.9-2+b6" is built from "1.0.9-2").
-        update.cve_ids = cveIdsBetween(lookup.entries, update.installed_source_version,
+        update.changelog_entries = entriesBetween(lookup.entries, update.installed_source_version,
+                                                  update.security_source_version);
+        update.cve_ids = cveIdsBetween(update.changelog_entries, update.installed_source_version,
                                        update.security_source_version);
       }
     }

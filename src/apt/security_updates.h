@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apt/changelog.h"
 #include "common/error.h"
 #include "inventory/inventory.h"
 
@@ -56,6 +57,9 @@ struct SecurityUpdate {
   // version and not newer than security_source_version, ordered by year and
   // number. Empty unless changelog_status is kRead.
   std::vector<std::string> cve_ids;
+  // The changelog entries of that same range, newest first. Empty unless
+  // changelog_status is kRead.
+  std::vector<ChangelogEntry> changelog_entries;
   ChangelogStatus changelog_status = ChangelogStatus::kNotRequested;
   std::string changelog_detail;  // what was read or why nothing was, for people
 };

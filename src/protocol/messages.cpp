@@ -41,6 +41,18 @@ Json inventoryJson(const InventoryPayload& inventory) {
               {"packages", std::move(packages)}};
 }
 
+Json changelogJson(const std::vector<ChangelogEntry>& entries) {
+  Json list = Json::array();
+  for (const auto& entry : entries) {
+    list.push_back(Json{{"version", entry.version},
+                        {"distributions", entry.distributions},
+                        {"urgency", entry.urgency},
+                        {"date", entry.date},
+                        {"body", entry.body}});
+  }
+  return list;
+}
+
 Json pendingUpdateJson(const PendingUpdate& update) {
   return Json{{"package", update.package},
               {"architecture", update.architecture},
@@ -48,7 +60,8 @@ Json pendingUpdateJson(const PendingUpdate& update) {
               {"installed_version", update.installed_version},
               {"candidate_version", update.candidate_version},
               {"archive", update.archive},
-              {"cve_ids", update.cve_ids}};
+              {"cve_ids", update.cve_ids},
+              {"changelog", changelogJson(update.changelog)}};
 }
 
 inventory::Package readPackage(const Json& value, const std::string& path, version::Scheme scheme) {
@@ -111,6 +124,17 @@ inventory::RestartState readRestart(const Json& value, const std::string& path) 
   return restart;
 }
 
+ChangelogEntry readChangelogEntry(const Json& value, const std::string& path) {
+  ObjectReader reader(value, path);
+  ChangelogEntry entry;
+  entry.version = reader.nonEmptyString("version");
+  entry.distributions = reader.optionalString("distributions");
+  entry.urgency = reader.optionalString("urgency");
+  entry.date = reader.optionalString("date");
+  entry.body = reader.optionalLongString("body", kMaxChangelogBytesPerUpdate);
+  return entry;
+}
+
 PendingUpdate readPendingUpdate(const Json& value, const std::string& path) {
   ObjectReader reader(value, path);
   PendingUpdate update;
@@ -121,7 +145,28 @@ PendingUpdate readPendingUpdate(const Json& value, const std::string& path) {
   update.candidate_version = reader.nonEmptyString("candidate_version");
   update.archive = reader.string("archive");
   update.cve_ids = reader.stringList("cve_ids", kMaxCveIdsPerUpdate);
+
+  const std::string changelog_path = reader.field("changelog");
+  const Json& changelog = reader.array("changelog", kMaxChangelogEntriesPerUpdate);
+  update.changelog.reserve(changelog.size());
+  for (std::size_t i = 0; i < changelog.size(); ++i) {
+    update.changelog.push_back(readChangelogEntry(changelog[i], indexPath(changelog_path, i)));
+  }
+  if (const std::size_t bytes = changelogBytes(update.changelog);
+      bytes > kMaxChangelogBytesPerUpdate) {
+    throw FieldError{changelog_path, fmt::format("has {} bytes of text, more than the limit of {}",
+                                                 bytes, kMaxChangelogBytesPerUpdate)};
+  }
   return update;
+}
+
+// Shortens `text` to at most `bound` bytes without splitting a UTF-8
+// sequence.
+void cutUtf8(std::string& text, std::size_t bound) {
+  if (text.size() <= bound) return;
+  std::size_t end = bound;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0u) == 0x80u) --end;
+  text.resize(end);
 }
 
 // Appends `field` as an 8-byte big-endian length and its bytes, so that no
@@ -220,6 +265,52 @@ bool isReportId(std::string_view text) {
 
 bool isHostId(std::string_view text) {
   return text.size() == 18 && text.substr(0, 2) == "h-" && isLowerHex(text.substr(2), 16);
+}
+
+std::size_t changelogBytes(const std::vector<ChangelogEntry>& entries) {
+  std::size_t bytes = 0;
+  for (const auto& entry : entries) {
+    bytes += entry.version.size() + entry.distributions.size() + entry.urgency.size() +
+             entry.date.size() + entry.body.size();
+  }
+  return bytes;
+}
+
+std::vector<ChangelogEntry> limitChangelog(std::vector<ChangelogEntry> entries) {
+  if (entries.size() <= kMaxChangelogEntriesPerUpdate &&
+      changelogBytes(entries) <= kMaxChangelogBytesPerUpdate) {
+    for (auto& entry : entries) {
+      for (std::string* field :
+           {&entry.version, &entry.distributions, &entry.urgency, &entry.date}) {
+        cutUtf8(*field, kMaxStringLength);
+      }
+    }
+    return entries;
+  }
+
+  // Space for the marker is kept back, so the cut list ends with it.
+  const std::size_t budget = kMaxChangelogBytesPerUpdate - kChangelogCutMarker.size();
+  std::vector<ChangelogEntry> kept;
+  std::size_t used = 0;
+  for (auto& entry : entries) {
+    if (kept.size() == kMaxChangelogEntriesPerUpdate) break;
+    // The parser bounds these header fields, and four of them leave room
+    // in the budget for at least the first entry.
+    for (std::string* field : {&entry.version, &entry.distributions, &entry.urgency, &entry.date}) {
+      cutUtf8(*field, kMaxStringLength);
+    }
+    const std::size_t header_bytes = entry.version.size() + entry.distributions.size() +
+                                     entry.urgency.size() + entry.date.size();
+    if (used + header_bytes > budget) break;
+    const std::size_t body_room = budget - used - header_bytes;
+    const bool whole = entry.body.size() <= body_room;
+    if (!whole) cutUtf8(entry.body, body_room);
+    used += header_bytes + entry.body.size();
+    kept.push_back(std::move(entry));
+    if (!whole) break;
+  }
+  if (!kept.empty()) kept.back().body.append(kChangelogCutMarker);
+  return kept;
 }
 
 nlohmann::json toJson(const EnrolRequest& request) {

@@ -36,6 +36,11 @@ inline constexpr std::size_t kMaxPackages = 200'000;
 inline constexpr std::size_t kMaxSecurityUpdates = 50'000;
 inline constexpr std::size_t kMaxStringLength = 4096;
 inline constexpr std::size_t kMaxCveIdsPerUpdate = 10'000;
+// Bounds on the changelog entries sent with one pending update: the count,
+// and the bytes of all their versions, distributions, urgencies, dates and
+// bodies together. The agent cuts longer changelogs (limitChangelog()).
+inline constexpr std::size_t kMaxChangelogEntriesPerUpdate = 50;
+inline constexpr std::size_t kMaxChangelogBytesPerUpdate = 64 * 1024;
 // The longest wait a server may ask of an agent: a week, in seconds.
 inline constexpr std::int64_t kMaxNextCheckinSeconds = 7 * 24 * 3600;
 
@@ -50,6 +55,17 @@ struct EnrolResponse {
   std::string token;    // the per-host token, shown once; 64 hex digits
 };
 
+// One entry of a Debian changelog, as the agent sends it.
+struct ChangelogEntry {
+  std::string version;        // source version, as written in the header
+  std::string distributions;  // "bookworm-security"
+  std::string urgency;        // "high"; empty when the header has none
+  std::string date;           // date of the trailer, as written
+  std::string body;           // the lines between header and trailer
+
+  bool operator==(const ChangelogEntry&) const = default;
+};
+
 // One security update pending from the host's own repositories.
 struct PendingUpdate {
   std::string package;
@@ -59,7 +75,29 @@ struct PendingUpdate {
   std::string candidate_version;  // the version in the security archive
   std::string archive;            // the archive's codename, "bookworm-security"
   std::vector<std::string> cve_ids;
+  // The changelog entries newer than the installed source version and not
+  // newer than the candidate's, newest first; empty when the agent read no
+  // changelog. Optional on the wire ("changelog"), so older servers ignore
+  // it. Not part of inventoryHash().
+  std::vector<ChangelogEntry> changelog;
 };
+
+// Returns `entries` (newest first) cut to kMaxChangelogEntriesPerUpdate
+// entries and kMaxChangelogBytesPerUpdate bytes (as counted by
+// changelogBytes()). When anything is cut, the last kept entry's body ends
+// with kChangelogCutMarker. An entry that does not fit whole keeps the start
+// of its body, cut at a UTF-8 character boundary. Header fields longer than
+// kMaxStringLength are shortened to it, without a marker.
+std::vector<ChangelogEntry> limitChangelog(std::vector<ChangelogEntry> entries);
+
+// The text appended to the body of the last entry kept by limitChangelog()
+// when it cut entries or text.
+inline constexpr std::string_view kChangelogCutMarker =
+    "\n[changelog cut: patchkeeper sends at most 50 entries and 64 KiB per update]\n";
+
+// Returns the bytes of the version, distributions, urgency, date and body
+// of every entry.
+std::size_t changelogBytes(const std::vector<ChangelogEntry>& entries);
 
 struct InventoryPayload {
   version::Scheme scheme = version::Scheme::kDpkg;
@@ -148,10 +186,12 @@ nlohmann::json toJson(const ReportResponse& response);
 // token; a report needs report_id, collected_at, hostname, os and a 64-hex
 // inventory_hash, while kernel, last_boot, restart, inventory,
 // security_updates and package_lists_updated_at may be absent or null (read
-// as empty). Inventory packages need a non-empty name and a version valid in
-// the inventory's scheme. A report response needs next_checkin_seconds, a
-// whole number from 0 to kMaxNextCheckinSeconds; duplicate and
-// inventory_needed default to false. Messages look like
+// as empty). A pending update's "changelog" may be absent or null. It has
+// at most kMaxChangelogEntriesPerUpdate entries, each with a version, and
+// their text totals at most kMaxChangelogBytesPerUpdate bytes. Inventory packages need a non-empty
+// name and a version valid in the inventory's scheme. A report response needs next_checkin_seconds,
+// a whole number from 0 to kMaxNextCheckinSeconds; duplicate and inventory_needed default to false.
+// Messages look like
 //   report: field "inventory.packages[3].version" must be a string
 Result<EnrolRequest> parseEnrolRequest(std::string_view text);
 Result<EnrolResponse> parseEnrolResponse(std::string_view text);

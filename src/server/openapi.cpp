@@ -169,15 +169,25 @@ Json hostSchemas() {
              {"programs", arrayOf(object({}))},
              {"restart", nullable(object({}, {}))}},
             {"format", "format_version", "hostname", "os"}))},
-       {"security_updates", arrayOf(object({{"package", text()},
-                                            {"architecture", text()},
-                                            {"source_package", text()},
-                                            {"installed_version", text()},
-                                            {"candidate_version", text()},
-                                            {"archive", text()},
-                                            {"cve_ids", arrayOf(text())}}))},
+       {"security_updates",
+        arrayOf(object({{"package", text()},
+                        {"architecture", text()},
+                        {"source_package", text()},
+                        {"installed_version", text()},
+                        {"candidate_version", text()},
+                        {"archive", text()},
+                        {"cve_ids", arrayOf(text())},
+                        {"changelog", nullable(arrayOf(ref("ChangelogEntry")))}}))},
        {"package_lists_updated_at", nullable(time())}},
       {"report_id", "collected_at", "hostname", "os", "inventory_hash"});
+
+  schemas["ChangelogEntry"] =
+      object({{"version", text("Source version of the entry's header")},
+              {"distributions", text("\"bookworm-security\"")},
+              {"urgency", text("Empty when the header has none")},
+              {"date", text("The trailer's date, as written")},
+              {"body", text("Up to 64 KiB for all entries of one update together")}},
+             {"version"});
 
   schemas["ReportResponse"] = object({{"duplicate", boolean()},
                                       {"inventory_needed", boolean()},
@@ -780,6 +790,10 @@ Json patchSchemas() {
   detail["properties"]["hosts_truncated"] = boolean("More hosts than the 1000 listed");
   detail["properties"]["decision_history"] = arrayOf(object(
       {{"decision", text()}, {"decided_by", text()}, {"decided_at", time()}, {"reason", text()}}));
+  detail["properties"]["changelog"] = arrayOf(ref("ChangelogEntry"));
+  detail["properties"]["changelog"]["description"] =
+      "Source-package patches: the entries the affected hosts sent with their pending updates, "
+      "each version once, up to the patch version, newest first. Empty for other kinds.";
   schemas["PatchDetail"] = std::move(detail);
   schemas["PatchList"] =
       object({{"items", arrayOf(ref("Patch"))},

@@ -234,6 +234,18 @@ Response getPatchRoute(ServerContext& context, const Request& request) {
                          {"reason", decision.reason}});
     }
     patch["decision_history"] = std::move(history);
+
+    auto changelog = patchChangelog(session, listed->front().patch);
+    if (!changelog) return tl::unexpected(changelog.error());
+    json entries = json::array();
+    for (const auto& entry : *changelog) {
+      entries.push_back({{"version", entry.version},
+                         {"distributions", entry.distributions},
+                         {"urgency", entry.urgency},
+                         {"date", entry.date},
+                         {"body", entry.body}});
+    }
+    patch["changelog"] = std::move(entries);
     view = std::move(patch);
     return {};
   });

@@ -12,6 +12,7 @@
 #include "store/finding_repository.h"
 #include "store/inventory_repository.h"
 #include "store/pending_update_repository.h"
+#include "version/dpkg.h"
 
 namespace pk::server {
 namespace {
@@ -331,6 +332,30 @@ Result<std::vector<PatchInstallPlan>> installTargetsForHost(
     plans.push_back(std::move(plan));
   }
   return plans;
+}
+
+Result<std::vector<store::ChangelogEntryRecord>> patchChangelog(store::Session& session,
+                                                                const store::PatchRecord& patch) {
+  if (patch.kind != kPatchKindSourcePackage) return std::vector<store::ChangelogEntryRecord>();
+  auto sent = store::loadPatchChangelogEntries(session, patch.id, patch.name);
+  if (!sent) return tl::unexpected(sent.error());
+
+  std::vector<store::ChangelogEntryRecord> entries;
+  for (auto& sent_entry : *sent) {
+    if (version::dpkg::compare(sent_entry.version, patch.version) > 0) continue;
+    auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& entry) {
+      return version::dpkg::compare(entry.version, sent_entry.version) == 0;
+    });
+    if (same == entries.end()) {
+      entries.push_back(std::move(sent_entry));
+    } else if (sent_entry.body.size() > same->body.size()) {
+      *same = std::move(sent_entry);
+    }
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return version::dpkg::compare(a.version, b.version) > 0;
+  });
+  return entries;
 }
 
 }  // namespace pk::server

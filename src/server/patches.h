@@ -24,6 +24,7 @@
 #include "server/patch_catalog.h"
 #include "store/database.h"
 #include "store/patch_repository.h"
+#include "store/pending_update_repository.h"
 
 namespace pk::server {
 
@@ -116,5 +117,16 @@ struct PatchInstallPlan {
 // Fails with kNotFound for an unknown patch id.
 Result<std::vector<PatchInstallPlan>> installTargetsForHost(
     store::Session& session, const std::string& host_id, const std::vector<std::string>& patch_ids);
+
+// Returns the changelog entries of a source-package patch, newest first.
+// They come from the pending updates of that source sent by the hosts with
+// an open finding fixed by the patch. Each version appears once, and none
+// is newer than the patch version. Each host sends only entries newer than
+// its installed version, so the list starts above the lowest installed
+// version among them. When hosts sent different text for one version (one
+// of them cut), the longest body is kept. Empty for other kinds of patch
+// and when no host sent a changelog.
+Result<std::vector<store::ChangelogEntryRecord>> patchChangelog(store::Session& session,
+                                                                const store::PatchRecord& patch);
 
 }  // namespace pk::server

@@ -40,6 +40,28 @@ bool sameUpdates(const std::vector<store::PendingUpdateRecord>& a,
                     [&](const auto& x, const auto& y) { return fields(x) == fields(y); });
 }
 
+// Compares the changelogs of two lists that sameUpdates() found equal.
+// Changelogs are shown on patch pages but take no part in evaluation.
+bool sameChangelogs(const std::vector<store::PendingUpdateRecord>& a,
+                    const std::vector<store::PendingUpdateRecord>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return x.changelog == y.changelog; });
+}
+
+std::vector<store::ChangelogEntryRecord> changelogRecords(
+    const std::vector<protocol::ChangelogEntry>& entries) {
+  std::vector<store::ChangelogEntryRecord> records;
+  records.reserve(entries.size());
+  for (const auto& entry : entries) {
+    records.push_back(store::ChangelogEntryRecord{.version = entry.version,
+                                                  .distributions = entry.distributions,
+                                                  .urgency = entry.urgency,
+                                                  .date = entry.date,
+                                                  .body = entry.body});
+  }
+  return records;
+}
+
 // Converts the report's pending updates to records sorted as the
 // repository returns them. Returns nullopt and names the repeated update in
 // `repeated` when one package and architecture appear twice.
@@ -56,6 +78,7 @@ std::optional<std::vector<store::PendingUpdateRecord>> pendingUpdateRecords(
         .candidate_version = update.candidate_version,
         .archive = update.archive,
         .cve_ids = update.cve_ids,
+        .changelog = changelogRecords(update.changelog),
     });
   }
   std::sort(records.begin(), records.end(),
@@ -193,10 +216,11 @@ Result<void> applyReport(store::Session& session, const HostRouteOptions& option
   // differently from std::string.
   std::sort(previous_updates->begin(), previous_updates->end(),
             [](const auto& x, const auto& y) { return updateKey(x) < updateKey(y); });
-  if (!sameUpdates(*previous_updates, updates)) {
+  const bool same_updates = sameUpdates(*previous_updates, updates);
+  if (!same_updates || !sameChangelogs(*previous_updates, updates)) {
     auto replaced = store::replacePendingUpdates(session, host_id, updates);
     if (!replaced) return replaced;
-    outcome.updates_changed = true;
+    outcome.updates_changed = !same_updates;
   }
 
   if (outcome.inventory_changed) {

@@ -118,13 +118,20 @@ Result<void> applyOne(Database& database, const Migration& migration, std::int64
 
 const std::vector<Migration>& allMigrations() {
   static const std::vector<Migration> migrations = {
-      coreMigration(),          peopleMigration(),
-      hostsMigration(),         vulnerabilitiesMigration(),
-      windowsMigration(),       ticketsMigration(),
-      enrolmentUsesMigration(), windowsHostsMigration(),
-      patchesMigration(),       collectionsMigration(),
-      deploymentsMigration(),   deploymentRulesMigration(),
+      coreMigration(),
+      peopleMigration(),
+      hostsMigration(),
+      vulnerabilitiesMigration(),
+      windowsMigration(),
+      ticketsMigration(),
+      enrolmentUsesMigration(),
+      windowsHostsMigration(),
+      patchesMigration(),
+      collectionsMigration(),
+      deploymentsMigration(),
+      deploymentRulesMigration(),
       complianceHistoryMigration(),
+      pendingChangelogsMigration(),
   };
   return migrations;
 }

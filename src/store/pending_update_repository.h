@@ -12,6 +12,17 @@
 
 namespace pk::store {
 
+// One changelog entry sent with a pending update.
+struct ChangelogEntryRecord {
+  std::string version;  // source version of the entry
+  std::string distributions;
+  std::string urgency;
+  std::string date;  // the trailer's date, as written
+  std::string body;
+
+  bool operator==(const ChangelogEntryRecord&) const = default;
+};
+
 struct PendingUpdateRecord {
   std::string package;  // binary package name
   std::string architecture;
@@ -20,6 +31,9 @@ struct PendingUpdateRecord {
   std::string candidate_version;     // the version the security archive offers
   std::string archive;               // "bookworm-security"
   std::vector<std::string> cve_ids;  // may be empty; ids contain no commas
+  // Entries newer than the installed version and not newer than the
+  // candidate, newest first; may be empty.
+  std::vector<ChangelogEntryRecord> changelog;
 };
 
 // Replaces every pending update of `host_id` with `updates`. The host must
@@ -30,8 +44,17 @@ Result<void> replacePendingUpdates(Session& session, const std::string& host_id,
                                    const std::vector<PendingUpdateRecord>& updates);
 
 // Returns the pending updates of `host_id`, sorted by package then
-// architecture; empty for a host with none or an unknown host.
+// architecture, each with its changelog; empty for a host with none or an
+// unknown host.
 Result<std::vector<PendingUpdateRecord>> loadPendingUpdates(Session& session,
                                                             const std::string& host_id);
+
+// Returns the distinct changelog entries sent with the pending updates
+// built from `source_package`. Only hosts with an open finding linked to
+// patch `patch_id` count. Entries that many hosts sent alike come back
+// once. They are ordered by version and body as text in the database's
+// collation, which is not dpkg's order.
+Result<std::vector<ChangelogEntryRecord>> loadPatchChangelogEntries(
+    Session& session, const std::string& patch_id, const std::string& source_package);
 
 }  // namespace pk::store

@@ -58,4 +58,8 @@ Migration deploymentRulesMigration();
 // (schema_compliance_history.cpp).
 Migration complianceHistoryMigration();
 
+// Version 14: the changelog entries sent with pending security updates
+// (schema_pending_changelogs.cpp).
+Migration pendingChangelogsMigration();
+
 }  // namespace pk::store

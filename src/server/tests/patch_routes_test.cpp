@@ -449,6 +449,82 @@ TEST_F(PatchRoutesTest, SourcePackageInstallTargets) {
   EXPECT_EQ(plans[0].packages[1].version, "7.88.1-10+deb12u6");
 }
 
+TEST_F(PatchRoutesTest, DetailShowsChangelogOnce) {
+  // Two hosts with the curl finding; the second runs a newer curl, so it
+  // sent only the newest entry.
+  constexpr const char* kSecondHost = "h-00000000000000d2";
+  addHost(kSecondHost, "Debian:12", "olivia", clock_.now());
+  addDebianFinding("DSA-5678", "curl", "curl", "7.88.1-10+deb12u5", "high");
+  write([&](store::Session& session) -> Result<void> {
+    StoredFinding finding;
+    finding.host_id = kSecondHost;
+    finding.source = FindingSource::kAdvisory;
+    finding.advisory_id = "DSA-5678";
+    finding.package = "curl";
+    finding.source_package = "curl";
+    finding.installed_version = "7.88.1-10+deb12u4";
+    finding.compared_version = "7.88.1-10+deb12u4";
+    finding.fixed_version = "7.88.1-10+deb12u5";
+    finding.ecosystem = "Debian:12";
+    finding.severity = "high";
+    finding.first_seen_at = clock_.now();
+    finding.last_seen_at = clock_.now();
+    auto inserted = store::insertFinding(session, finding);
+    if (!inserted) return tl::unexpected(inserted.error());
+    auto refreshed = refreshHostPatches(session, kSecondHost, clock_.now());
+    if (!refreshed) return tl::unexpected(refreshed.error());
+    return {};
+  });
+
+  const auto entry = [](std::string version, std::string body) {
+    return store::ChangelogEntryRecord{.version = std::move(version),
+                                       .distributions = "bookworm-security",
+                                       .urgency = "high",
+                                       .date = "Wed, 21 Oct 2026 16:54:24 +0700",
+                                       .body = std::move(body)};
+  };
+  const auto update = [](std::string installed, std::vector<store::ChangelogEntryRecord> entries) {
+    store::PendingUpdateRecord record;
+    record.package = "curl";
+    record.architecture = "amd64";
+    record.source_package = "curl";
+    record.installed_version = std::move(installed);
+    record.candidate_version = "7.88.1-10+deb12u6";
+    record.archive = "bookworm-security";
+    record.changelog = std::move(entries);
+    return record;
+  };
+  // deb12u6 is above the patch version, so the detail leaves it out.
+  const auto u6 = entry("7.88.1-10+deb12u6", "  * Fix a regression.\n");
+  const auto u5 = entry("7.88.1-10+deb12u5", "  * Fix CVE-2024-5678.\n");
+  const auto u4 = entry("7.88.1-10+deb12u4", "  * Fix CVE-2024-4444.\n");
+  write([&](store::Session& session) -> Result<void> {
+    auto first =
+        store::replacePendingUpdates(session, kDebianHost, {update("7.88.1-10", {u6, u5, u4})});
+    if (!first) return first;
+    return store::replacePendingUpdates(session, kSecondHost,
+                                        {update("7.88.1-10+deb12u4", {u6, u5})});
+  });
+
+  const json view = patchView(curlPatch());
+  ASSERT_EQ(view["hosts"].size(), 2U);
+  const json& changelog = view["changelog"];
+  ASSERT_EQ(changelog.size(), 2U) << changelog.dump();
+  EXPECT_EQ(changelog[0]["version"], "7.88.1-10+deb12u5");
+  EXPECT_EQ(changelog[0]["body"], "  * Fix CVE-2024-5678.\n");
+  EXPECT_EQ(changelog[0]["distributions"], "bookworm-security");
+  EXPECT_EQ(changelog[0]["urgency"], "high");
+  EXPECT_EQ(changelog[0]["date"], "Wed, 21 Oct 2026 16:54:24 +0700");
+  EXPECT_EQ(changelog[1]["version"], "7.88.1-10+deb12u4");
+}
+
+TEST_F(PatchRoutesTest, DetailChangelogEmptyWithoutReports) {
+  addDebianFinding("DSA-5678", "curl", "curl", "7.88.1-10+deb12u5", "high");
+  const json view = patchView(curlPatch());
+  ASSERT_TRUE(view.contains("changelog"));
+  EXPECT_TRUE(view["changelog"].empty());
+}
+
 TEST_F(PatchRoutesTest, InstallTargetsRejectUnknownPatch) {
   auto read = database().read([&](store::Session& session) -> Result<void> {
     auto found = installTargetsForHost(session, kDebianHost, {"p-0123456789abcdef"});

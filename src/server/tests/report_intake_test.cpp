@@ -235,6 +235,36 @@ TEST_F(ReportIntakeTest, ChangedUpdatesAreEvaluated) {
   EXPECT_TRUE(storedUpdates(host_.host_id).empty());
 }
 
+TEST_F(ReportIntakeTest, ChangelogIsStored) {
+  const auto inventory = inventoryOf({"openssl"});
+  auto report = makeReport(inventory, true);
+  report.security_updates = {pendingUpdate("openssl")};
+  report.security_updates[0].changelog = {{.version = "1.0-1+deb12u1",
+                                           .distributions = "bookworm-security",
+                                           .urgency = "high",
+                                           .date = "Wed, 21 Oct 2026 16:54:24 +0700",
+                                           .body = "  * Fix CVE-2024-0001.\n"}};
+  ASSERT_EQ(sendReport(host_, report).status, 200);
+  ASSERT_EQ(evaluatedHosts().size(), 1u);
+
+  auto stored = storedUpdates(host_.host_id);
+  ASSERT_EQ(stored.size(), 1u);
+  ASSERT_EQ(stored[0].changelog.size(), 1u);
+  EXPECT_EQ(stored[0].changelog[0].version, "1.0-1+deb12u1");
+  EXPECT_EQ(stored[0].changelog[0].body, "  * Fix CVE-2024-0001.\n");
+
+  // A changed changelog alone is stored without a new evaluation.
+  auto next = makeReport(inventory, false);
+  next.security_updates = report.security_updates;
+  next.security_updates[0].changelog[0].body = "  * Fix CVE-2024-0001 again.\n";
+  ASSERT_EQ(sendReport(host_, next).status, 200);
+  EXPECT_EQ(evaluatedHosts().size(), 1u);
+  stored = storedUpdates(host_.host_id);
+  ASSERT_EQ(stored.size(), 1u);
+  ASSERT_EQ(stored[0].changelog.size(), 1u);
+  EXPECT_EQ(stored[0].changelog[0].body, "  * Fix CVE-2024-0001 again.\n");
+}
+
 TEST_F(ReportIntakeTest, RepeatedPendingUpdateIsRejected) {
   auto report = makeReport(inventoryOf({"openssl"}), true);
   report.security_updates = {pendingUpdate("openssl"), pendingUpdate("openssl")};
