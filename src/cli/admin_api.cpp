@@ -45,8 +45,10 @@ ApiError describeErrorResponse(const ApiResponse& response) {
     if (error != document.end() && error->is_object()) {
       auto code = error->find("code");
       auto message = error->find("message");
-      if (code != error->end() && code->is_string() && message != error->end() &&
-          message->is_string()) {
+      // An empty code or message would leave the user with nothing to act
+      // on, so it falls back to the status, as a missing one does.
+      if (code != error->end() && code->is_string() && !code->get<std::string>().empty() &&
+          message != error->end() && message->is_string() && !message->get<std::string>().empty()) {
         return {code->get<std::string>(), message->get<std::string>()};
       }
     }

@@ -19,7 +19,9 @@ TEST(AdminApiError, ReadsErrorShape) {
 
 TEST(AdminApiError, NamesStatusWithoutErrorShape) {
   for (const std::string body : {"", "<html>bad gateway</html>", R"({"error": "text"})",
-                                 R"({"error": {"code": 5, "message": "x"}})"}) {
+                                 R"({"error": {"code": 5, "message": "x"}})",
+                                 R"({"error": {"code": "not_found", "message": ""}})",
+                                 R"({"error": {"code": "", "message": "x"}})"}) {
     auto error = describeErrorResponse({502, body});
     EXPECT_EQ(error.code, "http_502") << body;
     EXPECT_EQ(error.message, "the server answered HTTP status 502 without an error description")
