@@ -7,8 +7,8 @@
 namespace pk::deploy {
 namespace {
 
-// The number of successes `ratio` asks of `jobs`, rounded up, with a
-// tolerance so that 0.9 of 10 asks for 9 despite binary fractions.
+// Returns the successes that `ratio` of `jobs` requires, rounded up. A small
+// tolerance makes 0.9 of 10 require 9 despite binary fractions.
 std::int64_t successesNeeded(double ratio, std::int64_t jobs) {
   const double exact = ratio * static_cast<double>(jobs);
   return static_cast<std::int64_t>(std::ceil(exact - 1e-9));

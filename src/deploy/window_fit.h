@@ -53,7 +53,7 @@ struct StartDecision {
 };
 
 // Decides for `now`. An occurrence is usable from the later of its start
-// and available_at; the job fits when the estimate is no longer than the
+// and available_at. The job fits when the estimate is no longer than the
 // usable rest of the occurrence. A zero or negative estimate fits any
 // usable moment.
 StartDecision decideStart(SystemTime now, const StartRequest& request);

@@ -25,8 +25,8 @@ Response rejectionResponse(const Rejection& rejection) {
   return errorResponse(rejection.status, rejection.code, rejection.message);
 }
 
-// Runs `change` in a write transaction and answers with the deployment it
-// returns, or its rejection.
+// Runs `change` in a write transaction and responds with the deployment it
+// returns, or with its rejection.
 template <typename Change>
 Response writeDeployment(ServerContext& context, const char* what, int success_status,
                          const Change& change) {

@@ -53,7 +53,7 @@ protocol::JobManager managerFor(std::optional<version::Scheme> scheme) {
 }
 
 // Merges the plans of several patches into one install: each package once,
-// at the highest version any patch asks for.
+// at the highest version that any patch names.
 Result<HostInstallPlan> installPlanOf(store::Session& session, const std::string& host_id,
                                       const std::vector<std::string>& patch_ids) {
   auto host = store::getHost(session, host_id);

@@ -28,7 +28,7 @@ using deploy::JobState;
 // server checks before calling a job unschedulable.
 constexpr std::size_t kWindowsPerJob = 8;
 constexpr std::size_t kEstimateHistory = deploy::kEstimateSamples;
-// The most patches one deployment may name, and the longest name.
+// The maximum number of patches per deployment, and the maximum name length.
 constexpr std::size_t kMaxPatchesPerDeployment = 10'000;
 constexpr std::size_t kMaxNameBytes = 200;
 constexpr std::size_t kMaxReasonBytes = 4096;
@@ -240,8 +240,8 @@ Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServ
     auto duplicate = hasSameUnfinishedJob(session, host_id, deployment.id, *plan);
     if (!duplicate) return tl::unexpected(duplicate.error());
     if (*duplicate) continue;
-    // A host whose collections name different hooks gets a failed job
-    // that says so, instead of running hooks nobody chose.
+    // A host whose collections name different hooks gets a failed job with
+    // that message, so no hook runs that an administrator did not choose.
     auto policy = policyFor(session, services, host_id);
     if (!policy && policy.error().code != ErrorCode::kInvalidArgument) {
       return tl::unexpected(policy.error());

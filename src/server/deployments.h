@@ -4,7 +4,7 @@
 //
 // A deployment sends approved patches through a ring sequence on a schedule
 // (available time, deadline). It starts in the first ring and moves to the
-// next when the current ring's gate passes (deploy/gate.h); a failed gate
+// next when the current ring's gate passes (deploy/gate.h). A failed gate
 // halts it, logs it and raises the webhook event "deployment.halted". When
 // a ring is entered, each active host of the ring's collection that needs
 // one of the patches, and has no job in the deployment yet, gets a job.
@@ -62,7 +62,7 @@ struct RingSequenceSpec {
   std::vector<RingSpec> rings;
 };
 
-// What one host must install for a set of patches.
+// The packages or KBs that one host installs for a set of patches.
 struct HostInstallPlan {
   protocol::JobManager manager = protocol::JobManager::kApt;
   std::vector<protocol::JobPackage> packages;
@@ -79,7 +79,7 @@ struct HostJobPolicy {
   std::optional<std::string> post_hook;
 };
 
-// What deployments need from the patch catalog and from collections.
+// The lookups that deployments make in the patch catalog and collections.
 struct DeploymentServices {
   std::function<Result<std::vector<std::string>>(store::Session&, const std::string& collection)>
       hosts_in_collection;
@@ -130,11 +130,11 @@ struct DeploymentRequest {
 Outcome<DeploymentRequest> parseDeploymentRequest(const nlohmann::json& body, SystemTime now);
 
 // Validates `request` and stores the deployment, its rings copied from the
-// sequence, and its "created" event. Rejects an empty or unknown patch list
-// (404 for an unknown patch, 409 for one not approved), an unknown ring
-// sequence, a ring whose gate is impossible, a sequence that names a
-// collection twice (it loops), and a deployment with no targets: no active
-// host in the rings' collections needs any of the patches. An emergency
+// sequence, and its "created" event. Rejects an empty patch list, an
+// unknown patch (404) and one not approved (409). Also rejects an unknown
+// ring sequence, an impossible gate, a sequence that names a collection
+// twice (it loops), and a deployment with no targets, where no active host
+// in the rings' collections needs any of the patches. An emergency
 // deployment waits in awaiting_approval. `actor` is "user:alice".
 Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& session,
                                                           const DeploymentServices& services,
@@ -193,7 +193,7 @@ Result<protocol::JobList> jobsForHost(store::Session& session, const DeploymentS
                                       const std::string& host_id, SystemTime now);
 
 // Applies an agent's event to job `job_id` of host `host_id`. A repeated
-// event id answers the job's current state and changes nothing. Rejects an
+// event id returns the job's current state and changes nothing. Rejects an
 // unknown job or another host's (404), and a final job or a move backwards
 // (409).
 Result<Outcome<protocol::JobEventResponse>> recordJobEvent(store::Session& session,

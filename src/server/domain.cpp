@@ -168,8 +168,9 @@ Result<void> Domain::start() {
           },
   });
   // Deployments move on under the leader lock. The first run after a start
-  // also links findings stored before the patch catalog existed; approval
-  // rules then see facts that changed in place, such as a CVE added to KEV.
+  // also links findings stored before the patch catalog existed. Approval
+  // rules run each time, so they see facts that changed in place, such as a
+  // CVE added to KEV.
   auto catalog_linked = std::make_shared<bool>(false);
   jobs.push_back(ScheduledJob{
       .name = "deployments",

@@ -148,7 +148,8 @@ TEST_F(JobRunnerTest, ResendsEventWithSameId) {
   EXPECT_TRUE(server_state_.applied().empty());
 
   auto journaled = journal_->find(kJobId);
-  ASSERT_TRUE(journaled && *journaled);
+  ASSERT_TRUE(journaled);
+  ASSERT_TRUE(*journaled);
   ASSERT_EQ((*journaled)->unsent.size(), 1u);
   const std::string event_id = (*journaled)->unsent[0].event_id;
 
@@ -192,7 +193,8 @@ TEST_F(JobRunnerTest, ServerRestartsThenVerifies) {
   runner.resumeAll();
   EXPECT_EQ(server_state_.appliedStates(), std::vector<std::string>{"restarting"});
   auto journaled = journal_->find(kJobId);
-  ASSERT_TRUE(journaled && *journaled);
+  ASSERT_TRUE(journaled);
+  ASSERT_TRUE(*journaled);
   EXPECT_EQ((*journaled)->phase, JobPhase::kRestarting);
   EXPECT_EQ((*journaled)->boot_id_before_restart, "boot-1");
   EXPECT_TRUE((*journaled)->restart_requested);
@@ -234,13 +236,15 @@ TEST_F(JobRunnerTest, RestartWaitsOutsideWindow) {
   ASSERT_TRUE(boot_id);
   EXPECT_EQ(*boot_id, "boot-1") << "the host restarted outside its window";
   auto journaled = journal_->find(kJobId);
-  ASSERT_TRUE(journaled && *journaled);
+  ASSERT_TRUE(journaled);
+  ASSERT_TRUE(*journaled);
   EXPECT_FALSE((*journaled)->restart_requested);
 
   clock_.advance(std::chrono::hours(23));
   runner.resumeAll();
   journaled = journal_->find(kJobId);
-  ASSERT_TRUE(journaled && *journaled);
+  ASSERT_TRUE(journaled);
+  ASSERT_TRUE(*journaled);
   EXPECT_TRUE((*journaled)->restart_requested);
 }
 
