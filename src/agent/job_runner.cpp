@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "agent/log.h"
 #include "inventory/host_reader.h"
@@ -12,6 +13,14 @@ namespace pk::agent {
 namespace {
 
 // The start of a message, for log lines and the event's message field.
+// The "code" of an error response body, or "" when the body has none.
+std::string errorCodeOf(const std::string& body) {
+  const auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("error") || !parsed["error"].is_object()) return "";
+  const auto& code = parsed["error"]["code"];
+  return code.is_string() ? code.get<std::string>() : "";
+}
+
 std::string firstLine(const std::string& text) {
   constexpr std::size_t kMaxLength = 500;
   std::string line = text.substr(0, text.find('\n'));
@@ -185,8 +194,29 @@ bool JobRunner::sendEvents(JobEntry& entry) {
       return true;
     }
     const int status = response->status;
-    bool cancelled = status == 409;
-    if (status == 200) {
+    bool cancelled = false;
+    if (status == 409) {
+      const std::string code = errorCodeOf(response->body);
+      if (code == "report_not_received") {
+        // The server lost or never accepted the report, so the next cycle
+        // reports a fresh inventory and verifies again.
+        logger().warn("{}: the server has no record of the report of event {}; reporting again",
+                      jobLabel(entry), event.event_id);
+        entry.unsent.erase(entry.unsent.begin());
+        entry.phase = JobPhase::kInstalled;
+        if (auto saved = journal_.save(entry); !saved) {
+          logger().warn("{}: cannot record the report to send again: {}", jobLabel(entry),
+                        saved.error().message);
+        }
+        return false;
+      }
+      if (code == "job_state_conflict") {
+        logger().error("{}: the server's job state is past event {} ({}); dropping the event: {}",
+                       jobLabel(entry), event.event_id, event.state, response->body);
+      } else {
+        cancelled = true;
+      }
+    } else if (status == 200) {
       // An unreadable body still acknowledges the event.
       auto answer = protocol::parseJobEventResponse(response->body);
       cancelled = answer && answer->cancelled;
@@ -197,7 +227,7 @@ bool JobRunner::sendEvents(JobEntry& entry) {
     } else if (status == 400) {
       logger().error("{}: the server rejected event {} ({}) as malformed; dropping the event: {}",
                      jobLabel(entry), event.event_id, event.state, response->body);
-    } else if (status != 409) {
+    } else {
       logger().warn("{}: the server answered HTTP {} to event {} ({}); it stays queued",
                     jobLabel(entry), status, event.event_id, event.state);
       return true;

@@ -1015,13 +1015,20 @@ Result<Outcome<protocol::JobEventResponse>> recordJobEvent(store::Session& sessi
                            "Field \"report_id\": required with \"verifying\": the report that "
                            "carried the fresh inventory."));
     }
-    auto received = store::hasReportReceipt(session, host_id, *event.report_id);
+    auto received = store::reportReceivedAt(session, host_id, *event.report_id);
     if (!received) return tl::unexpected(received.error());
     if (!*received) {
       return Result(reject(409, "report_not_received",
                            fmt::format("Report {} has not reached the server; send it before "
                                        "reporting \"verifying\".",
                                        *event.report_id)));
+    }
+    // A report received before the job existed cannot show its install.
+    if (**received < job.created_at) {
+      return Result(reject(409, "report_not_received",
+                           fmt::format("Report {} was received before job {} was created; send "
+                                       "a fresh report before reporting \"verifying\".",
+                                       *event.report_id, job_id)));
     }
   }
 

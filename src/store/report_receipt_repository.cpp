@@ -27,6 +27,16 @@ Result<bool> hasReportReceipt(Session& session, const std::string& host_id,
   return row->has_value();
 }
 
+Result<std::optional<SystemTime>> reportReceivedAt(Session& session, const std::string& host_id,
+                                                   const std::string& report_id) {
+  auto row = session.queryOne(
+      "SELECT received_at FROM report_receipts WHERE host_id = ? AND report_id = ?",
+      {host_id, report_id});
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<SystemTime>();
+  return std::optional<SystemTime>(timeFromColumn((**row).integer(0)));
+}
+
 Result<std::int64_t> pruneReportReceipts(Session& session, SystemTime cutoff) {
   auto deleted =
       session.execute("DELETE FROM report_receipts WHERE received_at < ?", {toMicros(cutoff)});

@@ -6,6 +6,7 @@
 // not been pruned (see pruneReportReceipts below).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -25,6 +26,11 @@ Result<bool> recordReportReceipt(Session& session, const std::string& host_id,
 // Whether `host_id`'s report `report_id` was accepted before.
 Result<bool> hasReportReceipt(Session& session, const std::string& host_id,
                               const std::string& report_id);
+
+// When `host_id`'s report `report_id` was accepted, or nullopt when it
+// has no receipt.
+Result<std::optional<SystemTime>> reportReceivedAt(Session& session, const std::string& host_id,
+                                                   const std::string& report_id);
 
 // Deletes receipts received before `cutoff` and returns how many. Agents
 // resend only what is in their outbox, so receipts older than the longest

@@ -160,13 +160,45 @@ TEST_F(JobRunnerTest, ResendsEventWithSameId) {
   EXPECT_EQ(server_state_.posts(), 2);
 }
 
-TEST_F(JobRunnerTest, ConflictDropsJob) {
+TEST_F(JobRunnerTest, CancelledJobIsDropped) {
   JobRunner runner = makeRunner();
-  server_state_.respondWith({409});
+  server_state_.respondWithError(409, "job_cancelled");
   runner.noteWaiting(entry(JobPhase::kWaiting), *parseRfc3339("2026-12-06T02:00:00Z"));
   auto journaled = journal_->find(kJobId);
   ASSERT_TRUE(journaled);
   EXPECT_FALSE(journaled->has_value());
+}
+
+TEST_F(JobRunnerTest, StateConflictDropsOnlyEvent) {
+  JobRunner runner = makeRunner();
+  server_state_.respondWithError(409, "job_state_conflict");
+  runner.noteWaiting(entry(JobPhase::kWaiting), *parseRfc3339("2026-12-06T02:00:00Z"));
+
+  auto journaled = journal_->find(kJobId);
+  ASSERT_TRUE(journaled);
+  ASSERT_TRUE(journaled->has_value()) << "the job itself stays in the journal";
+  EXPECT_EQ((*journaled)->phase, JobPhase::kWaiting);
+  EXPECT_TRUE((*journaled)->unsent.empty());
+  EXPECT_TRUE(server_state_.applied().empty());
+}
+
+TEST_F(JobRunnerTest, LostReportIsSentAgain) {
+  JobRunner runner = makeRunner();
+  ASSERT_TRUE(journal_->save(entry(JobPhase::kInstalled)));
+  server_state_.respondWithError(409, "report_not_received");
+  runner.resumeAll();
+
+  EXPECT_EQ(reports_, 1);
+  EXPECT_TRUE(server_state_.applied().empty());
+  auto journaled = journal_->find(kJobId);
+  ASSERT_TRUE(journaled);
+  ASSERT_TRUE(journaled->has_value());
+  EXPECT_EQ((*journaled)->phase, JobPhase::kInstalled);
+  EXPECT_TRUE((*journaled)->unsent.empty());
+
+  runner.resumeAll();
+  EXPECT_EQ(reports_, 2);
+  EXPECT_EQ(server_state_.appliedStates(), std::vector<std::string>{"verifying"});
 }
 
 TEST_F(JobRunnerTest, InstalledWithoutRestartVerifies) {

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -63,9 +65,15 @@ class JobServerState {
   }
 
   // The next posts get these statuses, in order, before the default 200.
+  // Error responses carry the code "test".
   void respondWith(std::vector<int> statuses) {
     std::lock_guard lock(mutex_);
-    statuses_.insert(statuses_.end(), statuses.begin(), statuses.end());
+    for (int status : statuses) statuses_.push_back({status, "test"});
+  }
+  // The next post gets an error response with this status and code.
+  void respondWithError(int status, std::string code) {
+    std::lock_guard lock(mutex_);
+    statuses_.push_back({status, std::move(code)});
   }
 
   // Events the server applied, once per event id, in order.
@@ -89,15 +97,17 @@ class JobServerState {
     std::lock_guard lock(mutex_);
     ++posts_;
     int status = 200;
+    std::string code;
     if (!statuses_.empty()) {
-      status = statuses_.front();
+      std::tie(status, code) = statuses_.front();
       statuses_.pop_front();
     }
 
     if (status != 200) {
       response.status = status;
-      response.set_content(R"({"error":{"code":"test","message":"test server"}})",
-                           "application/json");
+      response.set_content(
+          nlohmann::json{{"error", {{"code", code}, {"message", "test server"}}}}.dump(),
+          "application/json");
       return;
     }
     const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
@@ -136,7 +146,7 @@ class JobServerState {
   }
 
   mutable std::mutex mutex_;
-  std::deque<int> statuses_;
+  std::deque<std::pair<int, std::string>> statuses_;
   std::vector<PostedEvent> applied_;
   int posts_ = 0;
   std::optional<std::vector<protocol::JobOrder>> orders_;

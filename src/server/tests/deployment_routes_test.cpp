@@ -419,6 +419,32 @@ TEST_F(DeploymentRoutesTest, VerifyingNeedsReceivedReport) {
   EXPECT_EQ(errorCode(response), "report_not_received");
 }
 
+std::string jobState(store::Database& database, const std::string& job_id) {
+  std::string state;
+  auto read = database.read([&](store::Session& session) -> Result<void> {
+    auto job = store::getJob(session, job_id);
+    if (!job) return tl::unexpected(job.error());
+    state = *job ? (*job)->state : "";
+    return {};
+  });
+  EXPECT_TRUE(read) << read.error().message;
+  return state;
+}
+
+TEST_F(DeploymentRoutesTest, VerifyingRejectsOlderReport) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  const std::string report_id = report(host, "2.0-1");
+  clock_.advance(std::chrono::minutes(1));
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  const auto response = post(host, job_id, deploy::JobState::kVerifying, report_id);
+  EXPECT_EQ(response.status, 409);
+  EXPECT_EQ(errorCode(response), "report_not_received");
+  EXPECT_EQ(jobState(*database_, job_id), "pending");
+}
+
 TEST_F(DeploymentRoutesTest, StillVulnerableAfterInstallFails) {
   const auto host = server("t1", "test");
   dailyWindow(host);
@@ -450,18 +476,6 @@ TEST_F(DeploymentRoutesTest, AgentCannotReadAnotherHostsJobs) {
   const auto other = server("t2", "test");
   const auto response = call("GET", "/api/v1/hosts/" + host.host_id + "/jobs", other.token);
   EXPECT_EQ(response.status, 403);
-}
-
-std::string jobState(store::Database& database, const std::string& job_id) {
-  std::string state;
-  auto read = database.read([&](store::Session& session) -> Result<void> {
-    auto job = store::getJob(session, job_id);
-    if (!job) return tl::unexpected(job.error());
-    state = *job ? (*job)->state : "";
-    return {};
-  });
-  EXPECT_TRUE(read) << read.error().message;
-  return state;
 }
 
 TEST_F(DeploymentRoutesTest, RestartPendingSettlesAfterRestart) {

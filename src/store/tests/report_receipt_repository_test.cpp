@@ -72,6 +72,27 @@ TEST_P(ReportReceiptRepositoryTest, SecondReceiptIsNotNew) {
   EXPECT_FALSE(*again);
 }
 
+TEST_P(ReportReceiptRepositoryTest, ReceiptKeepsItsTime) {
+  const SystemTime first_time = clock_.now();
+  ASSERT_TRUE(record(kFirst, kReport, first_time));
+  ASSERT_TRUE(record(kFirst, kReport, first_time + hours(1)));
+
+  std::optional<SystemTime> first_at;
+  std::optional<SystemTime> missing_at;
+  auto read = database().read([&](Session& session) -> Result<void> {
+    auto found = reportReceivedAt(session, kFirst, kReport);
+    if (!found) return tl::unexpected(found.error());
+    first_at = *found;
+    auto other = reportReceivedAt(session, kSecond, kReport);
+    if (!other) return tl::unexpected(other.error());
+    missing_at = *other;
+    return {};
+  });
+  ASSERT_TRUE(read) << errorText(read);
+  EXPECT_EQ(first_at, first_time) << "a repeated report keeps the first receipt's time";
+  EXPECT_FALSE(missing_at.has_value());
+}
+
 TEST_P(ReportReceiptRepositoryTest, ReceiptsArePerHost) {
   ASSERT_TRUE(record(kFirst, kReport, clock_.now()));
 
