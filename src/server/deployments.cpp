@@ -369,6 +369,10 @@ Result<void> verify(store::Session& session, store::JobRecord& job, SystemTime n
   return {};
 }
 
+// The most events a job's log takes from its agent. An agent that repeats
+// a state, each time with up to 256 KiB of output, fails its job here.
+constexpr std::int64_t kMaxJobEvents = 200;
+
 // A job's grace after the deployment's deadline to report what it started.
 constexpr Elapsed kDeadlineGrace = std::chrono::hours(24);
 
@@ -1003,6 +1007,17 @@ Result<Outcome<protocol::JobEventResponse>> recordJobEvent(store::Session& sessi
   if (deploy::isFinal(from)) {
     return Result(reject(409, from == JobState::kCancelled ? "job_cancelled" : "job_finished",
                          fmt::format("Job {} is {}; stop working on it.", job_id, job.state)));
+  }
+  auto logged = store::countJobEvents(session, job_id, "agent");
+  if (!logged) return tl::unexpected(logged.error());
+  if (*logged >= kMaxJobEvents) {
+    const std::string message =
+        fmt::format("the host sent {} events for this job, the most allowed", kMaxJobEvents);
+    if (auto settled = settleJob(session, job, JobState::kFailed, message, now); !settled) {
+      return tl::unexpected(settled.error());
+    }
+    return Result(reject(409, "job_finished",
+                         fmt::format("Job {} failed: {}; stop working on it.", job_id, message)));
   }
   if (!deploy::agentMayReport(from, event.state)) {
     return Result(reject(409, "job_state_conflict",

@@ -361,6 +361,14 @@ Result<bool> jobEventExists(Session& session, const std::string& job_id,
   return existing->has_value();
 }
 
+Result<std::int64_t> countJobEvents(Session& session, const std::string& job_id,
+                                    const std::string& source) {
+  auto row = session.queryOne("SELECT COUNT(*) FROM job_events WHERE job_id = ? AND source = ?",
+                              {job_id, source});
+  if (!row) return tl::unexpected(row.error());
+  return *row ? (**row).integer(0) : 0;
+}
+
 Result<bool> appendJobEvent(Session& session, const JobEventRecord& event) {
   auto exists = jobEventExists(session, event.job_id, event.event_id);
   if (!exists) return tl::unexpected(exists.error());

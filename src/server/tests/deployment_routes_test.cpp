@@ -396,6 +396,36 @@ TEST_F(DeploymentRoutesTest, RepeatedEventIsAppliedOnce) {
   EXPECT_EQ(bodyOf(shown)["events"].size(), 3u);
 }
 
+std::string jobState(store::Database& database, const std::string& job_id) {
+  std::string state;
+  auto read = database.read([&](store::Session& session) -> Result<void> {
+    auto job = store::getJob(session, job_id);
+    if (!job) return tl::unexpected(job.error());
+    state = *job ? (*job)->state : "";
+    return {};
+  });
+  EXPECT_TRUE(read) << read.error().message;
+  return state;
+}
+
+TEST_F(DeploymentRoutesTest, EventLogIsBounded) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  int accepted = 0;
+  for (int attempt = 0; attempt < 250; ++attempt) {
+    if (post(host, job_id, deploy::JobState::kInstalling).status != 200) break;
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 200);
+  EXPECT_EQ(jobState(*database_, job_id), "failed");
+
+  const auto after = post(host, job_id, deploy::JobState::kInstalling);
+  EXPECT_EQ(errorCode(after), "job_finished");
+}
+
 TEST_F(DeploymentRoutesTest, BackwardMoveConflicts) {
   const auto host = server("t1", "test");
   dailyWindow(host);
@@ -417,18 +447,6 @@ TEST_F(DeploymentRoutesTest, VerifyingNeedsReceivedReport) {
   const auto response = post(host, job_id, deploy::JobState::kVerifying, std::string(32, 'e'));
   EXPECT_EQ(response.status, 409);
   EXPECT_EQ(errorCode(response), "report_not_received");
-}
-
-std::string jobState(store::Database& database, const std::string& job_id) {
-  std::string state;
-  auto read = database.read([&](store::Session& session) -> Result<void> {
-    auto job = store::getJob(session, job_id);
-    if (!job) return tl::unexpected(job.error());
-    state = *job ? (*job)->state : "";
-    return {};
-  });
-  EXPECT_TRUE(read) << read.error().message;
-  return state;
 }
 
 TEST_F(DeploymentRoutesTest, VerifyingRejectsOlderReport) {

@@ -260,6 +260,15 @@ TEST_P(DeploymentRepositoryTest, JobEventAppliesEachIdOnce) {
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].output, event.output);
   EXPECT_EQ((*events)[0].report_id, event.report_id);
+
+  auto from_agent = readValue<std::int64_t>(
+      [&](Session& session) { return countJobEvents(session, job.id, "agent"); });
+  ASSERT_TRUE(from_agent) << errorText(from_agent);
+  EXPECT_EQ(*from_agent, 1);
+  auto from_server = readValue<std::int64_t>(
+      [&](Session& session) { return countJobEvents(session, job.id, "server"); });
+  ASSERT_TRUE(from_server) << errorText(from_server);
+  EXPECT_EQ(*from_server, 0);
 }
 
 TEST_P(DeploymentRepositoryTest, DeploymentEventsKeepOrder) {
