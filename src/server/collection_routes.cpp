@@ -16,6 +16,7 @@
 #include "server/collections.h"
 #include "server/window_routes.h"
 #include "store/audit_repository.h"
+#include "store/deployment_repository.h"
 #include "store/setting_repository.h"
 
 namespace pk::server {
@@ -496,6 +497,16 @@ Response deleteCollectionRoute(ServerContext& context, const Request& request) {
           fmt::format("Collection {} is a ring of the ring sequence(s) {}. Remove it from them "
                       "first (PUT /api/v1/ring-sequences/{{id}}).",
                       id, fmt::join(*sequences, ", ")));
+      return {};
+    }
+    auto deployments = store::unfinishedDeploymentsUsingCollection(session, id);
+    if (!deployments) return tl::unexpected(deployments.error());
+    if (!deployments->empty()) {
+      response = errorResponse(
+          409, "collection_in_use",
+          fmt::format("Collection {} is a ring of the unfinished deployment(s) {}. Cancel them, "
+                      "or wait until they complete, before deleting it.",
+                      id, fmt::join(*deployments, ", ")));
       return {};
     }
     auto deleted = store::deleteCollection(session, id);

@@ -361,6 +361,19 @@ Result<bool> jobEventExists(Session& session, const std::string& job_id,
   return existing->has_value();
 }
 
+Result<std::vector<std::string>> unfinishedDeploymentsUsingCollection(
+    Session& session, const std::string& collection_id) {
+  auto rows = session.query(
+      "SELECT DISTINCT d.id FROM deployments d JOIN deployment_rings r ON r.deployment_id = d.id "
+      "WHERE r.collection = ? AND d.status IN (?, ?, ?) ORDER BY d.id",
+      {collection_id, std::string(kDeploymentAwaitingApproval), std::string(kDeploymentActive),
+       std::string(kDeploymentHalted)});
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<std::string> ids;
+  for (const auto& row : *rows) ids.push_back(row.text(0));
+  return ids;
+}
+
 Result<std::int64_t> countJobEvents(Session& session, const std::string& job_id,
                                     const std::string& source) {
   auto row = session.queryOne("SELECT COUNT(*) FROM job_events WHERE job_id = ? AND source = ?",

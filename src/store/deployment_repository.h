@@ -130,6 +130,10 @@ Result<std::vector<DeploymentRecord>> listDeploymentsOverlapping(Session& sessio
                                                                  SystemTime to, std::size_t limit);
 // Writes status, status_reason, current_ring, approved_by, approved_at and
 // updated_at. Fails with kNotFound for an unknown id.
+// The ids of the unfinished deployments (awaiting approval, active or
+// halted) that have a ring on `collection_id`, in id order.
+Result<std::vector<std::string>> unfinishedDeploymentsUsingCollection(
+    Session& session, const std::string& collection_id);
 Result<void> updateDeploymentProgress(Session& session, const DeploymentRecord& deployment);
 // Sets a ring's entered_at or left_at. Fails with kNotFound when the ring
 // does not exist.

@@ -11,6 +11,7 @@
 #include "server/openapi.h"
 #include "server/tests/host_server_fixture.h"
 #include "store/audit_repository.h"
+#include "store/deployment_repository.h"
 #include "store/host_repository.h"
 
 namespace pk::server::host_tests {
@@ -437,6 +438,39 @@ TEST_F(CollectionRoutesTest, CollectionInRingNotDeleted) {
   EXPECT_EQ(response.status, 409);
   EXPECT_EQ(errorCode(response), "collection_in_use");
   EXPECT_EQ(call("GET", "/api/v1/collections/pilot", adminToken()).status, 200);
+}
+
+TEST_F(CollectionRoutesTest, CollectionOfRunningDeploymentKept) {
+  ASSERT_EQ(post("/api/v1/collections", {{"id", "lab"}, {"name", "Lab"}}).status, 201);
+  store::DeploymentRecord deployment;
+  deployment.id = store::newDeploymentId();
+  deployment.name = "lab updates";
+  deployment.ring_sequence = "lab-only";
+  deployment.available_at = clock_.now();
+  deployment.deadline = clock_.now() + std::chrono::hours(24);
+  deployment.created_by = "user:admin";
+  deployment.created_at = clock_.now();
+  deployment.updated_at = clock_.now();
+  deployment.patch_ids = {"p-00000000000000a1"};
+  deployment.rings = {{.position = 0,
+                       .name = "Lab",
+                       .collection = "lab",
+                       .min_soak_seconds = 0,
+                       .min_success_ratio = 1.0,
+                       .max_failures = 0}};
+  ASSERT_TRUE(database_->write(
+      [&](store::Session& session) { return store::insertDeployment(session, deployment); }));
+
+  const auto refused = call("DELETE", "/api/v1/collections/lab", adminToken());
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(errorCode(refused), "collection_in_use");
+  EXPECT_NE(refused.body.find(deployment.id), std::string::npos) << refused.body;
+
+  deployment.status = std::string(store::kDeploymentCancelled);
+  ASSERT_TRUE(database_->write([&](store::Session& session) {
+    return store::updateDeploymentProgress(session, deployment);
+  }));
+  EXPECT_EQ(call("DELETE", "/api/v1/collections/lab", adminToken()).status, 204);
 }
 
 TEST_F(CollectionRoutesTest, DefaultSequenceListed) {

@@ -128,6 +128,28 @@ TEST_P(DeploymentRepositoryTest, ProgressAndRingTimesAreStored) {
   EXPECT_EQ(get(deployment.id), deployment);
 }
 
+TEST_P(DeploymentRepositoryTest, UnfinishedDeploymentsOfCollection) {
+  DeploymentRecord deployment = sampleDeployment();
+  ASSERT_TRUE(write([&](Session& session) { return insertDeployment(session, deployment); }));
+  using Ids = std::vector<std::string>;
+  auto using_test = readValue<Ids>(
+      [&](Session& session) { return unfinishedDeploymentsUsingCollection(session, "test"); });
+  ASSERT_TRUE(using_test) << errorText(using_test);
+  EXPECT_EQ(*using_test, Ids{deployment.id});
+  auto using_pilot = readValue<Ids>(
+      [&](Session& session) { return unfinishedDeploymentsUsingCollection(session, "pilot"); });
+  ASSERT_TRUE(using_pilot) << errorText(using_pilot);
+  EXPECT_TRUE(using_pilot->empty());
+
+  deployment.status = std::string(kDeploymentCompleted);
+  ASSERT_TRUE(
+      write([&](Session& session) { return updateDeploymentProgress(session, deployment); }));
+  auto after = readValue<Ids>(
+      [&](Session& session) { return unfinishedDeploymentsUsingCollection(session, "test"); });
+  ASSERT_TRUE(after) << errorText(after);
+  EXPECT_TRUE(after->empty());
+}
+
 TEST_P(DeploymentRepositoryTest, UnknownRingIsNotFound) {
   const DeploymentRecord deployment = sampleDeployment();
   ASSERT_TRUE(write([&](Session& session) { return insertDeployment(session, deployment); }));
