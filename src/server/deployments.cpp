@@ -467,6 +467,26 @@ Result<void> reviewJobs(store::Session& session, const store::DeploymentRecord& 
   return {};
 }
 
+// Halts `deployment` with `reason`: nothing new starts, and the event log,
+// the audit log and the webhook subscribers learn why.
+Result<void> halt(store::Session& session, store::DeploymentRecord& deployment, std::string reason,
+                  SystemTime now, AdvanceRound& round) {
+  deployment.status = std::string(store::kDeploymentHalted);
+  deployment.status_reason = std::move(reason);
+  deployment.updated_at = now;
+  if (auto saved = store::updateDeploymentProgress(session, deployment); !saved) return saved;
+  if (auto logged =
+          logDeployment(session, deployment.id, "halted", "server", deployment.status_reason, now);
+      !logged) {
+    return logged;
+  }
+  auto audited = audit(session, "system", "deployment.halt", deployment.id, json(),
+                       deploymentToJson(deployment), now);
+  if (!audited) return audited;
+  round.halted.push_back(deployment.id);
+  return notify(session, kDeploymentEventHalted, deployment, now);
+}
+
 // Moves one deployment as far as it can go at `now`.
 Result<void> advanceOne(store::Session& session, const DeploymentServices& services,
                         store::DeploymentRecord& deployment, SystemTime now, AdvanceRound& round) {
@@ -490,9 +510,26 @@ Result<void> advanceOne(store::Session& session, const DeploymentServices& servi
 
     auto tally = tallyRing(session, deployment, position, *ring.entered_at);
     if (!tally) return tl::unexpected(tally.error());
+    const deploy::GateRule rule{.min_soak = std::chrono::seconds(ring.min_soak_seconds),
+                                .min_success_ratio = ring.min_success_ratio,
+                                .max_failures = ring.max_failures};
     const bool last = static_cast<std::size_t>(position) + 1 == deployment.rings.size();
     if (last) {
       if (tally->jobs > tally->succeeded + tally->failed) return {};
+      // The last ring has no ring to open, so only its failure limits count.
+      deploy::GateRule limits = rule;
+      limits.min_soak = Elapsed::zero();
+      const auto finished = deploy::evaluateGate(limits, *tally, now);
+      if (finished.verdict == deploy::GateVerdict::kFailed) {
+        if (auto left = store::setRingLeft(session, deployment.id, position, now); !left) {
+          return left;
+        }
+        ring.left_at = now;
+        return halt(session, deployment,
+                    fmt::format("the last ring {} ({}) finished with failures: {}", position + 1,
+                                ring.name, finished.reason),
+                    now, round);
+      }
       deployment.status = std::string(store::kDeploymentCompleted);
       deployment.status_reason =
           fmt::format("{} of {} jobs in the last ring succeeded", tally->succeeded, tally->jobs);
@@ -509,27 +546,13 @@ Result<void> advanceOne(store::Session& session, const DeploymentServices& servi
       return notify(session, kDeploymentEventCompleted, deployment, now);
     }
 
-    const deploy::GateRule rule{.min_soak = std::chrono::seconds(ring.min_soak_seconds),
-                                .min_success_ratio = ring.min_success_ratio,
-                                .max_failures = ring.max_failures};
     const auto gate = deploy::evaluateGate(rule, *tally, now);
     if (gate.verdict == deploy::GateVerdict::kWaiting) return {};
     if (gate.verdict == deploy::GateVerdict::kFailed) {
-      deployment.status = std::string(store::kDeploymentHalted);
-      deployment.status_reason =
-          fmt::format("the gate of ring {} ({}) failed: {}", position + 1, ring.name, gate.reason);
-      deployment.updated_at = now;
-      if (auto saved = store::updateDeploymentProgress(session, deployment); !saved) return saved;
-      if (auto logged = logDeployment(session, deployment.id, "halted", "server",
-                                      deployment.status_reason, now);
-          !logged) {
-        return logged;
-      }
-      auto audited = audit(session, "system", "deployment.halt", deployment.id, json(),
-                           deploymentToJson(deployment), now);
-      if (!audited) return audited;
-      round.halted.push_back(deployment.id);
-      return notify(session, kDeploymentEventHalted, deployment, now);
+      return halt(
+          session, deployment,
+          fmt::format("the gate of ring {} ({}) failed: {}", position + 1, ring.name, gate.reason),
+          now, round);
     }
 
     if (auto left = store::setRingLeft(session, deployment.id, position, now); !left) return left;

@@ -282,6 +282,29 @@ TEST_F(DeploymentRoutesTest, RingsAdvanceAfterVerifiedInstall) {
   EXPECT_EQ(deployment(id).value("status", ""), "completed");
 }
 
+TEST_F(DeploymentRoutesTest, FailedLastRingHalts) {
+  const auto test_host = server("t1", "test");
+  const auto production_host = server("p1", "production");
+  dailyWindow(test_host);
+  dailyWindow(production_host);
+  const std::string id = createdId();
+  advance();
+  patch(test_host, jobsOf(test_host).jobs.at(0).job_id);
+  clock_.advance(hours(24));
+  advance();
+  ASSERT_EQ(deployment(id).value("current_ring", -1), 1);
+
+  const auto job_id = jobsOf(production_host).jobs.at(0).job_id;
+  ASSERT_EQ(post(production_host, job_id, deploy::JobState::kFailed).status, 200);
+  const auto round = advance();
+  EXPECT_TRUE(round.completed.empty());
+  ASSERT_EQ(round.halted.size(), 1u);
+  const json shown = deployment(id);
+  EXPECT_EQ(shown.value("status", ""), "halted");
+  EXPECT_NE(shown.value("status_reason", "").find("last ring"), std::string::npos)
+      << shown.value("status_reason", "");
+}
+
 TEST_F(DeploymentRoutesTest, FailedJobHaltsAndNotifies) {
   const auto test_host = server("t1", "test");
   server("p1", "production");
