@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -101,74 +102,75 @@ Response listRoute(ServerContext& context, const Request& request) {
   return jsonResponse(200, {{"deployments", items}, {"limit", *limit}, {"offset", *offset}});
 }
 
-Response showRoute(ServerContext& context, const Request& request) {
-  const std::string& id = request.path_params.at(0);
+// Builds the JSON view of object `id` in one read transaction. `build`
+// returns nullopt when the object does not exist, which gives 404.
+Response viewRoute(ServerContext& context, std::string_view noun, const std::string& id,
+                   const std::function<Result<std::optional<json>>(store::Session&)>& build) {
   std::optional<json> body;
   auto read = context.database.read([&](store::Session& session) -> Result<void> {
-    body.reset();
-    auto deployment = store::getDeployment(session, id);
-    if (!deployment) return tl::unexpected(deployment.error());
-    if (!*deployment) return {};
-    json view = deploymentToJson(**deployment);
-    auto events = store::listDeploymentEvents(session, id);
-    if (!events) return tl::unexpected(events.error());
-    json log = json::array();
-    for (const auto& event : *events) {
-      log.push_back({{"at", formatRfc3339(event.at)},
-                     {"kind", event.kind},
-                     {"actor", event.actor},
-                     {"message", event.message}});
-    }
-    view["events"] = std::move(log);
-    json counts = json::array();
-    for (const auto& ring : (*deployment)->rings) {
-      auto states = store::countJobStates(session, id, ring.position);
-      if (!states) return tl::unexpected(states.error());
-      counts.push_back(*states);
-    }
-    view["job_states_by_ring"] = std::move(counts);
-    body = std::move(view);
+    auto built = build(session);
+    if (!built) return tl::unexpected(built.error());
+    body = std::move(*built);
     return {};
   });
   if (!read) {
-    spdlog::error("reading deployment {} failed: {}", id, read.error().message);
+    spdlog::error("reading {} {} failed: {}", noun, id, read.error().message);
     return serverErrorResponse();
   }
-  if (!body) return errorResponse(404, "not_found", fmt::format("No deployment {} exists.", id));
+  if (!body) return errorResponse(404, "not_found", fmt::format("No {} {} exists.", noun, id));
   return jsonResponse(200, *body);
+}
+
+Response showRoute(ServerContext& context, const Request& request) {
+  const std::string& id = request.path_params.at(0);
+  return viewRoute(context, "deployment", id,
+                   [&](store::Session& session) -> Result<std::optional<json>> {
+                     auto deployment = store::getDeployment(session, id);
+                     if (!deployment) return tl::unexpected(deployment.error());
+                     if (!*deployment) return std::nullopt;
+                     json view = deploymentToJson(**deployment);
+                     auto events = store::listDeploymentEvents(session, id);
+                     if (!events) return tl::unexpected(events.error());
+                     json log = json::array();
+                     for (const auto& event : *events) {
+                       log.push_back({{"at", formatRfc3339(event.at)},
+                                      {"kind", event.kind},
+                                      {"actor", event.actor},
+                                      {"message", event.message}});
+                     }
+                     view["events"] = std::move(log);
+                     json counts = json::array();
+                     for (const auto& ring : (*deployment)->rings) {
+                       auto states = store::countJobStates(session, id, ring.position);
+                       if (!states) return tl::unexpected(states.error());
+                       counts.push_back(*states);
+                     }
+                     view["job_states_by_ring"] = std::move(counts);
+                     return view;
+                   });
 }
 
 Response jobsRoute(ServerContext& context, const Request& request) {
   const std::string& id = request.path_params.at(0);
-  std::optional<json> body;
-  auto read = context.database.read([&](store::Session& session) -> Result<void> {
-    body.reset();
-    auto deployment = store::getDeployment(session, id);
-    if (!deployment) return tl::unexpected(deployment.error());
-    if (!*deployment) return {};
-    auto jobs = store::listJobsOfDeployment(session, id);
-    if (!jobs) return tl::unexpected(jobs.error());
-    json items = json::array();
-    for (const auto& job : *jobs) items.push_back(jobToJson(job));
-    body = json{{"jobs", std::move(items)}};
-    return {};
-  });
-  if (!read) {
-    spdlog::error("listing the jobs of deployment {} failed: {}", id, read.error().message);
-    return serverErrorResponse();
-  }
-  if (!body) return errorResponse(404, "not_found", fmt::format("No deployment {} exists.", id));
-  return jsonResponse(200, *body);
+  return viewRoute(context, "deployment", id,
+                   [&](store::Session& session) -> Result<std::optional<json>> {
+                     auto deployment = store::getDeployment(session, id);
+                     if (!deployment) return tl::unexpected(deployment.error());
+                     if (!*deployment) return std::nullopt;
+                     auto jobs = store::listJobsOfDeployment(session, id);
+                     if (!jobs) return tl::unexpected(jobs.error());
+                     json items = json::array();
+                     for (const auto& job : *jobs) items.push_back(jobToJson(job));
+                     return json{{"jobs", std::move(items)}};
+                   });
 }
 
 Response jobRoute(ServerContext& context, const Request& request) {
   const std::string& id = request.path_params.at(0);
-  std::optional<json> body;
-  auto read = context.database.read([&](store::Session& session) -> Result<void> {
-    body.reset();
+  return viewRoute(context, "job", id, [&](store::Session& session) -> Result<std::optional<json>> {
     auto job = store::getJob(session, id);
     if (!job) return tl::unexpected(job.error());
-    if (!*job) return {};
+    if (!*job) return std::nullopt;
     json view = jobToJson(**job);
     auto events = store::listJobEvents(session, id);
     if (!events) return tl::unexpected(events.error());
@@ -184,15 +186,8 @@ Response jobRoute(ServerContext& context, const Request& request) {
                      {"report_id", event.report_id ? json(*event.report_id) : json(nullptr)}});
     }
     view["events"] = std::move(log);
-    body = std::move(view);
-    return {};
+    return view;
   });
-  if (!read) {
-    spdlog::error("reading job {} failed: {}", id, read.error().message);
-    return serverErrorResponse();
-  }
-  if (!body) return errorResponse(404, "not_found", fmt::format("No job {} exists.", id));
-  return jsonResponse(200, *body);
 }
 
 std::optional<Response> wrongHost(const Request& request) {
