@@ -132,9 +132,8 @@ class JobRunner {
   // Journals the entry with `phase`. Returns false (logged) on failure.
   bool record(JobEntry& entry, JobPhase phase);
   // Sends the entry's unsent events in order. Returns false when the job
-  // stops for this cycle: the server ended it, and the entry is removed
-  // from the journal, or the server lost its report, and the entry goes
-  // back to "installed" to report again.
+  // stops for this cycle. Either the server ended it and the entry is
+  // removed, or the server lost its report and the entry reports again.
   bool sendEvents(JobEntry& entry);
 
   std::string jobLabel(const JobEntry& entry) const;

@@ -369,7 +369,7 @@ Result<void> verify(store::Session& session, store::JobRecord& job, SystemTime n
   return {};
 }
 
-// The most events a job's log takes from its agent. An agent that repeats
+// The maximum number of agent events in a job's log. An agent that repeats
 // a state, each time with up to 256 KiB of output, fails its job here.
 constexpr std::int64_t kMaxJobEvents = 200;
 
