@@ -370,7 +370,10 @@ bool JobRunner::reportAndVerify(JobEntry& entry) {
     return false;
   }
 
-  if (fresh->restart.required && !entry.endpoint) {
+  // A server restarts once per job. A requirement that the restart did not
+  // clear goes to the server with the report, which keeps the job waiting.
+  const bool restarted = !entry.boot_id_before_restart.empty();
+  if (fresh->restart.required && !entry.endpoint && !restarted) {
     auto boot_id = readBootId(options_.restart.boot_id_path);
     if (!boot_id) {
       failJob(entry, "cannot restart: " + boot_id.error().message, "");
@@ -397,13 +400,17 @@ bool JobRunner::reportAndVerify(JobEntry& entry) {
   }
 
   protocol::JobEvent update;
-  if (fresh->restart.required) {
+  if (fresh->restart.required && !restarted) {
     update.state = deploy::JobState::kRestartPending;
     update.message = fresh->restart.reason.empty() ? "the installed packages require a restart"
                                                    : fresh->restart.reason;
   } else {
     update.state = deploy::JobState::kVerifying;
-    update.message = "the fresh inventory was reported";
+    update.message = fresh->restart.required
+                         ? "the host restarted but still requires a restart: " +
+                               (fresh->restart.reason.empty() ? std::string("no reason given")
+                                                              : fresh->restart.reason)
+                         : "the fresh inventory was reported";
     update.report_id = *report_id;
     if (entry.started_at) {
       update.duration_seconds =

@@ -15,7 +15,7 @@ Elapsed estimateJobDuration(const std::vector<Elapsed>& recent, Elapsed fallback
   // Nearest rank: the smallest sample with at least 90 % of the samples at
   // or below it, rank = ceil(0.9 * n), counted from 1.
   const std::size_t rank = (samples.size() * 9 + 9) / 10;
-  return samples[rank - 1];
+  return std::max(samples[rank - 1], kMinJobEstimate);
 }
 
 }  // namespace pk::deploy

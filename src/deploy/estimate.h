@@ -17,7 +17,12 @@ inline constexpr Elapsed kDefaultJobEstimate = std::chrono::minutes(30);
 // faster is not judged by its history forever.
 inline constexpr std::size_t kEstimateSamples = 20;
 
-// `recent` is ordered oldest first. Negative durations are ignored.
+// The shortest estimate that past jobs can give. A job reported as taking
+// seconds would otherwise be started in the last minute of a window.
+inline constexpr Elapsed kMinJobEstimate = std::chrono::minutes(5);
+
+// `recent` is ordered oldest first. Negative durations are ignored, and a
+// percentile below kMinJobEstimate gives kMinJobEstimate.
 Elapsed estimateJobDuration(const std::vector<Elapsed>& recent,
                             Elapsed fallback = kDefaultJobEstimate);
 

@@ -279,12 +279,12 @@ void addDeploymentRoutes(Router& router, ServerContext& context,
   router.add("GET", fmt::format("{}/jobs", kDeploymentPath), Permission::kReadDeployments,
              [ctx](Request& request) { return jobsRoute(*ctx, request); });
   router.add("POST", fmt::format("{}/approve", kDeploymentPath), Permission::kManageDeployments,
-             [ctx](Request& request) {
+             [ctx, shared](Request& request) {
                const std::string id = request.path_params.at(0);
                const std::string actor = actorOf(request);
                return writeDeployment(*ctx, "approving", 200,
                                       [&](store::Session& session, SystemTime now) {
-                                        return approveDeployment(session, id, actor, now);
+                                        return approveDeployment(session, *shared, id, actor, now);
                                       });
              });
   router.add("POST", fmt::format("{}/cancel", kDeploymentPath), Permission::kManageDeployments,

@@ -166,37 +166,33 @@ Result<HostJobPolicy> policyFor(store::Session& session, const DeploymentService
   return services.host_policy(session, host_id);
 }
 
-std::vector<std::string> unfinishedStateNames() {
-  std::vector<std::string> names;
-  for (JobState state : deploy::allJobStates()) {
-    if (!deploy::isFinal(state)) names.push_back(stateName(state));
+// The deployment's patches that are still approved, in its order.
+Result<std::vector<std::string>> approvedPatches(store::Session& session,
+                                                 const DeploymentServices& services,
+                                                 const store::DeploymentRecord& deployment) {
+  std::vector<std::string> approved;
+  for (const std::string& patch_id : deployment.patch_ids) {
+    auto status = services.patch_status(session, patch_id);
+    if (!status) return tl::unexpected(status.error());
+    if (*status == PatchStatus::kApproved) approved.push_back(patch_id);
   }
-  return names;
+  return approved;
 }
 
-// Whether another deployment already has an unfinished job that installs
-// exactly `plan` on the host, so a second job would install it twice.
-Result<bool> hasSameUnfinishedJob(store::Session& session, const std::string& host_id,
-                                  const std::string& deployment_id, const HostInstallPlan& plan) {
-  auto jobs = store::listJobsOfHost(session, host_id, unfinishedStateNames());
-  if (!jobs) return tl::unexpected(jobs.error());
-  const std::string packages = packagesJson(plan.packages).dump();
-  const std::string kbs = json(plan.kbs).dump();
-  return std::any_of(jobs->begin(), jobs->end(), [&](const store::JobRecord& job) {
-    return job.deployment_id != deployment_id && job.packages_json == packages &&
-           job.kbs_json == kbs;
-  });
-}
-
-// Creates the jobs of ring `position` and returns how many.
+// Creates the jobs of ring `position` for the hosts of its collection that
+// have none in the deployment yet, and returns how many. It runs when the
+// ring is entered and on every later round while the ring is current, so
+// hosts that join the collection meanwhile get a job. `entering` is true
+// on the first run, which logs what it leaves out.
 Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServices& services,
                                    const store::DeploymentRecord& deployment, std::int64_t position,
-                                   SystemTime now) {
+                                   SystemTime now, bool entering) {
   const auto& ring = deployment.rings.at(static_cast<std::size_t>(position));
   // A collection deleted since the deployment was created has no hosts.
   auto hosts = services.hosts_in_collection(session, ring.collection);
   if (!hosts && hosts.error().code != ErrorCode::kNotFound) return tl::unexpected(hosts.error());
   if (!hosts) {
+    if (!entering) return std::size_t{0};
     auto logged =
         logDeployment(session, deployment.id, "ring_empty", "server",
                       fmt::format("collection {} no longer exists, so ring {} has no hosts",
@@ -207,13 +203,10 @@ Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServ
   }
 
   // A patch declined after the deployment was created is not installed.
-  std::vector<std::string> approved;
-  for (const std::string& patch_id : deployment.patch_ids) {
-    auto status = services.patch_status(session, patch_id);
-    if (!status) return tl::unexpected(status.error());
-    if (*status == PatchStatus::kApproved) approved.push_back(patch_id);
-  }
-  if (approved.size() < deployment.patch_ids.size()) {
+  auto approved_patches = approvedPatches(session, services, deployment);
+  if (!approved_patches) return tl::unexpected(approved_patches.error());
+  const std::vector<std::string>& approved = *approved_patches;
+  if (entering && approved.size() < deployment.patch_ids.size()) {
     auto logged = logDeployment(
         session, deployment.id, "patches_withdrawn", "server",
         fmt::format("{} of the deployment's {} patches are no longer approved and are left out",
@@ -237,9 +230,6 @@ Result<std::size_t> createRingJobs(store::Session& session, const DeploymentServ
     auto plan = services.install_plan(session, host_id, approved);
     if (!plan) return tl::unexpected(plan.error());
     if (plan->empty()) continue;
-    auto duplicate = hasSameUnfinishedJob(session, host_id, deployment.id, *plan);
-    if (!duplicate) return tl::unexpected(duplicate.error());
-    if (*duplicate) continue;
     // A host whose collections name different hooks gets a failed job with
     // that message, so no hook runs that an administrator did not choose.
     auto policy = policyFor(session, services, host_id);
@@ -398,13 +388,56 @@ Result<void> settleJob(store::Session& session, store::JobRecord& job, JobState 
   return {};
 }
 
+// Narrows a job that has not started to the deployment's patches that are
+// still approved. Returns false when the job was cancelled because none of
+// its packages is left.
+Result<bool> retarget(store::Session& session, const DeploymentServices& services,
+                      store::JobRecord& job, const std::vector<std::string>& approved,
+                      SystemTime now) {
+  HostInstallPlan plan;
+  if (!approved.empty()) {
+    auto planned = services.install_plan(session, job.host_id, approved);
+    if (!planned) return tl::unexpected(planned.error());
+    plan = std::move(*planned);
+  }
+  if (plan.empty()) {
+    auto settled =
+        settleJob(session, job, JobState::kCancelled, "its patches are no longer approved", now);
+    if (!settled) return tl::unexpected(settled.error());
+    return false;
+  }
+  const std::string packages = packagesJson(plan.packages).dump();
+  const std::string kbs = json(plan.kbs).dump();
+  if (packages == job.packages_json && kbs == job.kbs_json) return true;
+  job.packages_json = packages;
+  job.kbs_json = kbs;
+  job.updated_at = now;
+  if (auto saved = store::updateJobTargets(session, job); !saved)
+    return tl::unexpected(saved.error());
+  auto logged = store::appendJobEvent(
+      session, {.job_id = job.id,
+                .event_id = fmt::format("server-retargeted-{}", store::timeToColumn(now)),
+                .at = now,
+                .received_at = now,
+                .source = "server",
+                .state = job.state,
+                .message = "a patch was declined, so the job installs only the approved ones",
+                .output = "",
+                .packages_json = job.packages_json});
+  if (!logged) return tl::unexpected(logged.error());
+  return true;
+}
+
 // Settles the deployment's unfinished jobs that can no longer move on
 // their own: a revoked host's, a restart that happened, a deadline that
 // passed, and a server job whose window no longer fits it.
-Result<void> reviewJobs(store::Session& session, const store::DeploymentRecord& deployment,
-                        SystemTime now) {
+Result<void> reviewJobs(store::Session& session, const DeploymentServices& services,
+                        const store::DeploymentRecord& deployment, SystemTime now) {
   auto jobs = store::listJobsOfDeployment(session, deployment.id);
   if (!jobs) return tl::unexpected(jobs.error());
+  auto approved = approvedPatches(session, services, deployment);
+  if (!approved) return tl::unexpected(approved.error());
+  const bool withdrawn = approved->size() < deployment.patch_ids.size();
   for (store::JobRecord job : *jobs) {
     const JobState state = deploy::parseJobState(job.state).value_or(JobState::kFailed);
     if (deploy::isFinal(state)) continue;
@@ -430,6 +463,11 @@ Result<void> reviewJobs(store::Session& session, const store::DeploymentRecord& 
       continue;
     }
     const bool not_started = state == JobState::kPending || state == JobState::kWaitingForWindow;
+    if (not_started && withdrawn) {
+      auto retargeted = retarget(session, services, job, *approved, now);
+      if (!retargeted) return tl::unexpected(retargeted.error());
+      if (!*retargeted) continue;
+    }
     if (not_started && now >= deployment.deadline) {
       if (auto settled = settleJob(session, job, JobState::kFailed,
                                    "the deployment's deadline passed before the job started", now);
@@ -490,11 +528,28 @@ Result<void> halt(store::Session& session, store::DeploymentRecord& deployment, 
 // Moves one deployment as far as it can go at `now`.
 Result<void> advanceOne(store::Session& session, const DeploymentServices& services,
                         store::DeploymentRecord& deployment, SystemTime now, AdvanceRound& round) {
+  auto approved = approvedPatches(session, services, deployment);
+  if (!approved) return tl::unexpected(approved.error());
+  if (approved->empty()) {
+    return halt(session, deployment, "none of the deployment's patches is approved any more", now,
+                round);
+  }
   while (true) {
     const std::int64_t position = deployment.current_ring;
     auto& ring = deployment.rings.at(static_cast<std::size_t>(position));
-    if (!ring.entered_at) {
-      auto created = createRingJobs(session, services, deployment, position, now);
+    if (ring.entered_at) {
+      auto joined = createRingJobs(session, services, deployment, position, now, false);
+      if (!joined) return tl::unexpected(joined.error());
+      round.jobs_created += *joined;
+      if (*joined > 0) {
+        auto logged = logDeployment(session, deployment.id, "hosts_joined", "server",
+                                    fmt::format("{} hosts joined ring {} ({}) and got jobs",
+                                                *joined, position + 1, ring.name),
+                                    now);
+        if (!logged) return logged;
+      }
+    } else {
+      auto created = createRingJobs(session, services, deployment, position, now, true);
       if (!created) return tl::unexpected(created.error());
       if (auto entered = store::setRingEntered(session, deployment.id, position, now); !entered) {
         return entered;
@@ -515,18 +570,22 @@ Result<void> advanceOne(store::Session& session, const DeploymentServices& servi
                                 .max_failures = ring.max_failures};
     const bool last = static_cast<std::size_t>(position) + 1 == deployment.rings.size();
     if (last) {
-      if (tally->jobs > tally->succeeded + tally->failed) return {};
-      // The last ring has no ring to open, so only its failure limits count.
+      // The last ring has no ring to open, so only its failure limits
+      // count, and they halt the deployment as soon as they are missed.
       deploy::GateRule limits = rule;
       limits.min_soak = Elapsed::zero();
       const auto finished = deploy::evaluateGate(limits, *tally, now);
+      if (finished.verdict != deploy::GateVerdict::kFailed &&
+          tally->jobs > tally->succeeded + tally->failed) {
+        return {};
+      }
       if (finished.verdict == deploy::GateVerdict::kFailed) {
         if (auto left = store::setRingLeft(session, deployment.id, position, now); !left) {
           return left;
         }
         ring.left_at = now;
         return halt(session, deployment,
-                    fmt::format("the last ring {} ({}) finished with failures: {}", position + 1,
+                    fmt::format("the last ring {} ({}) missed its failure limits: {}", position + 1,
                                 ring.name, finished.reason),
                     now, round);
       }
@@ -801,6 +860,7 @@ Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& sessio
 }
 
 Result<Outcome<store::DeploymentRecord>> approveDeployment(store::Session& session,
+                                                           const DeploymentServices& services,
                                                            const std::string& id,
                                                            const std::string& actor,
                                                            SystemTime now) {
@@ -819,6 +879,15 @@ Result<Outcome<store::DeploymentRecord>> approveDeployment(store::Session& sessi
     return Result(reject(403, "second_approval_required",
                          "An emergency deployment needs a second admin's approval; its creator "
                          "cannot approve it."));
+  }
+  auto approved = approvedPatches(session, services, deployment);
+  if (!approved) return tl::unexpected(approved.error());
+  if (approved->size() < deployment.patch_ids.size()) {
+    return Result(reject(
+        409, "patch_not_approved",
+        fmt::format("{} of the deployment's {} patches are no longer approved; "
+                    "cancel it and create a new one.",
+                    deployment.patch_ids.size() - approved->size(), deployment.patch_ids.size())));
   }
   const json before = deploymentToJson(deployment);
   deployment.status = std::string(store::kDeploymentActive);
@@ -894,7 +963,7 @@ Result<AdvanceRound> advanceDeployment(store::Session& session, const Deployment
   const bool active = deployment.status == store::kDeploymentActive;
   if (!active && deployment.status != store::kDeploymentHalted) return round;
   if (deployment.available_at > now) return round;
-  if (auto reviewed = reviewJobs(session, deployment, now); !reviewed) {
+  if (auto reviewed = reviewJobs(session, services, deployment, now); !reviewed) {
     return tl::unexpected(reviewed.error());
   }
   if (active) {
@@ -1003,6 +1072,9 @@ Result<protocol::JobList> jobsForHost(store::Session& session, const DeploymentS
     if ((*deployment)->restart_deadline_seconds) {
       order.restart.deadline_seconds =
           std::min(order.restart.deadline_seconds, *(*deployment)->restart_deadline_seconds);
+      // A deadline shortened below the countdown starts the countdown at once.
+      order.restart.countdown_seconds =
+          std::min(order.restart.countdown_seconds, order.restart.deadline_seconds);
     }
     list.jobs.push_back(std::move(order));
   }

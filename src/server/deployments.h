@@ -142,9 +142,10 @@ Result<Outcome<store::DeploymentRecord>> createDeployment(store::Session& sessio
                                                           const std::string& actor, SystemTime now);
 
 // The second admin's approval of an emergency deployment. Rejects the
-// creator (403), a deployment that is not awaiting approval (409), and an
-// unknown one (404).
+// creator (403), a deployment that is not awaiting approval (409), one
+// with a patch no longer approved (409), and an unknown one (404).
 Result<Outcome<store::DeploymentRecord>> approveDeployment(store::Session& session,
+                                                           const DeploymentServices& services,
                                                            const std::string& id,
                                                            const std::string& actor,
                                                            SystemTime now);

@@ -341,6 +341,14 @@ Result<void> updateJobState(Session& session, const JobRecord& job) {
   return requireChanged(session, "job", job.id);
 }
 
+Result<void> updateJobTargets(Session& session, const JobRecord& job) {
+  auto updated = session.execute(
+      "UPDATE jobs SET packages_json = ?, kbs_json = ?, updated_at = ? WHERE id = ?",
+      {job.packages_json, job.kbs_json, timeToColumn(job.updated_at), job.id});
+  if (!updated) return updated;
+  return requireChanged(session, "job", job.id);
+}
+
 Result<std::vector<std::int64_t>> recentJobDurations(Session& session, const std::string& host_id,
                                                      std::size_t limit) {
   auto rows = session.query(

@@ -163,6 +163,9 @@ Result<std::map<std::string, std::int64_t>> countJobStates(Session& session,
 // Writes state, message, duration_seconds, updated_at and finished_at.
 // Fails with kNotFound for an unknown id.
 Result<void> updateJobState(Session& session, const JobRecord& job);
+// Sets the job's packages_json, kbs_json and updated_at. Fails with
+// kNotFound for an unknown id.
+Result<void> updateJobTargets(Session& session, const JobRecord& job);
 // The duration_seconds of the host's most recent succeeded jobs, at most
 // `limit`, oldest first.
 Result<std::vector<std::int64_t>> recentJobDurations(Session& session, const std::string& host_id,

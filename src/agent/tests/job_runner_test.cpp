@@ -237,6 +237,33 @@ TEST_F(JobRunnerTest, ServerRestartsThenVerifies) {
   EXPECT_EQ(reports_, 1);
 }
 
+TEST_F(JobRunnerTest, ServerRestartsOnlyOnce) {
+  ASSERT_TRUE(writeFile(root(), "run/reboot-required", ""));
+  JobRunnerOptions sticky = options();
+  // The boot id changes, but the marker stays, as with a kernel that does
+  // not become the default.
+  sticky.restart.fallback_command = {"sh", "-c", "echo boot-2 > '" + bootIdFile().string() + "'"};
+  JobRunner runner(
+      sticky, *journal_, *client_,
+      [this]() -> Result<std::string> {
+        ++reports_;
+        return std::string(kReportId);
+      },
+      clock_, random_, [](Elapsed) {});
+  runner.setHostId(kHostId);
+  ASSERT_TRUE(journal_->save(entry(JobPhase::kInstalled)));
+
+  runner.resumeAll();
+  runner.resumeAll();
+  runner.resumeAll();
+  EXPECT_EQ(server_state_.appliedStates(), (std::vector<std::string>{"restarting", "verifying"}));
+  EXPECT_EQ(reports_, 1);
+  const auto applied = server_state_.applied();
+  ASSERT_EQ(applied.size(), 2u);
+  EXPECT_NE(applied[1].body.value("message", "").find("still requires a restart"),
+            std::string::npos);
+}
+
 TEST_F(JobRunnerTest, RestartWaitsForNewBootId) {
   ASSERT_TRUE(writeFile(root(), "run/reboot-required", ""));
   JobRunnerOptions quiet = options();

@@ -24,8 +24,13 @@ TEST(Estimate, OneSampleIsTheEstimate) {
 
 TEST(Estimate, OnlyRecentSamplesCount) {
   std::vector<Elapsed> samples(30, minutes(120));
-  for (std::size_t i = 10; i < 30; ++i) samples[i] = minutes(5);
-  EXPECT_EQ(estimateJobDuration(samples), minutes(5));
+  for (std::size_t i = 10; i < 30; ++i) samples[i] = minutes(6);
+  EXPECT_EQ(estimateJobDuration(samples), minutes(6));
+}
+
+TEST(Estimate, ShortJobsGiveTheFloor) {
+  EXPECT_EQ(estimateJobDuration({Elapsed{0}}), kMinJobEstimate);
+  EXPECT_EQ(estimateJobDuration({std::chrono::seconds(40)}), minutes(5));
 }
 
 TEST(Estimate, NegativeSamplesAreIgnored) {

@@ -596,10 +596,9 @@ TEST_F(DeploymentRoutesTest, DeclinedPatchGetsNoJobs) {
   patches_[kPatch] = PatchStatus::kDeclined;
   advance();
   EXPECT_TRUE(jobsOf(host).jobs.empty());
-  const json events = deployment(id)["events"];
-  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const json& event) {
-    return event.value("kind", "") == "patches_withdrawn";
-  })) << events.dump();
+  const json shown = deployment(id);
+  EXPECT_EQ(shown.value("status", ""), "halted");
+  EXPECT_NE(shown.value("status_reason", "").find("approved any more"), std::string::npos);
 }
 
 TEST_F(DeploymentRoutesTest, DeletedCollectionLeavesRingEmpty) {
@@ -617,15 +616,71 @@ TEST_F(DeploymentRoutesTest, DeletedCollectionLeavesRingEmpty) {
   services_.hosts_in_collection = original;
 }
 
-TEST_F(DeploymentRoutesTest, SecondDeploymentAddsNoDuplicateJob) {
+TEST_F(DeploymentRoutesTest, SecondDeploymentGetsOwnJob) {
   const auto host = server("t1", "test");
   dailyWindow(host);
   createdId();
   advance();
   createdId();
   const auto round = advance();
-  EXPECT_EQ(round.jobs_created, 0u);
-  EXPECT_EQ(jobsOf(host).jobs.size(), 1u);
+  EXPECT_EQ(round.jobs_created, 1u);
+  EXPECT_EQ(jobsOf(host).jobs.size(), 2u);
+}
+
+TEST_F(DeploymentRoutesTest, HostJoiningCurrentRingGetsJob) {
+  const auto first = server("t1", "test");
+  dailyWindow(first);
+  const std::string id = createdId();
+  advance();
+  const auto later = server("t2", "test");
+  dailyWindow(later);
+  const auto round = advance();
+  EXPECT_EQ(round.jobs_created, 1u);
+  EXPECT_EQ(jobsOf(later).jobs.size(), 1u);
+  EXPECT_EQ(deployment(id)["events"].back().value("kind", ""), "hosts_joined");
+}
+
+TEST_F(DeploymentRoutesTest, DeclinedPatchCancelsWaitingJob) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  const std::string id = createdId();
+  advance();
+  const auto job_id = jobsOf(host).jobs.at(0).job_id;
+  patches_[kPatch] = PatchStatus::kDeclined;
+  const auto round = advance();
+  EXPECT_EQ(jobState(*database_, job_id), "cancelled");
+  EXPECT_TRUE(jobsOf(host).jobs.empty());
+  ASSERT_EQ(round.halted.size(), 1u);
+  EXPECT_EQ(deployment(id).value("status", ""), "halted");
+}
+
+TEST_F(DeploymentRoutesTest, EmergencyApprovalRechecksPatches) {
+  server("t1", "test");
+  const std::string id = createdId({{"emergency", true}, {"reason", "CVE-2026-0001 is in KEV"}});
+  patches_[kPatch] = PatchStatus::kDeclined;
+  const auto second =
+      call("POST", "/api/v1/deployments/" + id + "/approve", userToken("bob", {"admin"}));
+  EXPECT_EQ(second.status, 409);
+  EXPECT_EQ(errorCode(second), "patch_not_approved");
+  EXPECT_EQ(deployment(id).value("status", ""), "awaiting_approval");
+}
+
+TEST_F(DeploymentRoutesTest, LastRingHaltsAtFirstExcessFailure) {
+  sequences_["single"] = RingSequenceSpec{
+      "single",
+      "Single",
+      {{"Only", "test", {.min_soak = hours(0), .min_success_ratio = 1.0, .max_failures = 0}}}};
+  const auto failing = server("t1", "test");
+  const auto waiting = server("t2", "test");
+  dailyWindow(failing);
+  dailyWindow(waiting);
+  const std::string id = createdId({{"ring_sequence", "single"}});
+  advance();
+  const auto job_id = jobsOf(failing).jobs.at(0).job_id;
+  ASSERT_EQ(post(failing, job_id, deploy::JobState::kFailed).status, 200);
+  const auto round = advance();
+  ASSERT_EQ(round.halted.size(), 1u);
+  EXPECT_EQ(deployment(id).value("status", ""), "halted");
 }
 
 TEST_F(DeploymentRoutesTest, JobCarriesCollectionsRestartPolicy) {
@@ -638,6 +693,7 @@ TEST_F(DeploymentRoutesTest, JobCarriesCollectionsRestartPolicy) {
   const auto jobs = jobsOf(host);
   ASSERT_EQ(jobs.jobs.size(), 1u);
   EXPECT_EQ(jobs.jobs[0].restart.deadline_seconds, 3600);
+  EXPECT_EQ(jobs.jobs[0].restart.countdown_seconds, 3600) << "cut to the shortened deadline";
   EXPECT_EQ(jobs.jobs[0].restart.reminder_seconds, 600);
 }
 
