@@ -1103,7 +1103,8 @@ Result<Outcome<protocol::JobEventResponse>> recordJobEvent(store::Session& sessi
     return Result(reject(409, from == JobState::kCancelled ? "job_cancelled" : "job_finished",
                          fmt::format("Job {} is {}; stop working on it.", job_id, job.state)));
   }
-  auto logged = store::countJobEvents(session, job_id, "agent");
+  auto logged =
+      store::countJobEvents(session, job_id, "agent", stateName(JobState::kWaitingForWindow));
   if (!logged) return tl::unexpected(logged.error());
   if (*logged >= kMaxJobEvents) {
     const std::string message =
@@ -1159,7 +1160,7 @@ Result<Outcome<protocol::JobEventResponse>> recordJobEvent(store::Session& sessi
   if (!appended) return tl::unexpected(appended.error());
 
   job.state = stateName(event.state);
-  job.message = event.message;
+  if (!event.message.empty()) job.message = event.message;
   job.updated_at = now;
   if (event.duration_seconds) job.duration_seconds = event.duration_seconds;
   if (event.state == JobState::kFailed) job.finished_at = now;

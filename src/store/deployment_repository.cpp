@@ -383,9 +383,10 @@ Result<std::vector<std::string>> unfinishedDeploymentsUsingCollection(
 }
 
 Result<std::int64_t> countJobEvents(Session& session, const std::string& job_id,
-                                    const std::string& source) {
-  auto row = session.queryOne("SELECT COUNT(*) FROM job_events WHERE job_id = ? AND source = ?",
-                              {job_id, source});
+                                    const std::string& source, const std::string& except_state) {
+  auto row = session.queryOne(
+      "SELECT COUNT(*) FROM job_events WHERE job_id = ? AND source = ? AND state <> ?",
+      {job_id, source, except_state});
   if (!row) return tl::unexpected(row.error());
   return *row ? (**row).integer(0) : 0;
 }

@@ -174,9 +174,10 @@ Result<std::vector<std::int64_t>> recentJobDurations(Session& session, const std
 // Whether the job has an event with `event_id`.
 Result<bool> jobEventExists(Session& session, const std::string& job_id,
                             const std::string& event_id);
-// How many events the job has from `source` ("agent" or "server").
+// How many events the job has from `source` ("agent" or "server"), not
+// counting those in state `except_state`.
 Result<std::int64_t> countJobEvents(Session& session, const std::string& job_id,
-                                    const std::string& source);
+                                    const std::string& source, const std::string& except_state);
 // Appends the event unless the job has one with the same event_id. Returns
 // whether it was appended.
 Result<bool> appendJobEvent(Session& session, const JobEventRecord& event);

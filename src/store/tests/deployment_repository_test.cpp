@@ -283,14 +283,20 @@ TEST_P(DeploymentRepositoryTest, JobEventAppliesEachIdOnce) {
   EXPECT_EQ((*events)[0].output, event.output);
   EXPECT_EQ((*events)[0].report_id, event.report_id);
 
-  auto from_agent = readValue<std::int64_t>(
-      [&](Session& session) { return countJobEvents(session, job.id, "agent"); });
+  auto from_agent = readValue<std::int64_t>([&](Session& session) {
+    return countJobEvents(session, job.id, "agent", "waiting_for_window");
+  });
   ASSERT_TRUE(from_agent) << errorText(from_agent);
   EXPECT_EQ(*from_agent, 1);
-  auto from_server = readValue<std::int64_t>(
-      [&](Session& session) { return countJobEvents(session, job.id, "server"); });
+  auto from_server = readValue<std::int64_t>([&](Session& session) {
+    return countJobEvents(session, job.id, "server", "waiting_for_window");
+  });
   ASSERT_TRUE(from_server) << errorText(from_server);
   EXPECT_EQ(*from_server, 0);
+  auto not_failed = readValue<std::int64_t>(
+      [&](Session& session) { return countJobEvents(session, job.id, "agent", "failed"); });
+  ASSERT_TRUE(not_failed) << errorText(not_failed);
+  EXPECT_EQ(*not_failed, 0);
 }
 
 TEST_P(DeploymentRepositoryTest, DeploymentEventsKeepOrder) {
