@@ -70,7 +70,8 @@ gboolean undoMinimise(GtkWidget* widget, GdkEventWindowState* event, gpointer) {
 }
 
 // Asks the window manager (through Motif hints) to offer moving only: no
-// close, minimise, maximise or resize buttons.
+// close, minimise, maximise or resize buttons. Openbox 3.6 keeps the close
+// button whatever the hints, so ignoreDelete and undoMinimise stay needed.
 void limitDecorations(GtkWidget* widget, gpointer) {
   GdkWindow* window = gtk_widget_get_window(widget);
   gdk_window_set_functions(window, GDK_FUNC_MOVE);
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
   gtk_container_set_border_width(GTK_CONTAINER(window), 24);
   g_signal_connect(countdown.window, "delete-event", G_CALLBACK(ignoreDelete), nullptr);
   g_signal_connect(countdown.window, "window-state-event", G_CALLBACK(undoMinimise), nullptr);
-  g_signal_connect(countdown.window, "realize", G_CALLBACK(limitDecorations), nullptr);
+  g_signal_connect_after(countdown.window, "realize", G_CALLBACK(limitDecorations), nullptr);
 
   GtkWidget* box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget* heading = gtk_label_new(nullptr);
