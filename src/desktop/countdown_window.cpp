@@ -51,8 +51,7 @@ std::vector<std::string> sessionEnvironment(const LoginSession& session) {
 CountdownWindow::CountdownWindow(std::filesystem::path program, const LoginSession& session,
                                  restart::Instant restart_at,
                                  std::chrono::milliseconds restart_delay)
-    : argv_({program.string(), "--until",
-             std::to_string(restart_at.time_since_epoch().count())}),
+    : argv_({program.string(), "--until", std::to_string(restart_at.time_since_epoch().count())}),
       environment_(sessionEnvironment(session)),
       user_({.uid = session.uid, .gid = session.gid}),
       session_id_(session.id),

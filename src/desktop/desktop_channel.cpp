@@ -26,9 +26,9 @@ Result<schedule::Zone> displayZone(const std::string& name) {
   try {
     return schedule::Zone::find(date::current_zone()->name());
   } catch (const std::exception& error) {
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("The machine's time zone is unknown ({}); set time_zone.",
-                            error.what()));
+    return fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("The machine's time zone is unknown ({}); set time_zone.", error.what()));
   }
 }
 
@@ -41,8 +41,7 @@ Result<void> broadcastToTerminals(const std::vector<std::string>& command,
   // SIGPIPE in the agent when the program exits without reading.
   int pipe_ends[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipe_ends) != 0) {
-    return fail(ErrorCode::kIoError,
-                fmt::format("socketpair failed: {}.", std::strerror(errno)));
+    return fail(ErrorCode::kIoError, fmt::format("socketpair failed: {}.", std::strerror(errno)));
   }
   FileDescriptor read_end(pipe_ends[0]);
   FileDescriptor write_end(pipe_ends[1]);
@@ -57,8 +56,8 @@ Result<void> broadcastToTerminals(const std::vector<std::string>& command,
   const int spawned = ::posix_spawnp(&child, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
-    return fail(ErrorCode::kNotFound, fmt::format("Starting {} failed: {}.", command[0],
-                                                  std::strerror(spawned)));
+    return fail(ErrorCode::kNotFound,
+                fmt::format("Starting {} failed: {}.", command[0], std::strerror(spawned)));
   }
   read_end.reset();
 
@@ -93,8 +92,8 @@ Result<std::unique_ptr<DesktopNoticeChannel>> DesktopNoticeChannel::create(
 }
 
 DesktopNoticeChannel::DesktopNoticeChannel(DesktopChannelOptions options, schedule::Zone zone,
-                                           const SessionSource& sessions,
-                                           restart::ChoiceSink& sink, const Clock& clock)
+                                           const SessionSource& sessions, restart::ChoiceSink& sink,
+                                           const Clock& clock)
     : options_(std::move(options)), zone_(zone), sessions_(sessions), sink_(sink), clock_(clock) {}
 
 DesktopNoticeChannel::~DesktopNoticeChannel() {
@@ -129,11 +128,11 @@ SessionNotifier* DesktopNoticeChannel::notifierFor(const LoginSession& session) 
   auto found = notifiers_.find(session.id);
   if (found != notifiers_.end() && found->second->connected()) return found->second.get();
 
-  auto notifier = SessionNotifier::connect(
-      session.bus_address, {.uid = session.uid, .gid = session.gid},
-      [this, id = session.id, user = session.user](std::string_view key) {
-        onAction(id, user, key);
-      });
+  auto notifier =
+      SessionNotifier::connect(session.bus_address, {.uid = session.uid, .gid = session.gid},
+                               [this, id = session.id, user = session.user](std::string_view key) {
+                                 onAction(id, user, key);
+                               });
   if (!notifier) {
     logger().warn("session {} ({}): {}", session.id, session.user, notifier.error().message);
     return nullptr;
@@ -195,7 +194,8 @@ void DesktopNoticeChannel::show(const restart::Notice& notice) {
 
   const auto key = std::pair(notice.kind, notice.shown_at);
   if (terminal_session && !options_.wall_command.empty() && last_terminal_notice_ != key) {
-    if (auto sent = broadcastToTerminals(options_.wall_command, formatTerminalNotice(notice, zone_));
+    if (auto sent =
+            broadcastToTerminals(options_.wall_command, formatTerminalNotice(notice, zone_));
         !sent) {
       logger().warn("sending the restart notice to terminals failed: {}", sent.error().message);
     } else {

@@ -73,7 +73,7 @@ class DesktopNoticeChannel final : public restart::NoticeChannel {
   const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<SessionNotifier>> notifiers_;  // by session id
-  std::map<std::string, std::unique_ptr<CountdownWindow>> windows_;     // by session id
+  std::map<std::string, std::unique_ptr<CountdownWindow>> windows_;    // by session id
   // The notice last sent to terminals, so a repeated show() sends it once.
   std::optional<std::pair<restart::NoticeKind, restart::Instant>> last_terminal_notice_;
 };

@@ -23,7 +23,9 @@ constexpr const char* kApplication = "patchkeeper";
 // How long a call to the notification server may take before it fails.
 constexpr std::uint64_t kCallTimeoutMicroseconds = 5'000'000;
 
-std::string busError(int result) { return std::strerror(-result); }
+std::string busError(int result) {
+  return std::strerror(-result);
+}
 
 // Returns the socket path of a "unix:path=..." address, ignoring other
 // keys such as "guid".
@@ -38,8 +40,8 @@ std::optional<std::string> socketPath(std::string_view address) {
 
 // Appends the Notify call's arguments after app_name and replaces_id.
 int appendNotification(sd_bus_message* call, const NoticeText& text) {
-  int result = sd_bus_message_append(call, "sss", "system-reboot", text.summary.c_str(),
-                                     text.body.c_str());
+  int result =
+      sd_bus_message_append(call, "sss", "system-reboot", text.summary.c_str(), text.body.c_str());
   if (result < 0) return result;
 
   result = sd_bus_message_open_container(call, 'a', "s");
@@ -70,9 +72,9 @@ Result<std::unique_ptr<SessionNotifier>> SessionNotifier::connect(const std::str
                                                                   ActionHandler on_action) {
   const auto path = socketPath(bus_address);
   if (!path) {
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("The session bus address '{}' is not a unix:path= address.",
-                            bus_address));
+    return fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("The session bus address '{}' is not a unix:path= address.", bus_address));
   }
   auto fd = connectUnixSocketAs(*path, user);
   if (!fd) return tl::unexpected(fd.error());
@@ -93,9 +95,8 @@ Result<std::unique_ptr<SessionNotifier>> SessionNotifier::connect(const std::str
   if (result >= 0) result = sd_bus_set_method_call_timeout(bus, kCallTimeoutMicroseconds);
   if (result < 0) {
     sd_bus_flush_close_unref(bus);
-    return fail(ErrorCode::kIoError,
-                fmt::format("Connecting to the session bus {} failed: {}.", bus_address,
-                            busError(result)));
+    return fail(ErrorCode::kIoError, fmt::format("Connecting to the session bus {} failed: {}.",
+                                                 bus_address, busError(result)));
   }
 
   FileDescriptor wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -114,9 +115,9 @@ Result<std::unique_ptr<SessionNotifier>> SessionNotifier::connect(const std::str
                                reinterpret_cast<sd_bus_message_handler_t>(&onActionInvoked),
                                notifier.get());
   if (result >= 0) {
-    result = sd_bus_match_signal(bus, nullptr, nullptr, kPath, kInterface, "NotificationClosed",
-                                 reinterpret_cast<sd_bus_message_handler_t>(&onClosed),
-                                 notifier.get());
+    result =
+        sd_bus_match_signal(bus, nullptr, nullptr, kPath, kInterface, "NotificationClosed",
+                            reinterpret_cast<sd_bus_message_handler_t>(&onClosed), notifier.get());
   }
   if (result < 0) {
     return fail(ErrorCode::kIoError,
@@ -140,9 +141,13 @@ SessionNotifier::~SessionNotifier() {
   sd_bus_flush_close_unref(bus_);
 }
 
-void SessionNotifier::show(const NoticeText& text) { post({.close = false, .text = text}); }
+void SessionNotifier::show(const NoticeText& text) {
+  post({.close = false, .text = text});
+}
 
-void SessionNotifier::close() { post({.close = true, .text = {}}); }
+void SessionNotifier::close() {
+  post({.close = true, .text = {}});
+}
 
 void SessionNotifier::post(Command command) {
   {

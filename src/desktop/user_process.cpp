@@ -68,8 +68,7 @@ Result<int> connectUnixSocketAs(const std::string& path, const UserIdentity& use
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof(address.sun_path)) {
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("The socket path {} is too long.", path));
+    return fail(ErrorCode::kInvalidArgument, fmt::format("The socket path {} is too long.", path));
   }
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
 

@@ -34,7 +34,6 @@ Result<int> connectUnixSocketAs(const std::string& path, const UserIdentity& use
 // process's effective uid no credentials are changed. Returns the child's
 // pid; the caller reaps it. Fails with kIoError when fork fails.
 Result<pid_t> startProgramAs(const std::vector<std::string>& argv,
-                             const std::vector<std::string>& environment,
-                             const UserIdentity& user);
+                             const std::vector<std::string>& environment, const UserIdentity& user);
 
 }  // namespace pk::desktop
