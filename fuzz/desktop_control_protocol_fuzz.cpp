@@ -1,7 +1,7 @@
-// Checks the agent's control socket protocol on arbitrary bytes: a request
-// line that parses formats back to a line that parses to the same request,
-// and a reply line that parses formats back to a line that parses to the
-// same fields. A violated property traps, so libFuzzer records the input.
+// Checks the agent's control socket protocol on arbitrary bytes. A request
+// line that parses must format back to a line that parses to the same
+// request. A reply line that parses must do the same with its fields. A
+// violated property traps, so libFuzzer records the input.
 
 #include <cstddef>
 #include <cstdint>

@@ -317,11 +317,11 @@ int main(int argc, char** argv) {
   auto config = loadConfig(config_path, overrides);
   if (!config) return kExitConfiguration;
   if (status->parsed()) {
-    const int shown = showStatus(*config);
-    // The restart state comes from the running agent; when it cannot be
-    // reached the line says so and the exit status stays that of the above.
+    const int status_exit = showStatus(*config);
+    // The restart state comes from the running agent. When the agent cannot
+    // be reached, an error line reports it and the exit status is unchanged.
     runRestartCommand("status", std::nullopt, socket_path);
-    return shown;
+    return status_exit;
   }
   return runAgent(*config, once);
 }

@@ -148,20 +148,20 @@ void DesktopNoticeChannel::updateWindows(const restart::Notice& notice,
     windows_.clear();
     return;
   }
-  std::map<std::string, std::unique_ptr<CountdownWindow>> kept;
+  std::map<std::string, std::unique_ptr<CountdownWindow>> running;
   for (const auto& session : sessions) {
     if (!session.graphical()) continue;
     if (session.display.empty() && session.wayland_display.empty()) continue;
     auto found = windows_.find(session.id);
     if (found != windows_.end() && found->second->restartAt() == notice.restart_at) {
-      kept[session.id] = std::move(found->second);
+      running[session.id] = std::move(found->second);
       continue;
     }
-    kept[session.id] = std::make_unique<CountdownWindow>(
+    running[session.id] = std::make_unique<CountdownWindow>(
         options_.countdown_program, session, notice.restart_at, options_.window_restart_delay);
   }
   // Windows of sessions that ended, or for another restart time, stop here.
-  windows_ = std::move(kept);
+  windows_ = std::move(running);
 }
 
 void DesktopNoticeChannel::show(const restart::Notice& notice) {

@@ -54,7 +54,7 @@ class DesktopNoticeChannel final : public restart::NoticeChannel {
   // Lists the sessions again, connects to new graphical sessions, shows the
   // notice in each, keeps countdown windows open for kCountdown and closes
   // them otherwise, and sends a wall message once per notice when a
-  // terminal session exists. Failures are logged, never thrown.
+  // terminal session exists. Failures are logged.
   void show(const restart::Notice& notice) override;
   void clear() override;
 

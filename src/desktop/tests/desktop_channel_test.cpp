@@ -75,8 +75,7 @@ TEST_F(DesktopChannelTest, BroadcastFailureNamesCommand) {
   const auto sent = broadcastToTerminals({"/bin/sh", "-c", "exit 3"}, "hello\n");
   ASSERT_FALSE(sent.has_value());
   EXPECT_EQ(sent.error().code, ErrorCode::kIoError);
-  EXPECT_NE(sent.error().message.find("exit status 3"), std::string::npos)
-      << sent.error().message;
+  EXPECT_NE(sent.error().message.find("exit status 3"), std::string::npos) << sent.error().message;
 }
 
 TEST_F(DesktopChannelTest, BroadcastMissingProgram) {
@@ -113,7 +112,8 @@ TEST_F(DesktopChannelTest, NewNoticeSentAgain) {
   later.shown_at += 4h;
   notices->show(later);
   const auto text = readText(wall_file_);
-  EXPECT_NE(text.find("patchkeeper: Restart required"), text.rfind("patchkeeper: Restart required"));
+  EXPECT_NE(text.find("patchkeeper: Restart required"),
+            text.rfind("patchkeeper: Restart required"));
 }
 
 TEST_F(DesktopChannelTest, NoTerminalNoWall) {

@@ -1,7 +1,7 @@
 // The restart notices on a real desktop stack: Xvfb, a private session bus
 // (dbus-daemon), the dunst notification server and the openbox window
-// manager, all started by the test on a free display and a private bus
-// address, and stopped at its end.
+// manager. Each test starts them on a free display and a private bus
+// address, and stops them at its end.
 //
 // dunst lists a notification's actions in its context menu, which it pipes
 // to the "dmenu" program of its configuration. The test points that at a
