@@ -163,7 +163,17 @@ class DesktopStackTest : public ::testing::Test {
   }
 
   void startBus() {
-    const auto socket = folder_->path() / "bus";
+    auto started = startBusIn(folder_->path(), {});
+    if (!started) return;
+    bus_.emplace(std::move(started->first));
+    bus_address_ = started->second;
+  }
+
+  // Starts a dbus-daemon listening in `folder`, run through `prefix` (for
+  // example setpriv to run it as another user). Returns it and its address.
+  std::optional<std::pair<BackgroundProcess, std::string>> startBusIn(
+      const std::filesystem::path& folder, const std::vector<std::string>& prefix) {
+    const auto socket = folder / "bus";
     const auto config = fmt::format(
         "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
         " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
@@ -178,16 +188,15 @@ class DesktopStackTest : public ::testing::Test {
         "  </policy>\n"
         "</busconfig>\n",
         socket.string());
-    ASSERT_TRUE(test_support::writeFile(folder_->path(), "bus.conf", config).has_value());
-    auto started =
-        BackgroundProcess::start({*findProgram("dbus-daemon"), "--nofork", "--nopidfile",
-                                  "--config-file=" + (folder_->path() / "bus.conf").string()},
-                                 folder_->path() / "dbus.log");
-    ASSERT_TRUE(started.has_value());
-    bus_.emplace(std::move(*started));
-    if (waitFor([&] { return std::filesystem::exists(socket); })) {
-      bus_address_ = "unix:path=" + socket.string();
-    }
+    EXPECT_TRUE(test_support::writeFile(folder, "bus.conf", config).has_value());
+    auto argv = prefix;
+    argv.insert(argv.end(), {*findProgram("dbus-daemon"), "--nofork", "--nopidfile",
+                             "--config-file=" + (folder / "bus.conf").string()});
+    auto started = BackgroundProcess::start(argv, folder / "dbus.log");
+    EXPECT_TRUE(started.has_value());
+    if (!started) return std::nullopt;
+    if (!waitFor([&] { return std::filesystem::exists(socket); })) return std::nullopt;
+    return std::pair(std::move(*started), "unix:path=" + socket.string());
   }
 
   void startWindowManager() {
@@ -489,6 +498,73 @@ TEST_F(DesktopStackTest, CountdownReturnsAfterKill) {
   const auto remaining = remainingInTitle(*again);
   ASSERT_TRUE(remaining.has_value());
   EXPECT_LE(std::chrono::abs(*remaining - (notice.restart_at - nowSeconds())), 3s);
+}
+
+// The agent runs as root while the session belongs to another user, whose
+// session bus accepts only that user: the notifier connects through a child
+// process running as the user, and the countdown window runs as the user.
+TEST_F(DesktopStackTest, OtherUserSession) {
+  if (::geteuid() != 0) GTEST_SKIP() << "running a session as another user needs root";
+  if (!findProgram("setpriv")) GTEST_SKIP() << "setpriv (util-linux) is missing";
+  const std::vector<std::string> as_nobody = {*findProgram("setpriv"), "--reuid=65534",
+                                              "--regid=65534", "--clear-groups"};
+
+  // The user's own folder, bus and notification server. dunst as that user
+  // writes its menu and rule outputs into the test's folder.
+  const auto user_folder = folder_->path() / "nobody";
+  std::filesystem::create_directories(user_folder);
+  ASSERT_EQ(::chown(user_folder.c_str(), 65534, 65534), 0);
+  ::chmod(folder_->path().c_str(), 0777);
+  auto user_bus = startBusIn(user_folder, as_nobody);
+  ASSERT_TRUE(user_bus.has_value());
+  const auto as_nobody_on_bus = [&](std::vector<std::string> command) {
+    auto argv = as_nobody;
+    argv.insert(argv.end(), {*findProgram("env"), "DBUS_SESSION_BUS_ADDRESS=" + user_bus->second});
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+  };
+  auto user_dunst = BackgroundProcess::start(
+      as_nobody_on_bus({*findProgram("dunst"), "-config", (folder_->path() / "dunstrc").string()}),
+      user_folder / "dunst.log");
+  ASSERT_TRUE(user_dunst.has_value());
+  const auto displayed = [&] {
+    return output(as_nobody_on_bus({*findProgram("dunstctl"), "count", "displayed"}));
+  };
+  ASSERT_TRUE(waitFor([&] { return displayed().has_value(); })) << user_dunst->log();
+
+  LoginSession session = session_;
+  session.uid = 65534;
+  session.gid = 65534;
+  session.user = userName(65534);
+  session.bus_address = user_bus->second;
+  StaticSessionSource sessions({session});
+  DesktopChannelOptions options;
+  options.countdown_program = PK_COUNTDOWN_BINARY;
+  options.wall_command = {};
+  options.time_zone = "UTC";
+  auto channel = DesktopNoticeChannel::create(options, sessions, sink_, clock_);
+  ASSERT_TRUE(channel.has_value());
+
+  (*channel)->show(installedNotice());
+  ASSERT_TRUE(waitFor([&] { return displayed() == "1"; })) << user_dunst->log();
+  ASSERT_TRUE(test_support::writeFile(folder_->path(), "pick.txt", ",snooze-1h]").has_value());
+  EXPECT_TRUE(output(as_nobody_on_bus({*findProgram("dunstctl"), "context"})).has_value());
+  ASSERT_TRUE(sink_.waitForChoices(1, kWaitLimit)) << user_dunst->log();
+  EXPECT_EQ(sink_.choices()[0].user, session.user);
+  EXPECT_EQ(sink_.choices()[0].snooze, 1h);
+
+  (*channel)->show(countdownNotice());
+  std::optional<std::string> window;
+  ASSERT_TRUE(waitFor([&] { return (window = mappedCountdownWindow()).has_value(); }));
+  const auto pid = windowPid(*window);
+  ASSERT_TRUE(pid.has_value());
+  struct stat info {};
+  ASSERT_EQ(::stat(fmt::format("/proc/{}", *pid).c_str(), &info), 0);
+  EXPECT_EQ(info.st_uid, 65534U);
+
+  channel->reset();
+  user_dunst->stop(SIGTERM, 2s);
+  user_bus->first.stop(SIGTERM, 2s);
 }
 
 TEST_F(DesktopStackTest, ClearClosesCountdown) {
