@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -124,6 +126,7 @@ Result<pid_t> startProgramAs(const std::vector<std::string>& argv,
   for (const auto& variable : environment) variables.push_back(const_cast<char*>(variable.c_str()));
   variables.push_back(nullptr);
 
+  const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) {
     return fail(ErrorCode::kIoError, fmt::format("fork failed: {}.", std::strerror(errno)));
@@ -135,6 +138,10 @@ Result<pid_t> startProgramAs(const std::vector<std::string>& argv,
         !becomeUser(user)) {
       ::_exit(126);
     }
+    // The program ends with the thread that started it, also when the agent
+    // crashes. Changing credentials clears this setting, so it comes after.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(0);
     ::execve(arguments[0], arguments.data(), variables.data());
     ::_exit(127);
   }

@@ -31,8 +31,10 @@ Result<int> connectUnixSocketAs(const std::string& path, const UserIdentity& use
 // Starts `argv` (argv[0] an absolute path) as `user` with exactly
 // `environment` ("NAME=value") and standard input from /dev/null, standard
 // output and error to this process's standard error. When `user` is this
-// process's effective uid no credentials are changed. Returns the child's
-// pid; the caller reaps it. Fails with kIoError when fork fails.
+// process's effective uid no credentials are changed. The child gets SIGTERM
+// when the calling thread ends (PR_SET_PDEATHSIG), so call it from a thread
+// that outlives the program. Returns the child's pid; the caller reaps it.
+// Fails with kIoError when fork fails.
 Result<pid_t> startProgramAs(const std::vector<std::string>& argv,
                              const std::vector<std::string>& environment, const UserIdentity& user);
 

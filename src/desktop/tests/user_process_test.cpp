@@ -1,5 +1,6 @@
 #include "desktop/user_process.h"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,7 +10,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/temporary_directory.h"
@@ -114,6 +117,28 @@ TEST_F(UserProcessTest, ProgramRunsAsUser) {
   ASSERT_TRUE(child.has_value());
   EXPECT_EQ(waitForExit(*child), 0);
   EXPECT_EQ(readText(output), "65534 65534 65534\n");
+}
+
+TEST_F(UserProcessTest, ProgramEndsWithThread) {
+  pid_t child = -1;
+  std::thread starter([&] {
+    auto started = startProgramAs({"/bin/sleep", "30"}, {}, {.uid = ::geteuid()});
+    if (!started) return;
+    child = *started;
+    // The death signal is armed just before exec, so wait for the exec.
+    const auto executable = fmt::format("/proc/{}/exe", child);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      std::error_code error;
+      if (std::filesystem::read_symlink(executable, error).filename() == "sleep") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  starter.join();
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
 }
 
 TEST_F(UserProcessTest, MissingProgramExits127) {
