@@ -22,8 +22,8 @@ struct UserIdentity {
 
 // Connects a Unix stream socket to `path`. When `user` is not this
 // process's effective uid, a child process running as `user` connects and
-// passes the connected socket back over SCM_RIGHTS, so the peer (a session
-// bus) reads the user's credentials in SO_PEERCRED while this process keeps
+// passes the connected socket back over SCM_RIGHTS. The peer (a session bus)
+// then reads the user's credentials in SO_PEERCRED, while this process keeps
 // the socket. Fails with kIoError naming the path when connecting fails,
 // and with kInvalidArgument when the path is too long.
 Result<int> connectUnixSocketAs(const std::string& path, const UserIdentity& user);
