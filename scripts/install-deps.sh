@@ -12,12 +12,15 @@ packages=(
   libcli11-dev libtomlplusplus-dev libzip-dev zlib1g-dev liblzma-dev liblz4-dev libarchive-dev
   libssl-dev libsodium-dev libsqlite3-dev libcpp-httplib-dev libbrotli-dev libpq-dev
   libical-dev libhowardhinnant-date-dev tzdata libboost-dev libboost-system-dev libexpat1-dev
-  libsystemd-dev
+  libsystemd-dev libgtk-3-dev
   # Reference implementations used by differential tests and benchmarks
   libdpkg-dev libapt-pkg-dev librpm-dev rpm dpkg-dev
   # Tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils curl postgresql
   python3-dateutil python3-icalendar
+  # The desktop stack that the restart notice tests start: X server, session
+  # bus, notification server, window manager, X tools and screenshots
+  xvfb dbus-daemon dunst openbox xdotool wmctrl x11-utils imagemagick fonts-dejavu-core
   # Package managers that the installer's tests run on sandbox roots
   apt-utils dnf createrepo-c
 )

@@ -2,14 +2,18 @@
 // updates to a patchkeeper server, and runs the deployment jobs it sends.
 //
 //   patchkeeper-agent run [--config FILE] [--once] [overrides]
-//   patchkeeper-agent status [--config FILE]
+//   patchkeeper-agent status [--config FILE] [--socket PATH]
+//   patchkeeper-agent snooze DURATION | restart-now | restart-at TIME [--socket PATH]
 //
-// Exit status: 0 success; 1 a runtime failure (state folder, collection);
-// 2 a configuration error; 3 with --once, reports remain queued.
+// Exit status: 0 success; 1 a runtime failure (state folder, collection),
+// or a restart choice that the agent rejected or could not receive; 2 a
+// configuration error or invalid arguments; 3 with --once, reports remain
+// queued.
 
 #include <pthread.h>
 #include <signal.h>
 #include <fstream>
+#include <iostream>
 
 #include <cstdio>
 #include <optional>
@@ -31,7 +35,9 @@
 #include "agent/log.h"
 #include "agent/random.h"
 #include "common/clock.h"
+#include "desktop/control_socket.h"
 #include "protocol/api_client.h"
+#include "schedule/zone.h"
 
 namespace {
 
@@ -195,6 +201,25 @@ int runAgent(const AgentConfig& config, bool once) {
   return 0;
 }
 
+// Loads the machine's time zone for showing restart times, falling back to
+// UTC when the machine has none configured.
+pk::schedule::Zone localZone() {
+  try {
+    if (auto zone = pk::schedule::Zone::find(date::current_zone()->name())) return *zone;
+  } catch (const std::exception&) {
+  }
+  return *pk::schedule::Zone::find("UTC");
+}
+
+// Runs `status`, `snooze`, `restart-now` or `restart-at` against the
+// running agent's control socket.
+int runRestartCommand(std::string_view command, std::optional<std::string_view> argument,
+                      const std::string& socket_path) {
+  pk::SystemClock clock;
+  return pk::desktop::runControlCommand(command, argument, socket_path, localZone(), clock,
+                                        std::cout, std::cerr);
+}
+
 int showStatus(const AgentConfig& config) {
   auto state = pk::agent::AgentState::open(config.state_dir);
   if (!state) {
@@ -222,6 +247,7 @@ int showStatus(const AgentConfig& config) {
   fmt::print("state folder:    {}\n", state->folder().string());
   fmt::print("queued reports:  {}\n", pending->size());
   fmt::print("acknowledged:    {}\n", acknowledged->empty() ? "no inventory yet" : *acknowledged);
+  std::fflush(stdout);
   return 0;
 }
 
@@ -247,7 +273,33 @@ int main(int argc, char** argv) {
   status->add_option("--config", config_path, "Configuration file (TOML)")->capture_default_str();
   addOverrideFlags(*status, overrides);
 
+  std::string socket_path(pk::desktop::kDefaultControlSocket);
+  status->add_option("--socket", socket_path, "The agent's control socket")->capture_default_str();
+
+  std::string snooze_duration;
+  CLI::App* snooze =
+      app.add_subcommand("snooze", "Put off the restart reminder; the deadline stays");
+  snooze->add_option("DURATION", snooze_duration, "1h, 4h or until-countdown")->required();
+  snooze->add_option("--socket", socket_path, "The agent's control socket")->capture_default_str();
+  CLI::App* restart_now = app.add_subcommand("restart-now", "Restart this machine now");
+  restart_now->add_option("--socket", socket_path, "The agent's control socket")
+      ->capture_default_str();
+  std::string restart_time;
+  CLI::App* restart_at =
+      app.add_subcommand("restart-at", "Restart at an earlier time than the deadline");
+  restart_at
+      ->add_option("TIME", restart_time,
+                   "HH:MM (next such local time), YYYY-MM-DDTHH:MM local, or ...Z for UTC")
+      ->required();
+  restart_at->add_option("--socket", socket_path, "The agent's control socket")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  // The restart commands talk to the running agent and need no configuration.
+  if (snooze->parsed()) return runRestartCommand("snooze", snooze_duration, socket_path);
+  if (restart_now->parsed()) return runRestartCommand("restart-now", std::nullopt, socket_path);
+  if (restart_at->parsed()) return runRestartCommand("restart-at", restart_time, socket_path);
 
   // Log lines go to standard error, which systemd's journal records, and
   // leave standard output to `status`. This must precede the first use of
@@ -264,6 +316,12 @@ int main(int argc, char** argv) {
 
   auto config = loadConfig(config_path, overrides);
   if (!config) return kExitConfiguration;
-  if (status->parsed()) return showStatus(*config);
+  if (status->parsed()) {
+    const int status_exit = showStatus(*config);
+    // The restart state comes from the running agent. When the agent cannot
+    // be reached, an error line reports it and the exit status is unchanged.
+    runRestartCommand("status", std::nullopt, socket_path);
+    return status_exit;
+  }
   return runAgent(*config, once);
 }

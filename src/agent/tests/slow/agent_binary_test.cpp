@@ -141,6 +141,24 @@ TEST_F(AgentBinaryTest, WorldReadableStateFolderIsRefused) {
   EXPECT_EQ(reports_, 0);
 }
 
+TEST_F(AgentBinaryTest, BadSnoozeDurationExitsTwo) {
+  auto outcome = runAgent({"snooze", "forever"});
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(outcome->exit_code, 2);
+  EXPECT_NE(outcome->standard_error.find("The snooze duration 'forever' is invalid."),
+            std::string::npos)
+      << outcome->standard_error;
+}
+
+TEST_F(AgentBinaryTest, RestartWithoutAgentExitsOne) {
+  const auto socket = (folder_->path() / "control.sock").string();
+  auto outcome = runAgent({"restart-now", "--socket", socket});
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(outcome->exit_code, 1);
+  EXPECT_NE(outcome->standard_error.find("check that patchkeeper-agent runs"), std::string::npos)
+      << outcome->standard_error;
+}
+
 TEST_F(AgentBinaryTest, SigtermStopsTheDaemonCleanly) {
   auto agent = pk::test_support::BackgroundProcess::start(
       {PK_AGENT_BINARY, "run", "--config", configPath()}, folder_->path() / "agent.log");
