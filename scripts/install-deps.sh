@@ -18,6 +18,8 @@ packages=(
   # Tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils curl postgresql
   python3-dateutil python3-icalendar
+  # The web console's browser tests: Playwright (Node 20 from the image) drives chromium
+  chromium
   # Package managers that the installer's tests run on sandbox roots
   apt-utils dnf createrepo-c
 )
