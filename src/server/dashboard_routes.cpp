@@ -1,7 +1,8 @@
 #include "server/dashboard_routes.h"
 
+#include <algorithm>
 #include <charconv>
-#include <regex>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +20,14 @@ using nlohmann::json;
 constexpr std::int64_t kDashboardRows = 20;
 constexpr std::int64_t kDefaultJobLimit = 20;
 constexpr std::int64_t kMaxJobLimit = 500;
+
+// Whether `text` has the shape of a host id, "h-" and 16 lower-case hex
+// digits. (std::regex is avoided: g++ 12 warns inside it in the ci preset.)
+bool isHostId(std::string_view text) {
+  if (text.size() != 18 || text.substr(0, 2) != "h-") return false;
+  return std::all_of(text.begin() + 2, text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 Response dashboard(ServerContext& context) {
   json body;
@@ -57,9 +66,8 @@ Response dashboard(ServerContext& context) {
 }
 
 Response hostJobs(ServerContext& context, const Request& request) {
-  static const std::regex kHostId("h-[0-9a-f]{16}");
   const auto host = request.queryValue("host");
-  if (!host || !std::regex_match(*host, kHostId)) {
+  if (!host || !isHostId(*host)) {
     return errorResponse(400, "invalid_query",
                          "Query parameter \"host\": required, a host id such as "
                          "h-0123456789abcdef.");

@@ -2,14 +2,17 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <system_error>
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "server/credentials.h"
@@ -80,9 +83,8 @@ Response serveFile(const WebConsoleOptions& options, const Request& request) {
   if (error) return notFound(request.path);
   const auto file = std::filesystem::canonical(root / relative, error);
   if (error) return notFound(request.path);
-  const auto [root_end, file_it] =
-      std::mismatch(root.begin(), root.end(), file.begin(), file.end());
-  if (root_end != root.end()) return notFound(request.path);
+  const auto inside = std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+  if (inside.first != root.end()) return notFound(request.path);
   // Folders are never listed.
   if (!std::filesystem::is_regular_file(file, error)) return notFound(request.path);
   const auto size = std::filesystem::file_size(file, error);
@@ -141,6 +143,7 @@ Response webLogin(const Router& router, const WebConsoleOptions& options, const 
 
   const auto body = nlohmann::json::parse(answer.body, nullptr, false);
   if (!body.is_object() || !body.contains("token") || !body["token"].is_string()) {
+    spdlog::error("web login: the session answer has no token: {}", answer.body.substr(0, 200));
     return serverErrorResponse();
   }
   const std::string token = body["token"].get<std::string>();
