@@ -14,13 +14,19 @@
 //       jobs, newest first, at most `limit` (1 to 500, default 20):
 //       {"items": [job, ...]} with each job as GET /api/v1/jobs/{id} shows
 //       it, without its events.
+//   GET /api/v1/hosts/{id}/packages?q=&limit=100&offset=0   (read_hosts;
+//       owners: their own hosts, 404 otherwise) the host's installed
+//       packages from its latest inventory, in the inventory's order,
+//       filtered by `q` (part of the binary or source name), one page of
+//       `limit` (1 to 1000): {"items": [{"name", "version", "architecture",
+//       "source_name", "source_version"}], "total", "offset", "limit"}.
 
 #include "server/context.h"
 #include "server/http.h"
 
 namespace pk::server {
 
-// Adds both routes to `router`. `context` must outlive the router.
+// Adds the three routes to `router`. `context` must outlive the router.
 void addDashboardRoutes(Router& router, ServerContext& context);
 
 }  // namespace pk::server

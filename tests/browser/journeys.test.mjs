@@ -186,6 +186,9 @@ test('find a vulnerable host', async (t) => {
   await page.getByRole('heading', { name: 'web-01' }).waitFor();
   await page.getByRole('cell', { name: 'DSA-9901-1' }).waitFor();
   assert.equal(await page.getByTestId('host-window').innerText(), 'Daily patching');
+  await page.getByLabel('Package name').fill('pkdemo');
+  await page.getByRole('button', { name: 'Search packages' }).click();
+  await page.getByTestId('package-count').filter({ hasText: 'of 1' }).waitFor();
   await assertAccessible(page, 'the host page');
   await shot(page, 'host');
 

@@ -42,6 +42,7 @@ const std::vector<std::pair<std::string, std::string>> kApiRoutes = {
     {"POST", "/api/v1/web/logout"},
     {"GET", "/api/v1/dashboard"},
     {"GET", "/api/v1/jobs"},
+    {"GET", "/api/v1/hosts/(h-[0-9a-f]{16})/packages"},
     {"GET", "/api/v1/me"},
     {"GET", "/api/v1/users"},
     {"POST", "/api/v1/users"},

@@ -110,6 +110,50 @@ function findingsTable(findings) {
   );
 }
 
+// The host's installed packages, searched and paged on the server.
+async function packagesSection(id) {
+  const section = h('section', { 'aria-label': 'Installed packages' });
+  const search = h('input', { type: 'search', name: 'package' });
+  let offset = 0;
+  const results = h('div', {});
+  const load = async () => {
+    const body = await api.get(
+      withQuery(`/api/v1/hosts/${encodeURIComponent(id)}/packages`, { q: search.value.trim(), limit: 50, offset }),
+    );
+    const to = offset + body.items.length;
+    show(
+      results,
+      h('p', { 'data-testid': 'package-count' }, `Packages ${body.total === 0 ? 0 : offset + 1}–${to} of ${body.total}`),
+      table(
+        'Installed packages',
+        [
+          { label: 'Package', value: (p) => p.name },
+          { label: 'Version', value: (p) => p.version },
+          { label: 'Architecture', value: (p) => p.architecture },
+          { label: 'Source', value: (p) => `${p.source_name} ${p.source_version}` },
+        ],
+        body.items,
+        { empty: 'No package matches, or the host has sent no inventory yet.' },
+      ),
+      h(
+        'div',
+        { class: 'pager' },
+        offset > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => { offset = Math.max(0, offset - 50); load(); } }, 'Previous packages') : null,
+        to < body.total ? h('button', { type: 'button', class: 'secondary', onclick: () => { offset += 50; load(); } }, 'Next packages') : null,
+      ),
+    );
+  };
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search packages' }, field('Package name', search), h('button', { type: 'submit' }, 'Search packages'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    offset = 0;
+    load();
+  });
+  await load();
+  section.append(form, results);
+  return section;
+}
+
 export async function renderHost(main, id, { can }) {
   const host = await api.get(`/api/v1/hosts/${encodeURIComponent(id)}`);
   const parts = [
@@ -151,13 +195,14 @@ export async function renderHost(main, id, { can }) {
       parts.push(errorBox(error));
     }
   }
+  parts.push(h('h2', {}, 'Installed packages'), await packagesSection(id));
   if (can('read_findings')) {
     const findings = await api.get(`/api/v1/hosts/${encodeURIComponent(id)}/findings?status=open`);
     parts.push(h('h2', {}, 'Findings'), findingsTable(findings.items));
   }
   if (can('read_deployments')) {
-    const jobs = await api.get(withQuery('/api/v1/jobs', { host: id, limit: 20 })).catch(() => null);
-    if (jobs) {
+    const jobs = await api.get(withQuery('/api/v1/jobs', { host: id, limit: 20 }));
+    {
       parts.push(
         h('h2', {}, 'Jobs'),
         table(
