@@ -13,7 +13,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 
