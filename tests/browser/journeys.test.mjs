@@ -234,7 +234,7 @@ test('create a deployment and watch it complete', async (t) => {
     .getByTestId('deployment-status')
     .filter({ hasText: 'completed' })
     .waitFor({ timeout: 150_000 });
-  await page.getByRole('cell', { name: 'succeeded' }).waitFor();
+  await page.getByRole('cell', { name: 'succeeded', exact: true }).waitFor();
   await assertAccessible(page, 'a deployment');
   await shot(page, 'deployment-completed');
 

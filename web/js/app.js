@@ -89,8 +89,14 @@ export function refused(container, what) {
   );
 }
 
+// Each navigation renders into a fresh container, which replaces the page
+// only if no later navigation started meanwhile: a slow page must not
+// overwrite the one the user went to next.
+let generation = 0;
+
 async function route() {
   if (!me) return;
+  const current = ++generation;
   renderNav();
   const { path, params } = currentRoute();
   const page = pages.find((candidate) => candidate.path === path);
@@ -99,22 +105,25 @@ async function route() {
     location.replace(`#/${first ? first.path : 'tickets'}`);
     return;
   }
+  const container = h('div', { class: 'page' });
   if (!allowed(page)) {
-    refused(main, `the ${page.label} page`);
+    refused(container, `the ${page.label} page`);
     document.title = 'Not allowed · patchkeeper';
-    return;
-  }
-  document.title = `${page.label} · patchkeeper`;
-  show(main, h('p', { class: 'loading' }, 'Loading…'));
-  try {
-    await page.module.render(main, { me, can, params, refused });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 403) {
-      refused(main, `the ${page.label} page`);
-    } else {
-      show(main, h('h1', {}, page.label), errorBox(error));
+  } else {
+    document.title = `${page.label} · patchkeeper`;
+    show(main, h('p', { class: 'loading' }, 'Loading…'));
+    try {
+      await page.module.render(container, { me, can, params, refused });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        refused(container, `the ${page.label} page`);
+      } else {
+        show(container, h('h1', {}, page.label), errorBox(error));
+      }
     }
   }
+  if (current !== generation || !me) return;
+  show(main, container);
   main.focus({ preventScroll: true });
 }
 

@@ -138,7 +138,7 @@ export async function render(main, { can }) {
           [
             { label: 'Window', value: (w) => w.name },
             { label: 'Opens', value: (w) => formatTime(w.next_occurrence.start_utc) },
-            { label: 'Local time', value: (w) => `${w.next_occurrence.start_local} ${w.zone}` },
+            { label: 'Local time', value: (w) => `${w.next_occurrence.start_local.replace('T', ' ').replace(/:00([+-])/, ' $1')} (${w.zone})` },
           ],
           upcoming,
           { empty: 'No window has an occurrence coming.' },
