@@ -344,3 +344,32 @@ test('a viewer is refused the admin pages', async (t) => {
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('every page passes axe-core', async (t) => {
+  if (skipIfNeeded(t)) return;
+  const page = await newPage();
+  await login(page, fleet.admin);
+  const pagesToCheck = [
+    ['hosts', 'Hosts'],
+    [`host/${fleet.hosts['db-01']}`, 'db-01'],
+    ['deployments', 'Deployments'],
+    ['tickets', 'Tickets'],
+    ['reports/compliance/collection', 'Compliance by group'],
+    ['reports/overdue', 'Overdue hosts'],
+    [`reports/cve/${fleet.cve}`, 'Vulnerable hosts by CVE'],
+    ['settings/windows', 'Settings: Windows'],
+    ['settings/rings', 'Settings: Collections and rings'],
+    ['settings/feeds', 'Settings: Feeds'],
+    ['settings/enrolment', 'Settings: Enrolment secrets'],
+    ['settings/users', 'Settings: Users and roles'],
+    ['settings/audit', 'Settings: Audit log'],
+  ];
+  for (const [hash, heading] of pagesToCheck) {
+    await page.goto(`${fleet.base_url}/#/${hash}`);
+    await page.getByRole('heading', { name: heading, exact: true, level: 1 }).waitFor();
+    await assertAccessible(page, `#/${hash}`);
+  }
+  await shot(page, 'settings-audit');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
