@@ -1,9 +1,10 @@
 // The data requests of each web console page, with 10,000 hosts (two open
 // findings each, one of them in CISA KEV, every tenth host needing a
-// restart) in a real SQLite file. Requests go through Router::dispatch
-// with the real authenticator and an admin session, without sockets, so
-// the numbers are the server's own work. The baseline, measured in the
-// same run, is GET /api/v1/me: authentication alone.
+// restart, each server in one of 20 windows, the findings linked to their two
+// patches, openssl and curl, each on every host) in a real SQLite file. Requests go through
+// Router::dispatch with the real authenticator and an admin session, without sockets, so the
+// numbers are the server's own work. The baseline, measured in the same run, is GET /api/v1/me:
+// authentication alone.
 //
 //   cmake --workflow --preset bench   (or build the web_pages_bench target)
 //   build/bench/bench/web_pages_bench --benchmark_repetitions=3
@@ -25,6 +26,7 @@
 #include "server/feed_sync.h"
 #include "server/host_routes.h"
 #include "server/patch_routes.h"
+#include "server/patches.h"
 #include "server/report_routes.h"
 #include "server/vulnerability_routes.h"
 #include "server/window_routes.h"
@@ -32,12 +34,14 @@
 #include "store/host_repository.h"
 #include "store/migrations.h"
 #include "store/user_repository.h"
+#include "store/window_repository.h"
 
 namespace {
 
 using namespace pk;
 
 constexpr int kHosts = 10'000;
+constexpr int kWindows = 20;
 
 struct Installation {
   std::filesystem::path folder;
@@ -78,6 +82,21 @@ Installation& installation() {
       if (!issued) return tl::unexpected(issued.error());
       it->token = issued->token;
 
+      // 20 monthly windows; each server is in one of them.
+      for (int w = 0; w < kWindows; ++w) {
+        store::WindowRecord window;
+        window.id = fmt::format("w-{:016x}", w);
+        window.name = fmt::format("Window {:02d}", w);
+        window.rrule = "FREQ=MONTHLY;BYDAY=2TU";
+        window.start_local = fmt::format("2026-01-01T{:02d}:00:00", w % 24);
+        window.zone = "Europe/Zurich";
+        window.length_seconds = 4 * 3600;
+        window.offset_days = w % 7;
+        window.created_at = now;
+        window.updated_at = now;
+        if (auto inserted = store::insertWindow(session, window); !inserted) return inserted;
+      }
+
       for (int i = 0; i < kHosts; ++i) {
         store::HostRecord host;
         host.id = fmt::format("h-{:016x}", i);
@@ -93,6 +112,13 @@ Installation& installation() {
         host.os_ecosystem = "Debian:12";
         host.collections = {i % 2 == 0 ? "web" : "db"};
         if (auto inserted = store::insertHost(session, host); !inserted) return inserted;
+        if (host.kind == "server") {
+          store::HostWindowRecord placed;
+          placed.host_id = host.id;
+          placed.window_id = fmt::format("w-{:016x}", i % kWindows);
+          placed.assigned_at = now;
+          if (auto put = store::putHostWindow(session, placed); !put) return put;
+        }
         for (int f = 0; f < 2; ++f) {
           store::StoredFinding finding;
           finding.host_id = host.id;
@@ -113,6 +139,9 @@ Installation& installation() {
           if (!added) return tl::unexpected(added.error());
         }
       }
+      // Links every finding to its patch, as the evaluator does.
+      auto linked = server::refreshAllPatches(session, now);
+      if (!linked) return tl::unexpected(linked.error());
       return {};
     });
 

@@ -230,15 +230,21 @@ Response listHosts(ServerContext& context, const HostRouteOptions& options,
     auto open = store::countOpenFindingsWithoutException(session, ids, now);
     if (!open) return tl::unexpected(open.error());
 
+    std::size_t matched = 0;
     for (const auto& host : *hosts) {
       const auto count = open->find(host.id);
-      auto view = hostView(host, count == open->end() ? 0 : count->second, now, options);
-      if (compliance_filter &&
-          view["compliance"]["status"] != complianceStatusName(*compliance_filter)) {
-        continue;
+      const std::int64_t open_findings = count == open->end() ? 0 : count->second;
+      if (compliance_filter) {
+        const Compliance compliance =
+            computeCompliance(complianceFactsOf(host, open_findings), now, options.stale_after);
+        if (compliance.status != *compliance_filter) continue;
+        // Views, the costly part, are built for the page's hosts only.
+        const std::size_t position = matched++;
+        if (limit && (position < offset || position - offset >= *limit)) continue;
       }
-      items.push_back(std::move(view));
+      items.push_back(hostView(host, open_findings, now, options));
     }
+    if (limit && compliance_filter) total = matched;
     return {};
   });
   if (!read) {
@@ -246,14 +252,6 @@ Response listHosts(ServerContext& context, const HostRouteOptions& options,
     return serverErrorResponse();
   }
   if (!limit) return jsonResponse(200, {{"items", std::move(items)}});
-  if (compliance_filter) {
-    total = items.size();
-    nlohmann::json page = nlohmann::json::array();
-    for (std::size_t i = offset; i < items.size() && page.size() < *limit; ++i) {
-      page.push_back(std::move(items[i]));
-    }
-    items = std::move(page);
-  }
   return jsonResponse(
       200, {{"items", std::move(items)}, {"total", total}, {"offset", offset}, {"limit", *limit}});
 }
