@@ -133,7 +133,7 @@ std::optional<Response> requireWebHeader(const Request& request) {
 }
 
 Response webLogin(const Router& router, const WebConsoleOptions& options, const Request& request) {
-  if (auto refused = requireWebHeader(request)) return *refused;
+  if (auto rejected = requireWebHeader(request)) return *rejected;
 
   // The API's own login checks the password, throttles and audits.
   Request inner = request;
@@ -156,7 +156,7 @@ Response webLogin(const Router& router, const WebConsoleOptions& options, const 
 }
 
 Response webLogout(const Router& router, const WebConsoleOptions& options, const Request& request) {
-  if (auto refused = requireWebHeader(request)) return *refused;
+  if (auto rejected = requireWebHeader(request)) return *rejected;
   Request inner = request;
   inner.method = "DELETE";
   inner.path = "/api/v1/sessions/current";

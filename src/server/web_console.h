@@ -8,7 +8,7 @@
 // Secure when the server speaks TLS), and `pk_csrf`, a token derived from
 // the session token that the page reads and sends back in the
 // `X-CSRF-Token` header. A request that carries the session cookie without
-// a matching header is refused before any handler runs, so the cookie alone
+// a matching header is rejected before any handler runs, so the cookie alone
 // never authenticates anything. Bearer tokens work as before; a request
 // with an Authorization header is judged by it alone.
 //

@@ -152,7 +152,7 @@ test('log in', async (t) => {
   assert.equal(session.secure, true);
   assert.equal(await page.evaluate(() => document.cookie.includes('pk_session')), false);
 
-  // A state-changing request without the CSRF header is refused even
+  // A state-changing request without the CSRF header is rejected even
   // though the browser sends the session cookie.
   const status = await page.evaluate(async () => {
     const response = await fetch('/api/v1/approval-rules', {
@@ -334,7 +334,7 @@ test('a viewer is refused the admin pages', async (t) => {
   await assertAccessible(page, 'the refusal');
   await shot(page, 'viewer-refused');
 
-  // The server refuses it too, with the CSRF header the page would send.
+  // The server rejects it too, with the CSRF header the page would send.
   const status = await page.evaluate(async () => {
     const csrf = document.cookie.split('; ').find((c) => c.startsWith('pk_csrf=')).slice(8);
     const response = await fetch('/api/v1/users', { headers: { 'X-CSRF-Token': csrf } });

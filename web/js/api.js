@@ -1,6 +1,6 @@
 // Calls to the patchkeeper API from the console. The browser sends the
 // HttpOnly session cookie by itself; each request adds the CSRF token read
-// from the pk_csrf cookie, without which the server refuses the cookie.
+// from the pk_csrf cookie, without which the server rejects the cookie.
 
 export class ApiError extends Error {
   constructor(status, code, message) {
