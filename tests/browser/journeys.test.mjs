@@ -306,6 +306,7 @@ test('an owner files a window move, and an admin approves it', async (t) => {
   await assertAccessible(owner, 'the ticket form');
   await owner.getByRole('button', { name: 'File ticket' }).click();
   await owner.getByTestId('ticket-status').filter({ hasText: 'open' }).waitFor();
+  assert.equal(await owner.getByTestId('ticket-change').innerText(), 'to window Sunday nights');
   const ticketUrl = owner.url();
   await shot(owner, 'ticket-filed');
   assert.equal(await owner.getByRole('button', { name: 'Approve' }).count(), 0);

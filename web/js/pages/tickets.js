@@ -59,6 +59,18 @@ async function newTicketForm(main, hostId, { can }) {
 async function renderTicket(main, id, context) {
   const { can, me } = context;
   const ticket = await api.get(`/api/v1/tickets/${encodeURIComponent(id)}`);
+  // Names for the ids in the ticket, where the caller may read them.
+  const windows = await api.get('/api/v1/windows').catch(() => ({ items: [] }));
+  const windowNames = new Map(windows.items.map((w) => [w.id, w.name]));
+  const hostNames = new Map();
+  await Promise.all(
+    ticket.subject_hosts.map((hostId) =>
+      api.get(`/api/v1/hosts/${hostId}`).then(
+        (host) => hostNames.set(hostId, host.hostname),
+        () => hostNames.set(hostId, hostId),
+      ),
+    ),
+  );
   const comment = h('textarea', { name: 'comment', rows: 3 });
   const problem = problemBox();
   const act = (path, needsComment) => async () => {
@@ -87,8 +99,8 @@ async function renderTicket(main, id, context) {
       { class: 'facts' },
       h('dt', {}, 'Status'), h('dd', { 'data-testid': 'ticket-status' }, badge(ticket.status)),
       h('dt', {}, 'Requester'), h('dd', {}, ticket.requester),
-      h('dt', {}, 'Hosts'), h('dd', {}, ticket.subject_hosts.map((hostId) => link(`#/host/${hostId}`, hostId))),
-      h('dt', {}, 'Change'), h('dd', {}, change.window ? `to window ${change.window}` : JSON.stringify(change)),
+      h('dt', {}, 'Hosts'), h('dd', {}, ticket.subject_hosts.map((hostId) => link(`#/host/${hostId}`, hostNames.get(hostId)))),
+      h('dt', {}, 'Change'), h('dd', { 'data-testid': 'ticket-change' }, change.window ? `to window ${windowNames.get(change.window) || change.window}` : JSON.stringify(change)),
       h('dt', {}, 'Justification'), h('dd', {}, ticket.justification),
       h('dt', {}, 'Decided'), h('dd', {}, ticket.decided_by ? `${ticket.decided_by} at ${formatTime(ticket.decided_at)}` : '—'),
       h('dt', {}, 'Takes effect'), h('dd', {}, formatTime(ticket.effective_at)),
