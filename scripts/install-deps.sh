@@ -21,6 +21,8 @@ packages=(
   # The desktop stack that the restart notice tests start: X server, session
   # bus, notification server, window manager, X tools and screenshots
   xvfb dbus-daemon dunst openbox xdotool wmctrl x11-utils imagemagick fonts-dejavu-core
+  # The web console's browser tests: Playwright (Node 20 from the image) drives chromium
+  chromium
   # Package managers that the installer's tests run on sandbox roots
   apt-utils dnf createrepo-c
 )

@@ -52,6 +52,7 @@ data="$here/../shared/data"
   echo "port = $port"
   echo "data_dir = \"$state/server\""
   echo "access_log = \"$state/access.log\""
+  echo "web_dir = \"$here/web\""
   if [[ -d $data ]]; then
     cat <<FEEDS
 
@@ -129,6 +130,7 @@ patchkeeper is running.
   admin        user "admin", password in $state/admin-password
   logs         $state/server.log, $state/access.log, $state/agent.log
   health       curl -k https://127.0.0.1:$port/healthz
+  console      https://127.0.0.1:$port/ in a browser (accept the self-signed certificate)
 
 Look at this machine's findings with the CLI:
   export PATCHKEEPER_CONFIG=$state/cli.json

@@ -21,4 +21,11 @@ if [[ -z ${PK_TEST_POSTGRESQL:-} ]]; then
 fi
 export PK_TEST_POSTGRESQL="${PK_TEST_POSTGRESQL:-}"
 
+# The browser journeys' npm packages, pinned by tests/browser/package-lock.json.
+if command -v npm >/dev/null; then
+  (cd tests/browser && npm ci --no-audit --no-fund)
+else
+  echo "run-tests: npm is missing; the browser journeys will fail (scripts/install-deps.sh installs it)" >&2
+fi
+
 cmake --workflow --preset ci

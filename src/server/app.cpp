@@ -13,6 +13,7 @@
 #include "server/init_admin.h"
 #include "server/openapi.h"
 #include "server/system_routes.h"
+#include "server/web_console.h"
 #include "store/migrations.h"
 
 namespace pk::server {
@@ -147,10 +148,18 @@ Result<void> ServerApp::prepareTls(std::ostream& out) {
 
 void ServerApp::buildRouter() {
   domain_ = std::make_unique<Domain>(*context_, config_);
-  router_ = std::make_unique<Router>(domain_->authenticator());
+  // Browsers authenticate with the session cookie and its CSRF header;
+  // everything else sends a bearer token.
+  router_ = std::make_unique<Router>(withSessionCookies(domain_->authenticator()));
 
   addSystemRoutes(*router_, *context_, {.openapi_json = openApiDocument(kServerVersion).dump()});
   domain_->addRoutes(*router_);
+  // Last: the console's static route matches every other GET path.
+  addWebConsoleRoutes(*router_, WebConsoleOptions{
+                                    .web_dir = config_.web_dir,
+                                    .secure_cookies = !config_.allow_plain_http,
+                                    .session_ttl = std::chrono::hours(config_.session_hours),
+                                });
 
   metrics_.describe("patchkeeper_build_info", Metrics::Type::kGauge,
                     "Always 1; the version label names the running build.");

@@ -403,6 +403,7 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
       {"webhook_max_attempts", integerInto(config.webhook_max_attempts)},
       {"webhook_timeout_seconds", integerInto(config.webhook_timeout_seconds)},
       {"webhook_allow_http_loopback", boolInto(config.webhook_allow_http_loopback)},
+      {"web_dir", stringInto(config.web_dir)},
       {"feeds",
        [&](std::string_view key, const toml::node& node) -> std::optional<std::string> {
          const auto* array = node.as_array();

@@ -97,6 +97,9 @@ struct ServerConfig {
   // Accept webhook URLs with http:// to a loopback address. Only for tests:
   // every other webhook URL must use https.
   bool webhook_allow_http_loopback = false;
+  // The web console's files (index.html and its modules). "" turns the
+  // console off; the API is served either way.
+  std::string web_dir = "/usr/share/patchkeeper/web";
   // The advisory feeds to sync, in the order written.
   std::vector<FeedSource> feeds;
 

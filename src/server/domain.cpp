@@ -8,6 +8,7 @@
 #include "server/compliance_report_routes.h"
 #include "server/compliance_summary.h"
 #include "server/credentials.h"
+#include "server/dashboard_routes.h"
 #include "server/deployment_routes.h"
 #include "server/deployment_rule_routes.h"
 #include "server/deployment_rules.h"
@@ -81,6 +82,7 @@ void Domain::addRoutes(Router& router) {
   addReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addComplianceReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addPatchRoutes(router, context_);
+  addDashboardRoutes(router, context_);
 }
 
 Result<void> Domain::start() {

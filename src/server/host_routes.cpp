@@ -1,6 +1,7 @@
 #include "server/host_routes.h"
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <set>
@@ -125,6 +126,22 @@ Response invalidQuery(std::string_view name, std::string_view problem) {
                        fmt::format("Query parameter \"{}\": {}", name, problem));
 }
 
+constexpr std::size_t kMaxHostPage = 1000;
+
+std::string lowerCase(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower;
+}
+
+std::optional<std::size_t> parseCount(std::string_view text) {
+  std::size_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 Response listHosts(ServerContext& context, const HostRouteOptions& options,
                    const Request& request) {
   const Principal& principal = *request.principal;
@@ -149,41 +166,94 @@ Response listHosts(ServerContext& context, const HostRouteOptions& options,
     }
   }
 
+  // Paging and search, for the web console: `q` matches part of the host
+  // name, id or owner in any case; `limit` and `offset` pick one page of
+  // the hosts sorted by name, and the answer then carries `total`.
+  std::string search;
+  if (const auto q = request.queryValue("q")) search = lowerCase(*q);
+  std::optional<std::size_t> limit;
+  std::size_t offset = 0;
+  if (const auto text = request.queryValue("limit")) {
+    const auto parsed = parseCount(*text);
+    if (!parsed || *parsed < 1 || *parsed > kMaxHostPage) {
+      return invalidQuery("limit", fmt::format("use a whole number from 1 to {}.", kMaxHostPage));
+    }
+    limit = *parsed;
+  }
+  if (const auto text = request.queryValue("offset")) {
+    const auto parsed = parseCount(*text);
+    if (!parsed) return invalidQuery("offset", "use a whole number from 0.");
+    offset = *parsed;
+  }
+
   // An owner sees only their own hosts, whatever owner the query names.
   if (!principal.seesAllHosts()) {
     if (filter.owner && *filter.owner != principal.username) {
-      return jsonResponse(200, {{"items", nlohmann::json::array()}});
+      return jsonResponse(200, {{"items", nlohmann::json::array()}, {"total", 0}});
     }
     filter.owner = principal.username;
   }
 
   const SystemTime now = context.clock.now();
   nlohmann::json items = nlohmann::json::array();
+  std::size_t total = 0;
   auto read = context.database.read([&](store::Session& session) -> Result<void> {
+    items = nlohmann::json::array();
+    total = 0;
     auto hosts = store::listHosts(session, filter);
     if (!hosts) return tl::unexpected(hosts.error());
+    if (!search.empty()) {
+      std::erase_if(*hosts, [&](const store::HostRecord& host) {
+        return lowerCase(host.hostname).find(search) == std::string::npos &&
+               host.id.find(search) == std::string::npos &&
+               lowerCase(host.owner).find(search) == std::string::npos;
+      });
+    }
+    if (limit) {
+      std::stable_sort(hosts->begin(), hosts->end(),
+                       [](const store::HostRecord& a, const store::HostRecord& b) {
+                         return a.hostname < b.hostname;
+                       });
+    }
+    // Without a compliance filter, a page needs the findings of its own
+    // hosts only; compliance is known only after counting every host.
+    if (limit && !compliance_filter) {
+      total = hosts->size();
+      const std::size_t first = std::min(offset, hosts->size());
+      const std::size_t last = std::min(first + *limit, hosts->size());
+      hosts->erase(hosts->begin() + static_cast<std::ptrdiff_t>(last), hosts->end());
+      hosts->erase(hosts->begin(), hosts->begin() + static_cast<std::ptrdiff_t>(first));
+    }
     std::vector<std::string> ids;
     ids.reserve(hosts->size());
     for (const auto& host : *hosts) ids.push_back(host.id);
     auto open = store::countOpenFindingsWithoutException(session, ids, now);
     if (!open) return tl::unexpected(open.error());
 
+    std::size_t matched = 0;
     for (const auto& host : *hosts) {
       const auto count = open->find(host.id);
-      auto view = hostView(host, count == open->end() ? 0 : count->second, now, options);
-      if (compliance_filter &&
-          view["compliance"]["status"] != complianceStatusName(*compliance_filter)) {
-        continue;
+      const std::int64_t open_findings = count == open->end() ? 0 : count->second;
+      if (compliance_filter) {
+        const Compliance compliance =
+            computeCompliance(complianceFactsOf(host, open_findings), now, options.stale_after);
+        if (compliance.status != *compliance_filter) continue;
+        // Views, the costly part, are built for the page's hosts only.
+        const std::size_t position = matched++;
+        if (limit && (position < offset || position - offset >= *limit)) continue;
       }
-      items.push_back(std::move(view));
+      items.push_back(hostView(host, open_findings, now, options));
     }
+    if (limit && compliance_filter) total = matched;
     return {};
   });
   if (!read) {
     spdlog::error("listing hosts failed: {}", read.error().message);
     return serverErrorResponse();
   }
-  return jsonResponse(200, {{"items", std::move(items)}});
+  if (!limit) return jsonResponse(200, {{"items", std::move(items)}});
+  return jsonResponse(
+      200, {{"items", std::move(items)}, {"total", total}, {"offset", offset}, {"limit", *limit}});
 }
 
 Response getHost(ServerContext& context, const HostRouteOptions& options, const Request& request) {

@@ -372,7 +372,7 @@ Response me(const Request& request) {
   for (Role role : principal.roles) roles.push_back(roleName(role));
   json permissions = json::array();
   for (int value = static_cast<int>(Permission::kReadHosts);
-       value <= static_cast<int>(Permission::kFileRequests); ++value) {
+       value <= static_cast<int>(Permission::kManageDeployments); ++value) {
     const auto permission = static_cast<Permission>(value);
     if (principal.has(permission)) permissions.push_back(permissionName(permission));
   }

@@ -189,6 +189,50 @@ TEST_F(HostRoutesTest, ListFiltersHosts) {
   }
 }
 
+TEST_F(HostRoutesTest, PageCarriesTheTotal) {
+  for (int i = 0; i < 5; ++i) enrolHost("machine-" + std::to_string(i));
+  const auto response =
+      call("GET", "/api/v1/hosts", adminToken(), "", {{"limit", "2"}, {"offset", "4"}});
+  ASSERT_EQ(response.status, 200) << response.body;
+  const auto body = bodyOf(response);
+  EXPECT_EQ(body["total"], 5);
+  EXPECT_EQ(body["items"].size(), 1u);
+}
+
+TEST_F(HostRoutesTest, PagesDoNotOverlap) {
+  for (int i = 0; i < 4; ++i) enrolHost("machine-" + std::to_string(i));
+  std::vector<std::string> seen;
+  for (const char* offset : {"0", "2"}) {
+    const auto body = bodyOf(
+        call("GET", "/api/v1/hosts", adminToken(), "", {{"limit", "2"}, {"offset", offset}}));
+    for (const auto& item : body["items"]) seen.push_back(item["id"]);
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(std::unique(seen.begin(), seen.end()) - seen.begin(), 4);
+}
+
+TEST_F(HostRoutesTest, SearchMatchesOwner) {
+  const auto bob = enrolHost("machine-1", {{"owner", "bob"}});
+  enrolHost("machine-2", {{"owner", "carol"}});
+  EXPECT_EQ(listedIds(adminToken(), {{"q", "BO"}}), std::vector<std::string>{bob.host_id});
+}
+
+TEST_F(HostRoutesTest, PageWithComplianceFilterCountsMatches) {
+  enrolHost("machine-1");
+  enrolHost("machine-2", {{"kind", "endpoint"}});
+  const auto body = bodyOf(
+      call("GET", "/api/v1/hosts", adminToken(), "", {{"limit", "10"}, {"compliance", "unknown"}}));
+  EXPECT_EQ(body["total"], 1);
+}
+
+TEST_F(HostRoutesTest, BadPageIsRejected) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"limit", "0"}, {"limit", "1001"}, {"limit", "ten"}, {"offset", "-1"}}) {
+    const auto response = call("GET", "/api/v1/hosts", adminToken(), "", {{name, value}});
+    EXPECT_EQ(errorCode(response), "invalid_query") << name << "=" << value;
+  }
+}
+
 TEST_F(HostRoutesTest, PatchChangesHostAndAudits) {
   const auto host = enrolHost("machine-1");
   const std::string path = "/api/v1/hosts/" + host.host_id;
