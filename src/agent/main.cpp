@@ -30,6 +30,7 @@
 #include "agent/job_scheduler.h"
 #include "agent/log.h"
 #include "agent/random.h"
+#include "agent/restart_service.h"
 #include "common/clock.h"
 #include "protocol/api_client.h"
 
@@ -171,8 +172,22 @@ int runAgent(const AgentConfig& config, bool once) {
   pk::agent::JobScheduler scheduler(runner, *journal, *client, clock);
   agent.setJobScheduler(&scheduler);
 
+  // Endpoint restarts. The logging channel stands in until a desktop
+  // channel is configured.
+  pk::agent::LoggingNoticeChannel notices;
+  pk::agent::RestartService restarts({.state_file = config.state_dir / "restart.json",
+                                      .restart = jobRunnerOptions(config).restart},
+                                     clock, notices, random);
+  if (auto loaded = restarts.load(); !loaded) {
+    pk::agent::logger().error("{}", loaded.error().message);
+    return kExitFailure;
+  }
+  runner.setRestartService(&restarts);
+
   if (once) {
+    restarts.step();
     const auto result = agent.runCycle();
+    restarts.step();
     pk::agent::logger().info("check-in {}: {} delivered, {} rejected, {} queued",
                              pk::agent::cycleOutcomeName(result.outcome), result.delivered,
                              result.rejected, result.queued);
@@ -181,16 +196,20 @@ int runAgent(const AgentConfig& config, bool once) {
     return kExitQueued;
   }
 
+  pk::agent::InterruptibleSleeper restart_sleeper;
   std::thread signal_waiter([&] {
     int received = 0;
     sigwait(&stop_signals, &received);
     pk::agent::logger().info("received signal {}, stopping after the current check-in", received);
     sleeper.stop();
+    restart_sleeper.stop();
   });
+  std::thread restart_loop([&] { restarts.run(restart_sleeper); });
   pk::agent::logger().info("agent started: server {}, state {}, interval {} min", client->baseUrl(),
                            config.state_dir.string(), config.interval_minutes);
   agent.run();
   signal_waiter.join();
+  restart_loop.join();
   pk::agent::logger().info("agent stopped");
   return 0;
 }
