@@ -100,7 +100,7 @@ Result<void> RestartService::load() {
   restart::State state;
   std::string error;
   if (!restart::decodeState(text.str(), state, error)) {
-    // The server still sees the pending restart in the inventory, so the
+    // The inventory still shows the pending restart to the server, so the
     // host stays not compliant until it restarts.
     const fs::path corrupt = path.parent_path() / "corrupt";
     std::error_code ignored;

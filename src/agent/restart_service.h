@@ -1,10 +1,10 @@
 #pragma once
 
-// The agent's endpoint restart service: it owns the restart manager
-// (restart/manager.h), persists its state in STATE/restart.json after
-// every change, runs it on a loop, shows its notices through a
-// NoticeChannel, requests the restart at its time, and takes users'
-// choices as the ChoiceSink of the desktop channels and the local socket.
+// The agent's endpoint restart service. It owns the restart manager
+// (restart/manager.h) and persists its state in STATE/restart.json after
+// every change. It runs the manager on a loop, shows its notices through a
+// NoticeChannel and requests the restart at its time. As the ChoiceSink of
+// the desktop channels and the local socket, it takes users' choices.
 //
 // Threads: run() loops on its own thread. attach(), the boot check and the
 // report to the server are called from the check-in thread (JobRunner and
@@ -33,7 +33,7 @@ namespace pk::agent {
 
 class Sleeper;  // checkin.h, which includes this header through job_runner.h
 
-// The longest wait between two steps of the loop: short enough that a gap
+// The maximum wait between two steps of the loop, short enough that a gap
 // of restart::kSleepGap means the machine slept.
 inline constexpr Elapsed kMaxRestartStep = std::chrono::seconds(30);
 

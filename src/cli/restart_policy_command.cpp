@@ -188,8 +188,8 @@ Result<Preview> simulate(const restart::Policy& policy, Instant installed_at,
     restart::StepResult result = manager.step(reading);
     if (record(result, reading)) return preview;
 
-    // A snooze answers the notice shown at the same instant, so it comes
-    // after the step, and a second step picks up its effect.
+    // A snooze responds to the notice shown at the same instant, so it
+    // comes after the step, and a second step picks up its effect.
     bool chose = false;
     while (next_defer < defers.size() && defers[next_defer].at <= reading.wall) {
       const Defer& defer = defers[next_defer++];

@@ -1,7 +1,7 @@
 #pragma once
 
-// `patchkeeper restart-policy preview`: runs the endpoint restart manager
-// (restart/manager.h) over a simulated clock and prints what a user of one
+// `patchkeeper restart-policy preview` runs the endpoint restart manager
+// (restart/manager.h) over a simulated clock. It prints what a user of one
 // endpoint experiences after an install: the notices with the actions they
 // offer, the snoozes given with --defer, the sleep given with --offline,
 // the final countdown and the restart. The manager is the agent's, so the

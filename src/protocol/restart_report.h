@@ -79,12 +79,14 @@ nlohmann::json toJson(const RestartEvent& event);
 nlohmann::json toJson(const RestartReport& report);
 nlohmann::json toJson(const RestartReportResponse& response);
 
-// Each parser fails with kMalformedInput naming the field. Beyond types:
-// event ids must have their form, names must be known, a pending report
-// must carry required_since, deadline, restart_at and countdown_start with
-// restart_at at most the deadline, job ids must be job ids, users at most
-// kMaxRestartUserLength bytes without control characters, snoozes positive,
-// and lists within the bounds above.
+// Each parser fails with kMalformedInput naming the field. Beyond types,
+// it checks that:
+// - event ids, job ids and the names of notices, offers and choices are valid;
+// - a pending report carries required_since, deadline, restart_at and
+//   countdown_start, with the deadline not before required_since and
+//   restart_at at most a week after the deadline;
+// - users have at most kMaxRestartUserLength bytes and no control characters;
+// - snoozes are positive and lists stay within the bounds above.
 Result<RestartReport> parseRestartReport(std::string_view text);
 Result<RestartReportResponse> parseRestartReportResponse(std::string_view text);
 

@@ -120,7 +120,7 @@ StepResult RestartManager::step(const Reading& reading) {
   StepResult result;
   if (!state_.pending) return result;
   if (reading.boot_id != state_.boot_id) {
-    // Any boot after the install is the restart, whoever caused it.
+    // Any boot after the install counts as the restart, also one a user started.
     result.rebooted = true;
     return result;
   }

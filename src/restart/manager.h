@@ -119,7 +119,7 @@ struct State {
   std::string series_id{};
 };
 
-// What the caller must do after a step.
+// The actions a step requires of the caller.
 struct StepResult {
   // Notices to show, in order; the channel keeps the last one on screen.
   std::vector<Notice> show{};
@@ -160,16 +160,16 @@ class RestartManager {
               const std::string& series_id);
 
   // Advances the machine to `reading`: shows the notices that are due, and
-  // asks for the restart when its time came. Call it at next_event, and at
+  // requests the restart when its time came. Call it at next_event, and at
   // least every 30 seconds, so that kSleepGap can detect sleep.
   StepResult step(const Reading& reading);
 
-  // Applies a user's choice made at `reading`. A choice is rejected, with a
-  // message saying why, when no restart is pending, a snooze or a restart
-  // time comes during the final countdown, a snooze is not 1 h or 4 h, or
-  // a restart time is in the past, sooner than one countdown from now, or
-  // later than the current restart time. "Restart now" is always applied;
-  // the next step() then requests the restart.
+  // Applies a user's choice made at `reading`. A rejected choice returns a
+  // message with the reason. Rejected are: any choice when no restart is
+  // pending, a snooze or a restart time during the final countdown, a
+  // snooze other than 1 h or 4 h, and a restart time in the past, sooner
+  // than one countdown from now, or later than the current restart time.
+  // "Restart now" is always applied, and the next step() requests it.
   ChoiceSink::Outcome apply(const Choice& choice, const Reading& reading);
 
   // Returns the status that `patchkeeper-agent status` prints.
@@ -193,8 +193,8 @@ class RestartManager {
   State state_{};
 };
 
-// The most choices State::choices keeps; older ones are dropped, and the
-// event log sent to the server still has them.
+// The maximum number of choices State::choices keeps. Older ones are
+// dropped there, but the event log sent to the server still has them.
 inline constexpr std::size_t kMaxKeptChoices = 100;
 
 // Returns the notice kind's name: "installed", "reminder", "countdown" or
