@@ -226,9 +226,10 @@ TEST_F(CollectionRoutesTest, DeadlineAboveBoundRejected) {
 }
 
 TEST_F(CollectionRoutesTest, FortyEightHourDeadlineRejected) {
-  const auto response = post(
-      "/api/v1/collections",
-      {{"id", "laptops"}, {"name", "L"}, {"restart_policy", {{"restart_deadline_seconds", 172800}}}});
+  const auto response =
+      post("/api/v1/collections", {{"id", "laptops"},
+                                   {"name", "L"},
+                                   {"restart_policy", {{"restart_deadline_seconds", 172800}}}});
   EXPECT_EQ(response.status, 400);
   EXPECT_EQ(errorCode(response), "restart_policy_out_of_bounds");
   EXPECT_NE(errorMessage(response).find("at most 86400"), std::string::npos) << response.body;
