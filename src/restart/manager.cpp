@@ -104,6 +104,8 @@ Notice RestartManager::showNotice(NoticeKind kind, Instant at, StepResult& resul
                       Offer::kSnoozeUntilCountdown};
   }
   log({.at = at, .type = LogEvent::Type::kNotice, .notice = notice});
+  state_.notices.push_back({.kind = kind, .at = at});
+  if (state_.notices.size() > kMaxKeptNotices) state_.notices.erase(state_.notices.begin());
   result.show.push_back(notice);
   return notice;
 }

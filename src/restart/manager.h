@@ -76,6 +76,13 @@ struct LogEvent {
   Choice choice{};  // kChoice
 };
 
+// A notice that was shown, kept in the state for `patchkeeper-agent status`
+// and for the record after its event went to the server.
+struct ShownNotice {
+  NoticeKind kind = NoticeKind::kInstalled;
+  Instant at{};
+};
+
 // A job whose install requires this restart.
 struct AttachedJob {
   std::string job_id{};
@@ -112,6 +119,7 @@ struct State {
   Seconds last_step_boottime{};
   std::vector<AttachedJob> jobs{};
   std::vector<Choice> choices{};
+  std::vector<ShownNotice> notices{};
   std::vector<LogEvent> events{};
   std::int64_t next_sequence = 1;
   // A random id chosen by the agent when the restart became pending; the
@@ -192,6 +200,10 @@ class RestartManager {
 
   State state_{};
 };
+
+// The maximum number of notices State::notices keeps; older ones are
+// dropped there, like choices.
+inline constexpr std::size_t kMaxKeptNotices = 100;
 
 // The maximum number of choices State::choices keeps. Older ones are
 // dropped there, but the event log sent to the server still has them.

@@ -187,6 +187,11 @@ State decode(const Json& json) {
         {.job_id = stringAt(job, "job_id"), .installed_at = instantAt(job, "installed_at")});
   }
   for (const Json& choice : arrayAt(json, "choices")) state.choices.push_back(decodeChoice(choice));
+  for (const Json& notice : arrayAt(json, "notices")) {
+    auto kind = parseNoticeKind(stringAt(notice, "kind"));
+    if (!kind) throw DecodeError("a shown notice has an unknown kind");
+    state.notices.push_back({.kind = *kind, .at = instantAt(notice, "at")});
+  }
   for (const Json& event : arrayAt(json, "events")) state.events.push_back(decodeEvent(event));
   state.next_sequence = integerAt(json, "next_sequence");
   state.series_id = stringAt(json, "series_id");
@@ -204,6 +209,10 @@ std::string encodeState(const State& state) {
   }
   Json choices = Json::array();
   for (const auto& choice : state.choices) choices.push_back(encodeChoice(choice));
+  Json notices = Json::array();
+  for (const auto& notice : state.notices) {
+    notices.push_back({{"kind", noticeKindName(notice.kind)}, {"at", unixSeconds(notice.at)}});
+  }
   Json events = Json::array();
   for (const auto& event : state.events) events.push_back(encodeEvent(event));
 
@@ -228,6 +237,7 @@ std::string encodeState(const State& state) {
       {"last_step_boottime", state.last_step_boottime.count()},
       {"jobs", jobs},
       {"choices", choices},
+      {"notices", notices},
       {"events", events},
       {"next_sequence", state.next_sequence},
       {"series_id", state.series_id},

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "agent/job_runner.h"
+#include "agent/job_scheduler.h"
 #include "agent/tests/fakes.h"
 #include "agent/tests/job_server.h"
 #include "restart/state_codec.h"
@@ -273,6 +274,21 @@ TEST_F(RestartServiceTest, RestartsAtDeadline) {
   EXPECT_EQ(channel_.kinds().back(), restart::NoticeKind::kRestarting);
   EXPECT_EQ(bootId(), "boot-2");
   EXPECT_EQ(channel_.shown.back().shown_at, instant("2027-03-10T18:00:00Z"));
+}
+
+TEST_F(RestartServiceTest, CheckinCycleVerifiesAfterBoot) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  // The machine was switched off and booted before the deadline.
+  ASSERT_TRUE(writeFile(directory_->path(), "boot_id", "boot-3\n"));
+  JobScheduler scheduler(runner, *journal_, *client_, clock_);
+  scheduler.runCycle(kHostId);
+
+  EXPECT_EQ(server_state_.appliedStates(),
+            (std::vector<std::string>{"restart_pending", "verifying"}));
+  EXPECT_FALSE(service_->status().pending);
+  ASSERT_FALSE(restartReports().empty());
+  EXPECT_TRUE(restartReports().back()["restarted_at"].is_string());
 }
 
 TEST_F(RestartServiceTest, CorruptStateMovedAside) {

@@ -481,6 +481,19 @@ TEST(RestartManager, EventsNumberedInOrder) {
   EXPECT_EQ(machine.manager().eventsAfter(0).size(), 1u);
 }
 
+TEST(RestartManager, ShownNoticesKeptAfterReport) {
+  Machine machine;
+  machine.install();
+  machine.run(4h);
+  machine.manager().forgetEventsThrough(100);
+
+  const auto& notices = machine.manager().state().notices;
+  ASSERT_EQ(notices.size(), 2u);
+  EXPECT_EQ(notices[0].kind, NoticeKind::kInstalled);
+  EXPECT_EQ(notices[1].kind, NoticeKind::kReminder);
+  EXPECT_EQ(notices[1].at, kInstall + 4h);
+}
+
 TEST(RestartManager, ShortPolicyStartsWithCountdown) {
   Machine machine;
   machine.install("j-0000000000000001", {.deadline = 90min, .countdown = 90min, .reminder = 4h});

@@ -36,6 +36,9 @@ TEST(StateCodec, RoundTripsPendingState) {
   EXPECT_EQ(decoded.choices[0].user, "alice");
   ASSERT_EQ(decoded.events.size(), 2u);
   EXPECT_EQ(decoded.events[0].notice.offered.size(), 5u);
+  ASSERT_EQ(decoded.notices.size(), 1u);
+  EXPECT_EQ(decoded.notices[0].kind, NoticeKind::kInstalled);
+  EXPECT_EQ(decoded.notices[0].at, kInstall);
 }
 
 TEST(StateCodec, RoundTripsIdleState) {
