@@ -93,6 +93,10 @@ const std::map<std::string, KeyReader, std::less<>>& keyReaders() {
       {"restart_command",
        [](auto& c, auto& n, auto& k) { readStringList(c.restart_command, n, k); }},
       {"boot_id_path", [](auto& c, auto& n, auto& k) { readPath(c.boot_id_path, n, k); }},
+      {"desktop_notices", [](auto& c, auto& n, auto& k) { readBoolean(c.desktop_notices, n, k); }},
+      {"countdown_program", [](auto& c, auto& n, auto& k) { readPath(c.countdown_program, n, k); }},
+      {"wall_command", [](auto& c, auto& n, auto& k) { readStringList(c.wall_command, n, k); }},
+      {"control_socket", [](auto& c, auto& n, auto& k) { readPath(c.control_socket, n, k); }},
   };
   return readers;
 }

@@ -40,6 +40,16 @@ struct AgentConfig {
   std::vector<std::string> restart_command;
   // Read before and after a restart; a new value means the host restarted.
   std::filesystem::path boot_id_path = "/proc/sys/kernel/random/boot_id";
+
+  // Endpoint restart notices.
+  // Whether notices go to graphical sessions and terminals; when false, or
+  // when the desktop channel cannot start, they are only logged.
+  bool desktop_notices = true;
+  std::filesystem::path countdown_program = "/usr/libexec/patchkeeper/patchkeeper-countdown";
+  // The program and arguments that broadcast to terminals; empty for none.
+  std::vector<std::string> wall_command = {"wall"};
+  // The local socket of `patchkeeper-agent status | snooze | restart-now | restart-at`.
+  std::filesystem::path control_socket = "/run/patchkeeper-agent/control.sock";
 };
 
 // Parses the TOML text of a configuration file over the defaults above.

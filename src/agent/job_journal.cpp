@@ -107,6 +107,10 @@ std::string encodeJobEntry(const JobEntry& entry) {
       {"restart_requested", entry.restart_requested},
       {"restart_in_window", entry.restart_in_window},
       {"restart_windows", std::move(windows)},
+      {"restart_policy",
+       {{"deadline_seconds", entry.restart_deadline_seconds},
+        {"countdown_seconds", entry.restart_countdown_seconds},
+        {"reminder_seconds", entry.restart_reminder_seconds}}},
       {"unsent", std::move(unsent)},
   };
   return json.dump(2) + "\n";
@@ -149,6 +153,12 @@ Result<JobEntry> decodeJobEntry(std::string_view text) {
         throw std::invalid_argument("restart_windows has a span that does not end after it starts");
       }
       entry.restart_windows.push_back({*start, *end});
+    }
+    // Journals written before endpoint restart policies keep the defaults.
+    if (auto policy = json.find("restart_policy"); policy != json.end()) {
+      entry.restart_deadline_seconds = policy->at("deadline_seconds").get<std::int64_t>();
+      entry.restart_countdown_seconds = policy->at("countdown_seconds").get<std::int64_t>();
+      entry.restart_reminder_seconds = policy->at("reminder_seconds").get<std::int64_t>();
     }
     for (const Json& event : json.at("unsent")) {
       entry.unsent.push_back({.event_id = event.at("event_id").get<std::string>(),

@@ -74,6 +74,11 @@ struct JobEntry {
   // these occurrences of its window; they are refreshed from each job list.
   bool restart_in_window = false;
   std::vector<deploy::TimeSpan> restart_windows{};
+  // An endpoint job's restart policy, in seconds, which the restart
+  // service applies when the install requires a restart.
+  std::int64_t restart_deadline_seconds = 24 * 3600;
+  std::int64_t restart_countdown_seconds = 90 * 60;
+  std::int64_t restart_reminder_seconds = 4 * 3600;
   std::vector<PendingEvent> unsent{};
 };
 

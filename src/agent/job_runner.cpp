@@ -401,6 +401,16 @@ bool JobRunner::reportAndVerify(JobEntry& entry) {
 
   protocol::JobEvent update;
   if (fresh->restart.required && !restarted) {
+    if (restart_ != nullptr) {
+      const restart::Policy policy{
+          .deadline = std::chrono::seconds(entry.restart_deadline_seconds),
+          .countdown = std::chrono::seconds(entry.restart_countdown_seconds),
+          .reminder = std::chrono::seconds(entry.restart_reminder_seconds)};
+      if (auto attached = restart_->attach(entry.job_id, policy); !attached) {
+        logger().error("{}: cannot hand the restart to the restart service: {}", jobLabel(entry),
+                       attached.error().message);
+      }
+    }
     update.state = deploy::JobState::kRestartPending;
     update.message = fresh->restart.reason.empty() ? "the installed packages require a restart"
                                                    : fresh->restart.reason;
@@ -523,6 +533,66 @@ void JobRunner::advance(JobEntry& entry) {
       if (entry.unsent.empty()) (void)journal_.remove(entry.job_id);
       return;
   }
+}
+
+bool JobRunner::sendRestartReport(const protocol::RestartReport& report) {
+  const std::string path = fmt::format("/api/v1/hosts/{}/restart-state", host_id_);
+  auto response = client_.post(path, protocol::toJson(report).dump());
+  if (!response) {
+    logger().warn("host={}: cannot send the restart report: {}", host_id_,
+                  response.error().message);
+    return false;
+  }
+  if (response->status == 200) return true;
+  if (response->status == 400) {
+    logger().error("host={}: the server rejected the restart report as malformed; dropping it: {}",
+                   host_id_, response->body);
+    return true;
+  }
+  logger().warn(
+      "host={}: the server answered HTTP {} to the restart report; sending it again later",
+      host_id_, response->status);
+  return false;
+}
+
+bool JobRunner::verifyAfterRestart(const std::vector<std::string>& job_ids) {
+  auto report_id = send_report_();
+  if (!report_id) {
+    logger().warn("host={}: cannot deliver the inventory after the restart yet: {}", host_id_,
+                  report_id.error().message);
+    return false;
+  }
+  for (const auto& job_id : job_ids) {
+    JobEntry entry{.job_id = job_id, .endpoint = true};
+    protocol::JobEvent update{.state = deploy::JobState::kVerifying,
+                              .message = "the host restarted; the fresh inventory was reported",
+                              .report_id = *report_id};
+    logger().info("{}: the host restarted; verifying", jobLabel(entry));
+    if (queue(entry, JobPhase::kFinished, update) && entry.unsent.empty()) {
+      (void)journal_.remove(entry.job_id);
+    }
+  }
+  return true;
+}
+
+void JobRunner::carryRestart() {
+  if (restart_ == nullptr) return;
+
+  if (auto jobs = restart_->jobsToVerify()) {
+    // The final report goes first: it is idempotent, and once it is stored
+    // the jobs are verified and the restart is forgotten.
+    const protocol::RestartReport final_report = restart_->report(/*restarted=*/true);
+    if (!sendRestartReport(final_report)) return;
+    if (!verifyAfterRestart(*jobs)) return;
+    if (auto cleared = restart_->clearAfterBoot(); !cleared) {
+      logger().error("host={}: {}", host_id_, cleared.error().message);
+    }
+    return;
+  }
+
+  const protocol::RestartReport report = restart_->report(/*restarted=*/false);
+  if (!report.pending && report.events.empty()) return;
+  if (sendRestartReport(report)) restart_->acknowledge(report);
 }
 
 void JobRunner::resumeAll() {

@@ -9,7 +9,9 @@
 //               and the captured output
 //   then        a fresh inventory goes to the server as a report, and
 //     - no restart required: "verifying" with its report id;
-//     - an endpoint that requires a restart: "restart_pending";
+//     - an endpoint that requires a restart: "restart_pending", and the job
+//       is attached to the restart service (restart_service.h). After the
+//       boot, carryRestart() reports and sends "verifying" for it;
 //     - a server that requires a restart: "restarting", with the boot id
 //       and reason journaled, then the restart request. Once the boot id
 //       changed, a new report and "verifying" follow.
@@ -35,6 +37,7 @@
 #include "agent/hooks.h"
 #include "agent/job_journal.h"
 #include "agent/random.h"
+#include "agent/restart_service.h"
 #include "agent/restarter.h"
 #include "common/clock.h"
 #include "common/error.h"
@@ -85,6 +88,21 @@ class JobRunner {
 
   // Sets the host whose jobs routes are used; call before anything else.
   void setHostId(std::string host_id) { host_id_ = std::move(host_id); }
+
+  // Lets endpoint jobs that require a restart attach to `service`, which
+  // must outlive the runner. Without it they only post restart_pending.
+  void setRestartService(RestartService* service) { restart_ = service; }
+
+  // Carries the endpoint restart forward, once per check-in: after the boot
+  // that completed it, sends the final restart report, verifies the
+  // attached jobs and clears the restart; before it, sends the restart
+  // report when it has news. Does nothing without a restart service.
+  void carryRestart();
+
+  // Delivers a fresh inventory and sends "verifying" with its report id
+  // for each of `job_ids`. Returns false, with nothing sent, when the
+  // report cannot be delivered yet.
+  bool verifyAfterRestart(const std::vector<std::string>& job_ids);
 
   // Starts the job of `entry` (its ids, manager, targets and hooks set) and
   // carries it as far as it goes now: usually to "verifying", or to the
@@ -137,6 +155,9 @@ class JobRunner {
   bool sendEvents(JobEntry& entry);
 
   std::string jobLabel(const JobEntry& entry) const;
+  // Posts `report` to the restart-state route. Returns true once the
+  // server stored it, or rejected it as malformed (logged and dropped).
+  bool sendRestartReport(const protocol::RestartReport& report);
 
   JobRunnerOptions options_;
   JobJournal& journal_;
@@ -146,6 +167,7 @@ class JobRunner {
   RandomSource& random_;
   installer::Waiter wait_;
   std::string host_id_;
+  RestartService* restart_ = nullptr;
 };
 
 }  // namespace pk::agent

@@ -44,6 +44,9 @@ Result<JobEntry> entryFromOrder(const protocol::JobOrder& order) {
   }
   entry.restart_in_window = protocol::startRequestOf(order).window_bound;
   if (entry.restart_in_window) entry.restart_windows = order.windows;
+  entry.restart_deadline_seconds = order.restart.deadline_seconds;
+  entry.restart_countdown_seconds = order.restart.countdown_seconds;
+  entry.restart_reminder_seconds = order.restart.reminder_seconds;
   entry.pre_hook = order.pre_hook.value_or("");
   entry.post_hook = order.post_hook.value_or("");
   return entry;
@@ -52,6 +55,7 @@ Result<JobEntry> entryFromOrder(const protocol::JobOrder& order) {
 void JobScheduler::runCycle(const std::string& host_id) {
   runner_.setHostId(host_id);
   runner_.resumeAll();
+  runner_.carryRestart();
 
   auto response = client_.fetchJobs(host_id);
   if (!response) {

@@ -15,7 +15,9 @@
 #include <fstream>
 #include <iostream>
 
+#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -34,12 +36,28 @@
 #include "agent/job_scheduler.h"
 #include "agent/log.h"
 #include "agent/random.h"
+#include "agent/restart_service.h"
 #include "common/clock.h"
 #include "desktop/control_socket.h"
+#include "desktop/desktop_channel.h"
+#include "desktop/sessions.h"
 #include "protocol/api_client.h"
 #include "schedule/zone.h"
 
 namespace {
+
+// Passes notices to its current target. The agent starts with the logging
+// channel and switches to the desktop channel once that exists.
+class SwitchableNoticeChannel final : public pk::restart::NoticeChannel {
+ public:
+  explicit SwitchableNoticeChannel(pk::restart::NoticeChannel& target) : target_(&target) {}
+  void setTarget(pk::restart::NoticeChannel& target) { target_.store(&target); }
+  void show(const pk::restart::Notice& notice) override { target_.load()->show(notice); }
+  void clear() override { target_.load()->clear(); }
+
+ private:
+  std::atomic<pk::restart::NoticeChannel*> target_;
+};
 
 using pk::agent::AgentConfig;
 
@@ -177,8 +195,23 @@ int runAgent(const AgentConfig& config, bool once) {
   pk::agent::JobScheduler scheduler(runner, *journal, *client, clock);
   agent.setJobScheduler(&scheduler);
 
+  // Endpoint restarts. Notices are logged until the desktop channel starts,
+  // which needs the restart service as the sink of users' choices.
+  pk::agent::LoggingNoticeChannel logged_notices;
+  SwitchableNoticeChannel notices(logged_notices);
+  pk::agent::RestartService restarts({.state_file = config.state_dir / "restart.json",
+                                      .restart = jobRunnerOptions(config).restart},
+                                     clock, notices, random);
+  if (auto loaded = restarts.load(); !loaded) {
+    pk::agent::logger().error("{}", loaded.error().message);
+    return kExitFailure;
+  }
+  runner.setRestartService(&restarts);
+
   if (once) {
+    restarts.step();
     const auto result = agent.runCycle();
+    restarts.step();
     pk::agent::logger().info("check-in {}: {} delivered, {} rejected, {} queued",
                              pk::agent::cycleOutcomeName(result.outcome), result.delivered,
                              result.rejected, result.queued);
@@ -187,16 +220,44 @@ int runAgent(const AgentConfig& config, bool once) {
     return kExitQueued;
   }
 
+  pk::desktop::LogindSessionSource sessions;
+  std::unique_ptr<pk::desktop::DesktopNoticeChannel> desktop;
+  std::unique_ptr<pk::desktop::ControlServer> control;
+  if (config.desktop_notices) {
+    auto created = pk::desktop::DesktopNoticeChannel::create(
+        {.countdown_program = config.countdown_program, .wall_command = config.wall_command},
+        sessions, restarts, clock);
+    if (created) {
+      desktop = std::move(*created);
+      notices.setTarget(*desktop);
+    } else {
+      pk::agent::logger().warn("restart notices are only logged: {}", created.error().message);
+    }
+  }
+  if (auto started =
+          pk::desktop::ControlServer::start(config.control_socket, restarts, sessions, clock)) {
+    control = std::move(*started);
+  } else {
+    pk::agent::logger().warn("the restart commands are unavailable: {}", started.error().message);
+  }
+
+  pk::agent::InterruptibleSleeper restart_sleeper;
   std::thread signal_waiter([&] {
     int received = 0;
     sigwait(&stop_signals, &received);
     pk::agent::logger().info("received signal {}, stopping after the current check-in", received);
     sleeper.stop();
+    restart_sleeper.stop();
   });
+  std::thread restart_loop([&] { restarts.run(restart_sleeper); });
   pk::agent::logger().info("agent started: server {}, state {}, interval {} min", client->baseUrl(),
                            config.state_dir.string(), config.interval_minutes);
   agent.run();
   signal_waiter.join();
+  restart_loop.join();
+  control.reset();
+  notices.setTarget(logged_notices);
+  desktop.reset();
   pk::agent::logger().info("agent stopped");
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "cli/admin_commands.h"
 #include "cli/exit_codes.h"
+#include "cli/restart_policy_command.h"
 #include "cli/scan_command.h"
 #include "cli/version_command.h"
 #include "cli/windows_command.h"
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   pk::cli::addVersionCommand(app, version_options, exit_status);
   pk::cli::WindowPreviewOptions windows_options;
   pk::cli::addWindowsCommand(app, windows_options, exit_status);
+  pk::cli::RestartPreviewOptions restart_options;
+  pk::cli::addRestartPolicyCommand(app, restart_options, exit_status);
   pk::SystemClock clock;
   pk::cli::AdminRunner admin_runner(exit_status);
   pk::cli::addAdminCommands(app, admin_runner, clock);

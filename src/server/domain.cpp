@@ -19,6 +19,7 @@
 #include "server/people_routes.h"
 #include "server/postgresql_leader_lock.h"
 #include "server/report_routes.h"
+#include "server/restart_routes.h"
 #include "server/ticket_routes.h"
 #include "server/tickets.h"
 #include "server/vulnerability_routes.h"
@@ -83,6 +84,7 @@ void Domain::addRoutes(Router& router) {
   addComplianceReportRoutes(router, context_, std::chrono::days(config_.stale_after_days));
   addPatchRoutes(router, context_);
   addDashboardRoutes(router, context_);
+  addRestartRoutes(router, context_);
 }
 
 Result<void> Domain::start() {

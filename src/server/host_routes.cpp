@@ -14,6 +14,7 @@
 #include "server/credentials.h"
 #include "server/enrolment.h"
 #include "server/report_intake.h"
+#include "server/restart_routes.h"
 #include "server/tickets.h"
 #include "server/window_assignment.h"
 #include "store/audit_repository.h"
@@ -274,6 +275,9 @@ Response getHost(ServerContext& context, const HostRouteOptions& options, const 
     auto windows = store::loadWindowsFacts(session, host_id);
     if (!windows) return tl::unexpected(windows.error());
     if (*windows) view["windows"] = windowsView(**windows);
+    auto endpoint_restart = restartView(session, host_id);
+    if (!endpoint_restart) return tl::unexpected(endpoint_restart.error());
+    view["endpoint_restart"] = std::move(*endpoint_restart);
     response = jsonResponse(200, view);
     return {};
   });

@@ -1853,6 +1853,63 @@ std::vector<Operation> complianceReportOperations() {
   };
 }
 
+// Endpoint restart reports and events (restart_routes.h).
+std::vector<Operation> restartOperations() {
+  return {
+      {"post",
+       "/api/v1/hosts/{host_id}/restart-state",
+       "postRestartState",
+       "An agent reports its restart state and the notices and choices since its last report; "
+       "each event id is stored once",
+       Permission::kAgent,
+       {},
+       ref("RestartReport"),
+       200,
+       ref("RestartReportResult"),
+       {400, 403}},
+      {"get",
+       "/api/v1/hosts/{host_id}/restart-events",
+       "listRestartEvents",
+       "The notices shown and choices made on a host, oldest first",
+       Permission::kReadHosts,
+       {queryParameter("since", time(), "Only events at or after this time"),
+        queryParameter("limit", integer(), "1 to 1000, default 200")},
+       nullptr,
+       200,
+       ref("RestartEvents"),
+       {400, 404}},
+  };
+}
+
+Json restartSchemas() {
+  Json schemas = Json::object();
+  const Json event = object({{"event_id", text("32 hex digits, '-', a sequence number")},
+                             {"at", time()},
+                             {"type", oneOfText({"notice", "choice", "restart_requested"})},
+                             {"notice", text("installed, reminder, countdown or restarting")},
+                             {"offered", arrayOf(text())},
+                             {"choice", text("snooze, snooze-until-countdown, restart-now or "
+                                             "restart-at")},
+                             {"user", text("The login name of the user who chose")},
+                             {"snooze_seconds", nullable(integer())},
+                             {"restart_at", nullable(time())}},
+                            {"event_id", "at", "type"});
+  schemas["RestartReport"] = object({{"pending", boolean()},
+                                     {"required_since", nullable(time())},
+                                     {"deadline", nullable(time())},
+                                     {"restart_at", nullable(time())},
+                                     {"countdown_start", nullable(time())},
+                                     {"next_reminder", nullable(time())},
+                                     {"in_countdown", boolean()},
+                                     {"restarted_at", nullable(time())},
+                                     {"job_ids", arrayOf(text())},
+                                     {"events", arrayOf(event)}},
+                                    {"pending"});
+  schemas["RestartReportResult"] = object({{"applied", integer()}, {"duplicates", integer()}});
+  schemas["RestartEvents"] = object({{"events", arrayOf(event)}});
+  return schemas;
+}
+
 std::vector<Operation> collectionOperations() {
   return {
       {"get",
@@ -2098,6 +2155,9 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
   for (const auto& operation : complianceReportOperations()) {
     paths[operation.path][operation.method] = operationObject(operation);
   }
+  for (const auto& operation : restartOperations()) {
+    paths[operation.path][operation.method] = operationObject(operation);
+  }
   document["paths"] = std::move(paths);
 
   Json schemas = Json::object();
@@ -2105,7 +2165,7 @@ nlohmann::ordered_json openApiDocument(std::string_view server_version) {
   for (const auto& group :
        {hostSchemas(), vulnerabilitySchemas(), peopleSchemas(), ticketSchemas(), windowSchemas(),
         patchSchemas(), collectionSchemas(), deploymentSchemas(), deploymentRuleSchemas(),
-        complianceReportSchemas()}) {
+        complianceReportSchemas(), restartSchemas()}) {
     for (const auto& [name, schema] : group.items()) schemas[name] = schema;
   }
   document["components"] = {

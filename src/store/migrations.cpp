@@ -132,6 +132,7 @@ const std::vector<Migration>& allMigrations() {
       deploymentRulesMigration(),
       complianceHistoryMigration(),
       pendingChangelogsMigration(),
+      restartStateMigration(),
   };
   return migrations;
 }

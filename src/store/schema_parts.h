@@ -62,4 +62,8 @@ Migration complianceHistoryMigration();
 // (schema_pending_changelogs.cpp).
 Migration pendingChangelogsMigration();
 
+// Version 15: endpoint restart state and the notices and choices of each
+// restart (schema_restart_state.cpp).
+Migration restartStateMigration();
+
 }  // namespace pk::store

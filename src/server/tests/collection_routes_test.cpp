@@ -226,6 +226,16 @@ TEST_F(CollectionRoutesTest, DeadlineAboveBoundRejected) {
       << response.body;
 }
 
+TEST_F(CollectionRoutesTest, FortyEightHourDeadlineRejected) {
+  const auto response =
+      post("/api/v1/collections", {{"id", "laptops"},
+                                   {"name", "L"},
+                                   {"restart_policy", {{"restart_deadline_seconds", 172800}}}});
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(errorCode(response), "restart_policy_out_of_bounds");
+  EXPECT_NE(errorMessage(response).find("at most 86400"), std::string::npos) << response.body;
+}
+
 TEST_F(CollectionRoutesTest, CountdownBelowBoundRejected) {
   const auto response =
       put("/api/v1/collections/test", {{"restart_policy", {{"countdown_seconds", 1800}}}});

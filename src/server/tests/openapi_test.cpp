@@ -27,6 +27,8 @@ const std::vector<std::pair<std::string, std::string>> kApiRoutes = {
     {"GET", "/api/v1/openapi\\.json"},
     {"POST", "/api/v1/enrol"},
     {"POST", "/api/v1/hosts/(h-[0-9a-f]{16})/reports"},
+    {"POST", "/api/v1/hosts/(h-[0-9a-f]{16})/restart-state"},
+    {"GET", "/api/v1/hosts/(h-[0-9a-f]{16})/restart-events"},
     {"GET", "/api/v1/hosts"},
     {"GET", "/api/v1/hosts/(h-[0-9a-f]{16})"},
     {"PATCH", "/api/v1/hosts/(h-[0-9a-f]{16})"},
