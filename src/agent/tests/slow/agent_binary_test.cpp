@@ -159,6 +159,27 @@ TEST_F(AgentBinaryTest, RestartWithoutAgentExitsOne) {
       << outcome->standard_error;
 }
 
+TEST_F(AgentBinaryTest, DaemonServesRestartCommands) {
+  const fs::path socket = folder_->path() / "control.sock";
+  std::ofstream(configPath(), std::ios::app)
+      << fmt::format("desktop_notices = false\ncontrol_socket = \"{}\"\n", socket.string());
+  auto agent = pk::test_support::BackgroundProcess::start(
+      {PK_AGENT_BINARY, "run", "--config", configPath()}, folder_->path() / "agent.log");
+  ASSERT_TRUE(agent) << agent.error().message;
+  ASSERT_TRUE(agent->waitForLine("check-in delivered", std::chrono::seconds(20))) << agent->log();
+
+  // The daemon's restart service has nothing pending, so it rejects the
+  // choice with its own message.
+  auto outcome = runAgent({"restart-now", "--socket", socket.string()});
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(outcome->exit_code, 1);
+  EXPECT_NE(outcome->standard_error.find("No restart is pending."), std::string::npos)
+      << outcome->standard_error << outcome->standard_output;
+  const auto status = agent->stop(SIGTERM, std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value()) << agent->log();
+  EXPECT_EQ(*status, 0) << agent->log();
+}
+
 TEST_F(AgentBinaryTest, SigtermStopsTheDaemonCleanly) {
   auto agent = pk::test_support::BackgroundProcess::start(
       {PK_AGENT_BINARY, "run", "--config", configPath()}, folder_->path() / "agent.log");
