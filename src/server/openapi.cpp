@@ -1,4 +1,5 @@
 #include "server/openapi.h"
+#include "server/web_console.h"
 
 #include <map>
 #include <optional>
@@ -2241,6 +2242,7 @@ std::vector<std::pair<std::string, std::string>> routesMissingFromOpenApi(
 
   std::vector<std::pair<std::string, std::string>> missing;
   for (const auto& [method, pattern] : routes) {
+    if (pattern == kWebConsolePattern) continue;
     std::string lower = method;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const auto found = documented.find(comparablePathFromPattern(pattern));

@@ -26,7 +26,6 @@ constexpr std::uintmax_t kMaxFileBytes = 8 * 1024 * 1024;
 // The pattern of the static route: the root, or a path of safe characters
 // outside the API and the calendar feeds. Other GET routes are matched
 // before it, since the Router takes the first route that matches.
-constexpr std::string_view kStaticPattern = "/|/((?!api/|calendar/)[A-Za-z0-9._/-]{1,512})";
 
 const std::map<std::string, std::string, std::less<>>& contentTypes() {
   static const std::map<std::string, std::string, std::less<>> types = {
@@ -230,7 +229,7 @@ void addWebConsoleRoutes(Router& router, const WebConsoleOptions& options) {
              [&router, options](Request& request) { return webLogin(router, options, request); });
   router.add("POST", "/api/v1/web/logout", Permission::kManageOwnTokens,
              [&router, options](Request& request) { return webLogout(router, options, request); });
-  router.add("GET", std::string(kStaticPattern), Permission::kPublic,
+  router.add("GET", std::string(kWebConsolePattern), Permission::kPublic,
              [options](Request& request) { return serveFile(options, request); });
 }
 

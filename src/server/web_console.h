@@ -34,6 +34,11 @@
 
 namespace pk::server {
 
+// The route pattern of the console's static files: every GET path outside
+// /api/ and /calendar/. It is not part of the API, so OpenAPI leaves it out.
+inline constexpr std::string_view kWebConsolePattern =
+    "/|/((?!api/|calendar/)[A-Za-z0-9._/-]{1,512})";
+
 struct WebConsoleOptions {
   // The folder with index.html and the console's modules. Empty: the
   // static routes answer 404 with a sentence naming the web_dir setting.
