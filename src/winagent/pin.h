@@ -10,8 +10,9 @@
 #include "common/error.h"
 
 #ifdef _WIN32
-#include <wincrypt.h>
 #include <windows.h>
+// wincrypt.h needs the types of windows.h.
+#include <wincrypt.h>
 #endif
 
 namespace pk::winagent {
