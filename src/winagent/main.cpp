@@ -5,6 +5,10 @@
 //   patchkeeper-agent.exe --version
 //   patchkeeper-agent.exe inventory [--no-update-search]
 //   patchkeeper-agent.exe service
+//   patchkeeper-agent.exe fetch URL PATH [--pin PIN] [--token TOKEN] [--allow-plain-http]
+//
+// fetch sends one GET through the WinHTTP transport and prints the status
+// and body, to check the server URL and pin from the host.
 
 #include <windows.h>
 // objbase.h and wuapi.h need the types of windows.h.
@@ -21,6 +25,7 @@
 #include "winagent/inventory_collector.h"
 #include "winagent/registry.h"
 #include "winagent/state_file.h"
+#include "winagent/winhttp_transport.h"
 #include "winagent/wua.h"
 
 #ifndef PK_VERSION
@@ -142,11 +147,43 @@ int runService() {
   return 0;
 }
 
+int runFetch(int argc, char** argv) {
+  if (argc < 4) return -1;
+  TransportOptions options;
+  options.base_url = argv[2];
+  const std::string path = argv[3];
+  for (int i = 4; i < argc; ++i) {
+    const std::string_view argument = argv[i];
+    if (argument == "--pin" && i + 1 < argc) {
+      options.server_pin = argv[++i];
+    } else if (argument == "--token" && i + 1 < argc) {
+      options.bearer_token = argv[++i];
+    } else if (argument == "--allow-plain-http") {
+      options.allow_plain_http = true;
+    } else {
+      return -1;
+    }
+  }
+  auto transport = WinHttpTransport::create(options);
+  if (!transport) {
+    std::fprintf(stderr, "patchkeeper-agent: %s\n", transport.error().message.c_str());
+    return 1;
+  }
+  auto response = (*transport)->send(HttpRequest{"GET", path, ""});
+  if (!response) {
+    std::fprintf(stderr, "patchkeeper-agent: %s\n", response.error().message.c_str());
+    return 1;
+  }
+  std::printf("status %d\n%s\n", response->status, response->body.c_str());
+  return 0;
+}
+
 void printUsage() {
   std::fputs(
       "usage: patchkeeper-agent --version\n"
       "       patchkeeper-agent inventory [--no-update-search]\n"
-      "       patchkeeper-agent service\n",
+      "       patchkeeper-agent service\n"
+      "       patchkeeper-agent fetch URL PATH [--pin PIN] [--token TOKEN] [--allow-plain-http]\n",
       stderr);
 }
 
@@ -178,6 +215,11 @@ int main(int argc, char** argv) {
     return status;
   }
   if (command == "service") return runService();
+  if (command == "fetch") {
+    const int status = runFetch(argc, argv);
+    if (status < 0) printUsage();
+    return status < 0 ? 2 : status;
+  }
   printUsage();
   return 2;
 }

@@ -37,6 +37,22 @@ struct PinCheck {
   std::string presented;
   bool checked = false;
   bool matched = false;
+  bool closed = false;  // the callback closed the request handle
+};
+
+// Closes a request handle unless the pin check already closed it.
+class RequestHandle {
+ public:
+  RequestHandle(HINTERNET handle, const PinCheck& check) : handle_(handle), check_(check) {}
+  ~RequestHandle() {
+    if (handle_ != nullptr && !check_.closed) WinHttpCloseHandle(handle_);
+  }
+  RequestHandle(const RequestHandle&) = delete;
+  RequestHandle& operator=(const RequestHandle&) = delete;
+
+ private:
+  HINTERNET handle_;
+  const PinCheck& check_;
 };
 
 // Reads the pin of the certificate the server presented on `request`.
@@ -60,7 +76,10 @@ void CALLBACK onStatus(HINTERNET request, DWORD_PTR context, DWORD status, LPVOI
   check->matched = pinsMatch(check->expected, check->presented);
   // Closing the request here stops WinHTTP before it writes the headers,
   // so a server with another key never sees the host token.
-  if (!check->matched) WinHttpCloseHandle(request);
+  if (!check->matched) {
+    check->closed = true;
+    WinHttpCloseHandle(request);
+  }
 }
 
 Error winHttpError(std::string_view step, std::string_view url) {
@@ -109,14 +128,30 @@ WinHttpTransport::~WinHttpTransport() {
 Result<HttpResponse> WinHttpTransport::send(const HttpRequest& request) {
   auto spec = buildRequestSpec(options_, request);
   if (!spec) return tl::unexpected(spec.error());
+
+  // Where WinHTTP sends the request before the status callback can stop it
+  // (Wine 8 does), a request with the host token or a body would reach a
+  // server with another key. A probe without either checks the pin first;
+  // WinHTTP then normally reuses the probe's connection for the request.
+  if (!spec->pin.empty() && (!options_.bearer_token.empty() || !request.body.empty())) {
+    TransportOptions probe_options = options_;
+    probe_options.bearer_token.clear();
+    auto probe = buildRequestSpec(probe_options, HttpRequest{"GET", std::string(kProbePath), ""});
+    if (!probe) return tl::unexpected(probe.error());
+    auto probed = exchange(*probe);
+    if (!probed) return tl::unexpected(probed.error());
+  }
+  return exchange(*spec);
+}
+
+Result<HttpResponse> WinHttpTransport::exchange(const WinHttpRequestSpec& request_spec) {
+  const WinHttpRequestSpec* spec = &request_spec;
   const std::string& url = options_.base_url;
 
   Handle connection(
       WinHttpConnect(static_cast<HINTERNET>(session_), spec->host.c_str(), spec->port, 0));
   if (!connection) return tl::unexpected(winHttpError("WinHttpConnect", url));
 
-  // WinHTTP closes the request itself when the pin check fails, so the
-  // handle is released by hand rather than by Handle.
   HINTERNET raw_request = WinHttpOpenRequest(
       connection.get(), spec->verb.c_str(), spec->object_name.c_str(), nullptr, WINHTTP_NO_REFERER,
       WINHTTP_DEFAULT_ACCEPT_TYPES, spec->secure ? WINHTTP_FLAG_SECURE : 0);
@@ -124,6 +159,7 @@ Result<HttpResponse> WinHttpTransport::send(const HttpRequest& request) {
 
   PinCheck check;
   check.expected = spec->pin;
+  RequestHandle request_handle(raw_request, check);
   if (spec->ignore_certificate_errors) {
     DWORD flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
                   SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
@@ -133,19 +169,21 @@ Result<HttpResponse> WinHttpTransport::send(const HttpRequest& request) {
     WinHttpSetStatusCallback(raw_request, onStatus, kSendingRequestFlag, 0);
   }
 
-  auto* body = spec->body.empty() ? WINHTTP_NO_REQUEST_DATA : spec->body.data();
+  // WinHttpSendRequest takes a non-const pointer but only reads the body.
+  void* body = spec->body.empty() ? WINHTTP_NO_REQUEST_DATA : const_cast<char*>(spec->body.data());
   const auto body_size = static_cast<DWORD>(spec->body.size());
   const DWORD_PTR context = spec->pin.empty() ? 0 : reinterpret_cast<DWORD_PTR>(&check);
   if (!WinHttpSendRequest(raw_request, spec->headers.c_str(),
                           static_cast<DWORD>(spec->headers.size()), body, body_size, body_size,
                           context)) {
-    if (check.checked && !check.matched) return tl::unexpected(pinMismatch(check, url));
-    auto error = winHttpError("WinHttpSendRequest", url);
-    WinHttpCloseHandle(raw_request);
-    return tl::unexpected(error);
+    if (check.closed) return tl::unexpected(pinMismatch(check, url));
+    return tl::unexpected(winHttpError("WinHttpSendRequest", url));
   }
-  Handle request_handle(raw_request);
+  // Wine 8 runs the callback but sends the request all the same; the
+  // closed handle then fails here.
+  if (check.closed) return tl::unexpected(pinMismatch(check, url));
   if (!WinHttpReceiveResponse(raw_request, nullptr)) {
+    if (check.closed) return tl::unexpected(pinMismatch(check, url));
     return tl::unexpected(winHttpError("WinHttpReceiveResponse", url));
   }
   if (!spec->pin.empty()) {

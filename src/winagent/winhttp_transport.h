@@ -1,17 +1,22 @@
 #pragma once
 
 // The Transport that sends requests through WinHTTP. With a pin, the
-// server's public key is checked when WinHTTP reports
-// WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, after the TLS handshake and
-// before the request headers (with the host token) and body leave, and a
-// mismatch closes the request. The key is checked again once the response
-// arrived, and a mismatch then discards the response.
+// server's public key is checked three times:
+//   - before a request with the host token or a body, a probe
+//     (GET kProbePath, without token or body) must present the pinned key;
+//   - when WinHTTP reports WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, after
+//     the TLS handshake, a mismatch closes the request before Windows sends
+//     it (Wine 8 sends it anyway, and only the probe protects the token);
+//   - once the response arrived, a mismatch discards it.
 
 #include <memory>
 
 #include "winagent/transport.h"
 
 namespace pk::winagent {
+
+// The server's public health check, which needs no token.
+inline constexpr std::string_view kProbePath = "/healthz";
 
 class WinHttpTransport final : public Transport {
  public:
@@ -32,6 +37,8 @@ class WinHttpTransport final : public Transport {
 
  private:
   WinHttpTransport(TransportOptions options, void* session);
+  // Sends one built request and reads its response.
+  Result<HttpResponse> exchange(const WinHttpRequestSpec& spec);
 
   TransportOptions options_;
   void* session_;  // HINTERNET
