@@ -103,6 +103,8 @@ DWORD WINAPI onControl(DWORD control, DWORD, void*, void*) {
 
 // One round of the service: collect the inventory and keep it, or the
 // error, in the state folder.
+// NOTE: the service has no log yet, so a failure to write these files is
+// lost.
 void serviceRound(const std::filesystem::path& state_directory) {
   auto collected = collect(true);
   if (collected) {

@@ -30,7 +30,7 @@ class Handle {
   HINTERNET handle_;
 };
 
-// What the pin check saw, shared with the status callback through the
+// The result of the pin check, shared with the status callback through the
 // request's context value.
 struct PinCheck {
   std::string expected;
@@ -74,8 +74,8 @@ void CALLBACK onStatus(HINTERNET request, DWORD_PTR context, DWORD status, LPVOI
   check->presented = presentedPin(request);
   check->checked = true;
   check->matched = pinsMatch(check->expected, check->presented);
-  // Closing the request here stops WinHTTP before it writes the headers,
-  // so a server with another key never sees the host token.
+  // Closing the request here is meant to stop it before the headers are
+  // written. Wine 8 writes them anyway, so send() probes first.
   if (!check->matched) {
     check->closed = true;
     WinHttpCloseHandle(request);

@@ -1,12 +1,10 @@
 #pragma once
 
 // IUpdate2 of the Windows Update Agent, which mingw-w64's wuapi.h (Debian
-// 12) does not declare. It adds RebootRequired and CveIDs to IUpdate. The
-// declaration follows wuapi.idl of the Windows SDK: the methods in the
-// order of its vtable, and its interface id.
-// NOTE: copied from the SDK's documentation by hand and not yet checked
-// against a real Windows Update Agent; a wrong id only makes
-// QueryInterface fail, and the agent then reads IUpdate alone.
+// 12) does not declare. It adds RebootRequired and CveIDs to IUpdate.
+// NOTE: the interface id and the vtable order were written from memory of
+// the Windows SDK's wuapi.idl, with no SDK at hand to check them. A wrong
+// id makes QueryInterface fail, and the agent then reads IUpdate alone.
 
 #include <windows.h>
 #include <wuapi.h>

@@ -54,7 +54,8 @@ TEST(StateFile, ReplacesExistingFile) {
   ASSERT_TRUE(writeFileAtomically(file, "old contents that are longer").has_value());
   ASSERT_TRUE(writeFileAtomically(file, "new").has_value());
   auto read = readStateFile(file);
-  ASSERT_TRUE(read.has_value() && read->has_value());
+  ASSERT_TRUE(read.has_value());
+  ASSERT_TRUE(read->has_value());
   EXPECT_EQ(**read, "new");
 }
 

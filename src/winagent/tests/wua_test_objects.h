@@ -173,11 +173,8 @@ class TestUpdate final : public IUpdate2Stub {
   }
   HRESULT STDMETHODCALLTYPE AcceptEula() override {
     fields_.eula_accepted = true;
-    ++eula_acceptances;
     return S_OK;
   }
-
-  int eula_acceptances = 0;
 
  private:
   UpdateFields fields_;
