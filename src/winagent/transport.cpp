@@ -116,7 +116,9 @@ Result<WinHttpRequestSpec> buildRequestSpec(const TransportOptions& options,
                   "The request path contains a space or a control character.");
     }
   }
-  for (char c : options.bearer_token) {
+  const std::string& token =
+      request.bearer_token.empty() ? options.bearer_token : request.bearer_token;
+  for (char c : token) {
     if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
       return fail(ErrorCode::kInvalidArgument,
                   "The host token contains a character outside printable ASCII; enrol again.");
@@ -137,8 +139,9 @@ Result<WinHttpRequestSpec> buildRequestSpec(const TransportOptions& options,
 
   std::string headers = "Accept: application/json\r\n";
   if (!request.body.empty()) headers += "Content-Type: application/json\r\n";
-  if (!options.bearer_token.empty()) {
-    headers += fmt::format("Authorization: Bearer {}\r\n", options.bearer_token);
+  if (!token.empty()) {
+    headers += fmt::format("Authorization: Bearer {}\r\n", token);
+    spec.has_token = true;
   }
   spec.headers = std::wstring(headers.begin(), headers.end());  // ASCII only, checked above
 

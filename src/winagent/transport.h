@@ -18,6 +18,9 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", "PUT", "PATCH" or "DELETE"
   std::string path;    // "/api/v1/...", appended to the server URL's prefix
   std::string body;    // sent as application/json when not empty
+  // Sent as "Authorization: Bearer ..." in place of the options' token when
+  // not empty.
+  std::string bearer_token{};
 };
 
 // A server's response. Any HTTP status is a response, not an error.
@@ -77,6 +80,7 @@ struct WinHttpRequestSpec {
   // (SECURITY_FLAG_IGNORE_*), because the pin alone decides, as on Linux.
   bool ignore_certificate_errors = false;
   std::string body;
+  bool has_token = false;  // an Authorization header is among the headers
 };
 
 // Builds the WinHTTP parameters of `request`. Fails with kInvalidArgument

@@ -133,7 +133,7 @@ Result<HttpResponse> WinHttpTransport::send(const HttpRequest& request) {
   // (Wine 8 does), a request with the host token or a body would reach a
   // server with another key. A probe without either checks the pin first;
   // WinHTTP then normally reuses the probe's connection for the request.
-  if (!spec->pin.empty() && (!options_.bearer_token.empty() || !request.body.empty())) {
+  if (!spec->pin.empty() && (spec->has_token || !request.body.empty())) {
     TransportOptions probe_options = options_;
     probe_options.bearer_token.clear();
     auto probe = buildRequestSpec(probe_options, HttpRequest{"GET", std::string(kProbePath), ""});

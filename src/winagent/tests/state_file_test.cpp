@@ -9,32 +9,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "winagent/tests/temporary_folder.h"
+
 namespace pk::winagent {
 namespace {
+
+using testing::TemporaryFolder;
 
 constexpr char kSystemSid[] = "S-1-5-18";
 constexpr char kAdministratorsSid[] = "S-1-5-32-544";
 constexpr char kEveryoneSid[] = "S-1-1-0";
 constexpr char kUsersSid[] = "S-1-5-32-545";
-
-// A folder of its own under the Wine prefix's (or Windows') temporary
-// folder, removed at the end of the test.
-class TemporaryFolder {
- public:
-  TemporaryFolder() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            fmt::format("patchkeeper-state-{}-{}", GetCurrentProcessId(), ++counter);
-  }
-  ~TemporaryFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 TEST(StateFile, WritesAndReadsBack) {
   TemporaryFolder folder;

@@ -124,6 +124,17 @@ TEST(RequestSpec, WithoutPinChecksChain) {
   EXPECT_EQ(spec->headers, L"Accept: application/json\r\n");
 }
 
+TEST(RequestSpec, RequestTokenOverridesOptions) {
+  TransportOptions options{.base_url = "https://pk.example", .bearer_token = "old"};
+  HttpRequest request = postReport();
+  request.bearer_token = "new";
+  auto spec = buildRequestSpec(options, request);
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_TRUE(spec->has_token);
+  EXPECT_NE(spec->headers.find(L"Authorization: Bearer new\r\n"), std::wstring::npos);
+  EXPECT_EQ(spec->headers.find(L"old"), std::wstring::npos);
+}
+
 TEST(RequestSpec, RejectsMalformedPin) {
   TransportOptions options{.base_url = "https://pk.example", .server_pin = "sha256:abc"};
   EXPECT_FALSE(buildRequestSpec(options, postReport()).has_value());
