@@ -4,6 +4,7 @@
 //
 //   patchkeeper-agent.exe --version
 //   patchkeeper-agent.exe inventory [--no-update-search]
+//   patchkeeper-agent.exe checkin [--state-dir DIR] [--no-update-search]
 //   patchkeeper-agent.exe service
 //   patchkeeper-agent.exe fetch URL PATH [--pin PIN] [--token TOKEN] [--allow-plain-http]
 //
@@ -21,10 +22,13 @@
 
 #include "common/clock.h"
 #include "inventory/windows_inventory.h"
+#include "winagent/agent_files.h"
+#include "winagent/checkin.h"
 #include "winagent/com.h"
 #include "winagent/inventory_collector.h"
 #include "winagent/registry.h"
 #include "winagent/state_file.h"
+#include "winagent/update_job.h"
 #include "winagent/winhttp_transport.h"
 #include "winagent/wua.h"
 
@@ -38,8 +42,10 @@ using namespace pk;
 using namespace pk::winagent;
 
 constexpr wchar_t kServiceName[] = L"patchkeeper-agent";
-// How often the service collects the inventory.
-constexpr DWORD kCollectIntervalMilliseconds = 60 * 60 * 1000;
+// How long the service waits after a failed round.
+constexpr DWORD kRetryMilliseconds = 10 * 60 * 1000;
+constexpr std::string_view kConfigFile = "agent.json";
+constexpr std::string_view kMachineGuidKey = "SOFTWARE\\Microsoft\\Cryptography";
 
 SERVICE_STATUS_HANDLE service_status_handle = nullptr;
 HANDLE stop_event = nullptr;
@@ -103,17 +109,123 @@ DWORD WINAPI onControl(DWORD control, DWORD, void*, void*) {
 
 // One round of the service: collect the inventory and keep it, or the
 // error, in the state folder.
-// NOTE: the service has no log yet, so a failure to write these files is
-// lost.
-void serviceRound(const std::filesystem::path& state_directory) {
-  auto collected = collect(true);
-  if (collected) {
-    writeFileAtomically(state_directory / "inventory.json",
-                        inventory::toJsonText(collected->inventory));
-    writeFileAtomically(state_directory / "last-error.txt", "");
-  } else {
-    writeFileAtomically(state_directory / "last-error.txt", collected.error().message + "\n");
+// Returns the text of a file with surrounding blanks and line ends cut.
+Result<std::string> readTrimmed(const std::filesystem::path& path) {
+  auto text = readStateFile(path);
+  if (!text) return tl::unexpected(text.error());
+  if (!text->has_value()) {
+    return fail(ErrorCode::kNotFound, "The file " + toUtf8(path.wstring()) + " does not exist.");
   }
+  std::string value = **text;
+  const auto first = value.find_first_not_of(" \t\r\n");
+  const auto last = value.find_last_not_of(" \t\r\n");
+  return first == std::string::npos ? std::string() : value.substr(first, last - first + 1);
+}
+
+// One round: collect the inventory and keep it in inventory.json, then,
+// when agent.json exists, enrol if needed and send a report. Returns the
+// seconds until the next round.
+Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory,
+                                  bool search_updates) {
+  auto collected = collect(search_updates);
+  if (!collected) return tl::unexpected(collected.error());
+  auto kept = writeFileAtomically(state_directory / "inventory.json",
+                                  inventory::toJsonText(collected->inventory));
+  if (!kept) return tl::unexpected(kept.error());
+
+  const auto config_path = state_directory / kConfigFile;
+  auto config_text = readStateFile(config_path);
+  if (!config_text) return tl::unexpected(config_text.error());
+  if (!config_text->has_value()) {
+    return fail(ErrorCode::kNotFound, "There is no " + toUtf8(config_path.wstring()) +
+                                          ", so the inventory is kept only locally.");
+  }
+  auto config = parseWindowsAgentConfig(**config_text, toUtf8(config_path.wstring()));
+  if (!config) return tl::unexpected(config.error());
+
+  auto transport = WinHttpTransport::create(TransportOptions{
+      .base_url = config->server_url,
+      .server_pin = config->server_pin,
+      .allow_plain_http = config->allow_plain_http,
+  });
+  if (!transport) return tl::unexpected(transport.error());
+  SystemClock clock;
+  WindowsCheckin checkin(
+      **transport, state_directory,
+      [&collected]() -> Result<CollectedInventory> { return *collected; }, randomEventId, clock);
+
+  auto identity = checkin.identity();
+  if (!identity) return tl::unexpected(identity.error());
+  if (!identity->has_value()) {
+    if (config->enrolment_secret_file.empty()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "The agent is not enrolled and agent.json names no enrolment_secret_file.");
+    }
+    auto secret = readTrimmed(
+        std::filesystem::path(toWide(config->enrolment_secret_file).value_or(std::wstring())));
+    if (!secret) return tl::unexpected(secret.error());
+    Win32Registry registry(HKEY_LOCAL_MACHINE, "");
+    auto machine_id = registry.readString(kMachineGuidKey, "MachineGuid");
+    if (!machine_id || machine_id->empty()) {
+      return fail(ErrorCode::kNotFound,
+                  "The registry value MachineGuid under HKLM\\SOFTWARE\\Microsoft\\Cryptography "
+                  "is missing, so the host cannot identify itself to the server.");
+    }
+    auto enrolled = checkin.enrol(*secret, collected->inventory.hostname, *machine_id);
+    if (!enrolled) return tl::unexpected(enrolled.error());
+  }
+  auto reported = checkin.report();
+  if (!reported) return tl::unexpected(reported.error());
+  const std::int64_t interval = std::int64_t{config->interval_minutes} * 60;
+  return std::min(interval, reported->next_checkin_seconds);
+}
+
+int runCheckin(int argc, char** argv) {
+  std::filesystem::path state_directory;
+  bool search_updates = true;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view argument = argv[i];
+    if (argument == "--state-dir" && i + 1 < argc) {
+      state_directory = std::filesystem::path(toWide(argv[++i]).value_or(std::wstring()));
+    } else if (argument == "--no-update-search") {
+      search_updates = false;
+    } else {
+      return -1;
+    }
+  }
+  if (state_directory.empty()) {
+    auto folder = defaultStateDirectory();
+    if (!folder) {
+      std::fprintf(stderr, "patchkeeper-agent: %s\n", folder.error().message.c_str());
+      return 1;
+    }
+    state_directory = *folder;
+  }
+  if (auto prepared = preparePrivateDirectory(state_directory); !prepared) {
+    std::fprintf(stderr, "patchkeeper-agent: %s\n", prepared.error().message.c_str());
+    return 1;
+  }
+  auto next = checkinRound(state_directory, search_updates);
+  if (!next) {
+    std::fprintf(stderr, "patchkeeper-agent: %s\n", next.error().message.c_str());
+    return 1;
+  }
+  std::printf("checked in; next check-in in %lld s\n", static_cast<long long>(*next));
+  return 0;
+}
+
+// One round of the service. The error of a failed round is kept in
+// last-error.txt.
+// NOTE: the service has no log yet, so a failure to write that file is
+// lost.
+DWORD serviceRound(const std::filesystem::path& state_directory) {
+  auto next = checkinRound(state_directory, true);
+  if (!next) {
+    writeFileAtomically(state_directory / "last-error.txt", next.error().message + "\n");
+    return kRetryMilliseconds;
+  }
+  writeFileAtomically(state_directory / "last-error.txt", "");
+  return static_cast<DWORD>(std::max<std::int64_t>(*next, 60) * 1000);
 }
 
 void WINAPI serviceMain(DWORD, LPWSTR*) {
@@ -129,9 +241,10 @@ void WINAPI serviceMain(DWORD, LPWSTR*) {
   }
   CoInitializeEx(nullptr, COINIT_MULTITHREADED);
   reportStatus(SERVICE_RUNNING);
+  DWORD wait = 0;
   do {
-    serviceRound(*state_directory);
-  } while (WaitForSingleObject(stop_event, kCollectIntervalMilliseconds) == WAIT_TIMEOUT);
+    wait = serviceRound(*state_directory);
+  } while (WaitForSingleObject(stop_event, wait) == WAIT_TIMEOUT);
   CoUninitialize();
   reportStatus(SERVICE_STOPPED);
 }
@@ -184,6 +297,7 @@ void printUsage() {
   std::fputs(
       "usage: patchkeeper-agent --version\n"
       "       patchkeeper-agent inventory [--no-update-search]\n"
+      "       patchkeeper-agent checkin [--state-dir DIR] [--no-update-search]\n"
       "       patchkeeper-agent service\n"
       "       patchkeeper-agent fetch URL PATH [--pin PIN] [--token TOKEN] [--allow-plain-http]\n",
       stderr);
@@ -217,6 +331,13 @@ int main(int argc, char** argv) {
     return status;
   }
   if (command == "service") return runService();
+  if (command == "checkin") {
+    CoInitializeEx(nullptr, COINIT_MULTITHREADED);
+    const int status = runCheckin(argc, argv);
+    CoUninitialize();
+    if (status < 0) printUsage();
+    return status < 0 ? 2 : status;
+  }
   if (command == "fetch") {
     const int status = runFetch(argc, argv);
     if (status < 0) printUsage();
