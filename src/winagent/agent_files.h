@@ -27,11 +27,11 @@ struct WindowsAgentConfig {
   int interval_minutes = 60;          // between check-ins, 1 to 10080
 };
 
-// Parses agent.json. Fails with kMalformedInput naming `origin` and the key
-// when the text is not a JSON object, a key is unknown (a typo must not
-// fall back to a default) or has the wrong type, server_url is missing or
-// does not start with https:// (or http:// with allow_plain_http), the pin
-// is malformed, or interval_minutes is outside 1 to 10080.
+// Parses agent.json. Every failure is kMalformedInput naming `origin` and
+// the key. The text must be a JSON object whose keys are all known, so that
+// a typo does not fall back to a default, and have the right types.
+// server_url must start with https://, or http:// with allow_plain_http.
+// The pin must be well-formed, and interval_minutes from 1 to 10080.
 Result<WindowsAgentConfig> parseWindowsAgentConfig(std::string_view text, std::string_view origin);
 
 struct HostIdentity {
@@ -42,10 +42,10 @@ struct HostIdentity {
   bool operator==(const HostIdentity&) const = default;
 };
 
-// Parses identity.json. Fails with kMalformedInput naming `origin` and the
-// key when the text is not a JSON object, a key has the wrong type, the
-// host id is not a host id, the token is not 64 lower-case hex digits, or
-// acknowledged_hash is neither empty nor 64 lower-case hex digits.
+// Parses identity.json. Every failure is kMalformedInput naming `origin`
+// and the key. The text must be a JSON object with a host id
+// (protocol::isHostId) and a token of 64 lower-case hex digits.
+// acknowledged_hash must be empty or 64 lower-case hex digits.
 Result<HostIdentity> parseHostIdentity(std::string_view text, std::string_view origin);
 
 // Writes `identity` as parseHostIdentity reads it.

@@ -103,7 +103,7 @@ Result<CheckinOutcome> WindowsCheckin::report() {
 
     outcome.next_checkin_seconds = accepted->next_checkin_seconds;
     outcome.inventory_sent = with_document;
-    // A server that lost the document for this hash asks for it once.
+    // A server that lost the document for this hash requests it once.
     if (accepted->inventory_needed && !with_document) {
       with_document = true;
       continue;

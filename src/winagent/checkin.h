@@ -3,7 +3,7 @@
 // The Windows agent's check-in: enrol once, then send reports with the
 // Windows inventory document, as the Linux agent does (protocol/messages.h).
 // A report carries the document only when its inventory hash differs from
-// the one the server last accepted, or when the server asks for it
+// the one the server last accepted, or when the server requests it
 // (inventory_needed). The identity and that hash are kept in identity.json
 // in the state folder, written atomically.
 //
@@ -46,18 +46,18 @@ class WindowsCheckin {
   Result<std::optional<HostIdentity>> identity() const;
 
   // Enrols with POST /api/v1/enrol and stores the identity. Fails with
-  // kIoError when the server cannot be reached, and with kInvalidArgument
-  // naming the status for 401 (unknown or expired secret), 409 (enrolled
-  // already; an administrator must approve re-enrolment) and any other
-  // status.
+  // kIoError when the server cannot be reached. Any status other than 201
+  // fails with kInvalidArgument naming it, with a hint for 401 (unknown or
+  // expired secret) and 409 (enrolled already, so an administrator must
+  // approve re-enrolment).
   Result<HostIdentity> enrol(std::string_view secret, std::string_view hostname,
                              std::string_view machine_id);
 
   // Collects the inventory and sends one report, then a second one with
-  // the document when the server answers inventory_needed. Stores the
-  // accepted hash. Fails with kNotFound before enrolment, with
-  // kInvalidArgument for 401 and 403 (the token was revoked: enrol again)
-  // and other refusals, and with kIoError when no response arrives.
+  // the document when the server responds with inventory_needed, and
+  // stores the accepted hash. Fails with kNotFound before enrolment and
+  // with kIoError when no response arrives. Any status other than 200 fails
+  // with kInvalidArgument; for 401 and 403 the message says to enrol again.
   Result<CheckinOutcome> report();
 
  private:

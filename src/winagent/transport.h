@@ -84,11 +84,10 @@ struct WinHttpRequestSpec {
 };
 
 // Builds the WinHTTP parameters of `request`. Fails with kInvalidArgument
-// when the options or the request are invalid: a bad URL (parseServerUrl),
-// a malformed pin, a method outside the five above, a path that does not
-// start with "/" or contains a space or a control character, or a token
-// with a character outside printable ASCII (which would let it inject a
-// header).
+// for a bad URL (parseServerUrl), a malformed pin or a method outside the
+// five above. A path must start with "/" and contain no space or control
+// character. A token must be printable ASCII, so that it cannot inject a
+// header.
 Result<WinHttpRequestSpec> buildRequestSpec(const TransportOptions& options,
                                             const HttpRequest& request);
 
