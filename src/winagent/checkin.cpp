@@ -62,9 +62,10 @@ Result<HostIdentity> WindowsCheckin::enrol(std::string_view secret, std::string_
 
 Result<HttpResponse> WindowsCheckin::sendReport(const HostIdentity& identity,
                                                 const inventory::WindowsInventory& document,
-                                                bool with_document) {
+                                                bool with_document, std::string& report_id) {
   protocol::Report report;
   report.report_id = new_report_id_();
+  report_id = report.report_id;
   report.collected_at = document.collected_at.value_or(clock_.now());
   report.hostname = document.hostname;
   report.os.id = "windows";
@@ -95,13 +96,15 @@ Result<CheckinOutcome> WindowsCheckin::report() {
   CheckinOutcome outcome;
   bool with_document = hash != current.acknowledged_hash;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto response = sendReport(current, document, with_document);
+    std::string report_id;
+    auto response = sendReport(current, document, with_document, report_id);
     if (!response) return tl::unexpected(response.error());
     if (response->status != 200) return tl::unexpected(refused("report", *response));
     auto accepted = protocol::parseReportResponse(response->body);
     if (!accepted) return tl::unexpected(accepted.error());
 
     outcome.next_checkin_seconds = accepted->next_checkin_seconds;
+    outcome.report_id = report_id;
     outcome.inventory_sent = with_document;
     // A server that lost the document for this hash requests it once.
     if (accepted->inventory_needed && !with_document) {

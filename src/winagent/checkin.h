@@ -29,6 +29,7 @@ inline constexpr std::string_view kIdentityFile = "identity.json";
 struct CheckinOutcome {
   bool inventory_sent = false;  // the last report delivered carried the document
   std::int64_t next_checkin_seconds = 3600;
+  std::string report_id;  // of the last report the server accepted
 };
 
 class WindowsCheckin {
@@ -62,8 +63,10 @@ class WindowsCheckin {
 
  private:
   Result<void> storeIdentity(const HostIdentity& identity);
+  // Sends one report and sets `report_id` to its id.
   Result<HttpResponse> sendReport(const HostIdentity& identity,
-                                  const inventory::WindowsInventory& document, bool with_document);
+                                  const inventory::WindowsInventory& document, bool with_document,
+                                  std::string& report_id);
 
   Transport& transport_;
   std::filesystem::path state_directory_;

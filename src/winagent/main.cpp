@@ -17,6 +17,9 @@
 #include <wuapi.h>
 
 #include <cstdio>
+#include <utility>
+
+#include <fmt/format.h>
 #include <string>
 #include <string_view>
 
@@ -26,6 +29,7 @@
 #include "winagent/checkin.h"
 #include "winagent/com.h"
 #include "winagent/inventory_collector.h"
+#include "winagent/job_round.h"
 #include "winagent/registry.h"
 #include "winagent/state_file.h"
 #include "winagent/update_job.h"
@@ -52,23 +56,32 @@ HANDLE stop_event = nullptr;
 
 // Collects the inventory with the real registry and, unless
 // `search_updates` is false, the real Windows Update Agent.
+// Creates the Windows Update Agent's session. mingw-w64's libuuid lacks
+// CLSID_UpdateSession, so the class is found by its ProgID, as scripts
+// create it.
+Result<ComPtr<IUpdateSession>> createUpdateSession() {
+  ComPtr<IUpdateSession> session;
+  CLSID session_class{};
+  HRESULT result = CLSIDFromProgID(L"Microsoft.Update.Session", &session_class);
+  if (SUCCEEDED(result)) {
+    result = CoCreateInstance(session_class, nullptr, CLSCTX_INPROC_SERVER,
+                              __uuidof(IUpdateSession), reinterpret_cast<void**>(session.put()));
+  }
+  if (FAILED(result)) {
+    return fail(ErrorCode::kIoError, "Could not create the Windows Update session (" +
+                                         hresultText(result) +
+                                         "); run with --no-update-search to collect without it.");
+  }
+  return session;
+}
+
 Result<CollectedInventory> collect(bool search_updates) {
   Win32Registry registry(HKEY_LOCAL_MACHINE, "");
   ComPtr<IUpdateSession> session;
   if (search_updates) {
-    // mingw-w64's libuuid lacks CLSID_UpdateSession, so the class is found
-    // by its ProgID, as scripts create it.
-    CLSID session_class{};
-    HRESULT result = CLSIDFromProgID(L"Microsoft.Update.Session", &session_class);
-    if (SUCCEEDED(result)) {
-      result = CoCreateInstance(session_class, nullptr, CLSCTX_INPROC_SERVER,
-                                __uuidof(IUpdateSession), reinterpret_cast<void**>(session.put()));
-    }
-    if (FAILED(result)) {
-      return fail(ErrorCode::kIoError, "Could not create the Windows Update session (" +
-                                           hresultText(result) +
-                                           "); run with --no-update-search to collect without it.");
-    }
+    auto created = createUpdateSession();
+    if (!created) return tl::unexpected(created.error());
+    session = std::move(*created);
   }
   SystemClock clock;
   return collectInventory(registry, session.get(), clock.now());
@@ -123,15 +136,23 @@ Result<std::string> readTrimmed(const std::filesystem::path& path) {
 }
 
 // One round: collect the inventory and keep it in inventory.json, then,
-// when agent.json exists, enrol if needed and send a report. Returns the
-// seconds until the next round.
+// when agent.json exists, enrol if needed, send a report and run the
+// deployment jobs. Without the update search (`search_updates` false) no
+// job runs. Returns the seconds until the next round.
 Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory,
                                   bool search_updates) {
-  auto collected = collect(search_updates);
+  // Each report collects afresh, so the report after a job's install lists
+  // the new KBs.
+  auto collect_and_keep = [&]() -> Result<CollectedInventory> {
+    auto collected = collect(search_updates);
+    if (!collected) return collected;
+    auto kept = writeFileAtomically(state_directory / "inventory.json",
+                                    inventory::toJsonText(collected->inventory));
+    if (!kept) return tl::unexpected(kept.error());
+    return collected;
+  };
+  auto collected = collect_and_keep();
   if (!collected) return tl::unexpected(collected.error());
-  auto kept = writeFileAtomically(state_directory / "inventory.json",
-                                  inventory::toJsonText(collected->inventory));
-  if (!kept) return tl::unexpected(kept.error());
 
   const auto config_path = state_directory / kConfigFile;
   auto config_text = readStateFile(config_path);
@@ -150,9 +171,15 @@ Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory,
   });
   if (!transport) return tl::unexpected(transport.error());
   SystemClock clock;
+  // The first report reuses the inventory collected above.
+  bool first_report = true;
   WindowsCheckin checkin(
       **transport, state_directory,
-      [&collected]() -> Result<CollectedInventory> { return *collected; }, randomEventId, clock);
+      [&]() -> Result<CollectedInventory> {
+        if (std::exchange(first_report, false)) return *collected;
+        return collect_and_keep();
+      },
+      randomEventId, clock);
 
   auto identity = checkin.identity();
   if (!identity) return tl::unexpected(identity.error());
@@ -177,7 +204,25 @@ Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory,
   auto reported = checkin.report();
   if (!reported) return tl::unexpected(reported.error());
   const std::int64_t interval = std::int64_t{config->interval_minutes} * 60;
-  return std::min(interval, reported->next_checkin_seconds);
+  const std::int64_t next = std::min(interval, reported->next_checkin_seconds);
+  if (!search_updates) return next;
+
+  auto identity_now = checkin.identity();
+  if (!identity_now || !identity_now->has_value()) return next;
+  auto session = createUpdateSession();
+  if (!session) return tl::unexpected(session.error());
+  auto jobs = runJobRound(**transport, **identity_now, clock, *session->get(),
+                          windowsUpdateCollectionFactory(), randomEventId,
+                          [&checkin]() -> Result<std::string> {
+                            auto fresh = checkin.report();
+                            if (!fresh) return tl::unexpected(fresh.error());
+                            return fresh->report_id;
+                          });
+  if (!jobs) return tl::unexpected(jobs.error());
+  if (!jobs->problems.empty()) {
+    return fail(ErrorCode::kIoError, fmt::format("{}", fmt::join(jobs->problems, " ")));
+  }
+  return next;
 }
 
 int runCheckin(int argc, char** argv) {

@@ -36,20 +36,26 @@ std::string randomEventId() {
 
 UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
                           IUpdateSession& session, const UpdateCollectionFactory& make_collection,
-                          const EventIdSource& new_event_id) {
+                          const EventIdSource& new_event_id, const EventSink& sink) {
   UpdateJobRun run;
+  // Records an event and hands it to the sink. Returns false when the job
+  // must stop.
+  auto emit = [&run, &sink](protocol::JobEvent built) {
+    run.events.push_back(std::move(built));
+    if (sink && !sink(run.events.back())) run.stopped = true;
+    return !run.stopped;
+  };
   if (order.manager != protocol::JobManager::kWindowsUpdate) {
     run.decision.verdict = deploy::StartVerdict::kUnschedulable;
-    run.events.push_back(event(new_event_id, clock, deploy::JobState::kFailed,
-                               fmt::format("The Windows agent installs only windows-update jobs, "
-                                           "not {} jobs.",
-                                           protocol::jobManagerName(order.manager))));
+    emit(event(new_event_id, clock, deploy::JobState::kFailed,
+               fmt::format("The Windows agent installs only windows-update jobs, not {} jobs.",
+                           protocol::jobManagerName(order.manager))));
     return run;
   }
   if (order.kbs.empty()) {
     run.decision.verdict = deploy::StartVerdict::kUnschedulable;
-    run.events.push_back(event(new_event_id, clock, deploy::JobState::kFailed,
-                               "The job approves no KB, so there is nothing to install."));
+    emit(event(new_event_id, clock, deploy::JobState::kFailed,
+               "The job approves no KB, so there is nothing to install."));
     return run;
   }
 
@@ -59,13 +65,15 @@ UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
     auto waiting =
         event(new_event_id, clock, deploy::JobState::kWaitingForWindow, run.decision.reason);
     waiting.next_window_start = run.decision.at;
-    run.events.push_back(std::move(waiting));
+    emit(std::move(waiting));
     return run;
   }
 
-  run.events.push_back(
-      event(new_event_id, clock, deploy::JobState::kInstalling,
-            fmt::format("Installing {} approved KB(s) through Windows Update.", order.kbs.size())));
+  if (!emit(event(
+          new_event_id, clock, deploy::JobState::kInstalling,
+          fmt::format("Installing {} approved KB(s) through Windows Update.", order.kbs.size())))) {
+    return run;
+  }
   const Elapsed started = clock.elapsed();
   auto outcome = installApprovedUpdates(session, make_collection, order.kbs);
   const auto seconds =
@@ -73,7 +81,7 @@ UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
   if (!outcome) {
     auto failed = event(new_event_id, clock, deploy::JobState::kFailed, outcome.error().message);
     failed.duration_seconds = seconds;
-    run.events.push_back(std::move(failed));
+    emit(std::move(failed));
     return run;
   }
 
@@ -93,8 +101,8 @@ UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
       done.packages.push_back(protocol::PackageChange{"KB" + update.kb, "", "installed"});
     }
   }
-  run.events.push_back(std::move(done));
   run.outcome = std::move(*outcome);
+  emit(std::move(done));
   return run;
 }
 

@@ -26,10 +26,16 @@ using EventIdSource = std::function<std::string()>;
 // Event ids from the system's random number generator (BCryptGenRandom).
 std::string randomEventId();
 
+// Receives each event as soon as it exists, before the next step runs.
+// Returning false stops the job there (the server cancelled it or
+// rejected the event).
+using EventSink = std::function<bool(const protocol::JobEvent&)>;
+
 struct UpdateJobRun {
   deploy::StartDecision decision;
   std::vector<protocol::JobEvent> events;
   std::optional<InstallOutcome> outcome;  // set when the install ran
+  bool stopped = false;                   // the sink returned false
 };
 
 // Runs `order` at `clock`'s time:
@@ -42,8 +48,10 @@ struct UpdateJobRun {
 //     every approved KB installed, or failed with each update's result in
 //     the event's output. A failed search or install call is a failed event
 //     too.
+// Each event goes to `sink` when one is given; the installing event is
+// sent before the installation starts.
 UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
                           IUpdateSession& session, const UpdateCollectionFactory& make_collection,
-                          const EventIdSource& new_event_id);
+                          const EventIdSource& new_event_id, const EventSink& sink = nullptr);
 
 }  // namespace pk::winagent
