@@ -54,8 +54,6 @@ constexpr std::string_view kMachineGuidKey = "SOFTWARE\\Microsoft\\Cryptography"
 SERVICE_STATUS_HANDLE service_status_handle = nullptr;
 HANDLE stop_event = nullptr;
 
-// Collects the inventory with the real registry and, unless
-// `search_updates` is false, the real Windows Update Agent.
 // Creates the Windows Update Agent's session. mingw-w64's libuuid lacks
 // CLSID_UpdateSession, so the class is found by its ProgID, as scripts
 // create it.
@@ -75,6 +73,8 @@ Result<ComPtr<IUpdateSession>> createUpdateSession() {
   return session;
 }
 
+// Collects the inventory with the real registry and, unless
+// `search_updates` is false, the real Windows Update Agent.
 Result<CollectedInventory> collect(bool search_updates) {
   Win32Registry registry(HKEY_LOCAL_MACHINE, "");
   ComPtr<IUpdateSession> session;
@@ -120,8 +120,6 @@ DWORD WINAPI onControl(DWORD control, DWORD, void*, void*) {
   return control == SERVICE_CONTROL_INTERROGATE ? NO_ERROR : ERROR_CALL_NOT_IMPLEMENTED;
 }
 
-// One round of the service: collect the inventory and keep it, or the
-// error, in the state folder.
 // Returns the text of a file with surrounding blanks and line ends cut.
 Result<std::string> readTrimmed(const std::filesystem::path& path) {
   auto text = readStateFile(path);
