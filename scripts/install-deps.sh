@@ -25,6 +25,9 @@ packages=(
   chromium
   # Package managers that the installer's tests run on sandbox roots
   apt-utils dnf createrepo-c
+  # The Windows agent: the mingw-w64 cross compiler (posix threads), the
+  # GoogleTest sources it compiles, and Wine to run its tests
+  mingw-w64 g++-mingw-w64-x86-64-posix googletest wine64
 )
 
 if [[ $(id -u) -ne 0 ]]; then

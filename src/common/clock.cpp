@@ -1,8 +1,13 @@
 #include "common/clock.h"
 
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <time.h>
+#endif
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 
 namespace pk {
@@ -12,10 +17,16 @@ SystemTime SystemClock::now() const {
 }
 
 Elapsed SystemClock::elapsed() const {
+#ifdef _WIN32
+  // GetTickCount64 counts milliseconds since boot, sleep and hibernation
+  // included, like CLOCK_BOOTTIME.
+  return std::chrono::milliseconds(static_cast<std::int64_t>(GetTickCount64()));
+#else
   timespec value{};
   clock_gettime(CLOCK_BOOTTIME, &value);
   return std::chrono::seconds(value.tv_sec) +
          std::chrono::duration_cast<Elapsed>(std::chrono::nanoseconds(value.tv_nsec));
+#endif
 }
 
 bool ShiftedClock::setShift(Elapsed shift) {

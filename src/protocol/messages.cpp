@@ -9,7 +9,8 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <sodium.h>
+
+#include "common/sha256.h"
 
 namespace pk::protocol {
 namespace {
@@ -171,16 +172,15 @@ void cutUtf8(std::string& text, std::size_t bound) {
 
 // Appends `field` as an 8-byte big-endian length and its bytes, so that no
 // two different package lists serialize to the same byte string.
-void hashField(crypto_hash_sha256_state& state, std::string_view field) {
+void hashField(Sha256& state, std::string_view field) {
   std::array<unsigned char, 8> length{};
   auto size = static_cast<std::uint64_t>(field.size());
   for (int i = 7; i >= 0; --i) {
     length[static_cast<std::size_t>(i)] = static_cast<unsigned char>(size & 0xffu);
     size >>= 8;
   }
-  crypto_hash_sha256_update(&state, length.data(), length.size());
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(field.data()),
-                            field.size());
+  state.update(length.data(), length.size());
+  state.update(field);
 }
 
 auto packageKey(const inventory::Package& package) {
@@ -197,8 +197,7 @@ std::string inventoryHash(const InventoryPayload& inventory) {
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return packageKey(*a) < packageKey(*b); });
 
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
+  Sha256 state;
   hashField(state, "patchkeeper-inventory-v1");
   hashField(state, version::schemeName(inventory.scheme));
   hashField(state, std::to_string(sorted.size()));
@@ -233,16 +232,8 @@ std::string inventoryHash(const InventoryPayload& inventory) {
       for (const auto& kb : update.supersedes) hashField(state, kb);
     }
   }
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256_final(&state, digest.data());
-
-  std::string hex(digest.size() * 2, '\0');
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < digest.size(); ++i) {
-    hex[2 * i] = kDigits[digest[i] >> 4];
-    hex[2 * i + 1] = kDigits[digest[i] & 0x0f];
-  }
-  return hex;
+  const Sha256::Digest digest = state.finish();
+  return lowerHex(digest.data(), digest.size());
 }
 
 InventoryPayload windowsPayload(const inventory::WindowsInventory& document) {

@@ -1,0 +1,184 @@
+#include "winagent/job_round.h"
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "protocol/jobs.h"
+#include "winagent/tests/wua_test_objects.h"
+#include "winagent/wua.h"
+
+namespace pk::winagent {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TestSession;
+using testing::TestUpdateCollection;
+using testing::UpdateAgentState;
+using testing::UpdateFields;
+using testing::UpdateOutcome;
+
+const SystemTime kMonday = SystemTime(std::chrono::sys_days(std::chrono::year(2026) / 6 / 8));
+const HostIdentity kIdentity{"h-00112233aabbccdd", std::string(64, 'e'), ""};
+const std::wstring kUpdateId = L"33333333-0000-4000-8000-000000000001";
+const std::string kJobPath = "/api/v1/hosts/h-00112233aabbccdd/jobs";
+
+// A transport that serves one job list and accepts job events, reading
+// each event with the server's parser.
+class JobServer final : public Transport {
+ public:
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    if (request.bearer_token != kIdentity.token) return HttpResponse{401, "", ""};
+    if (request.method == "GET" && request.path == kJobPath) {
+      return HttpResponse{200, protocol::toJson(list).dump(), "application/json"};
+    }
+    if (request.method == "POST" && request.path.starts_with(kJobPath + "/")) {
+      auto event = protocol::parseJobEvent(request.body);
+      if (!event) return HttpResponse{400, event.error().message, ""};
+      events.push_back(*event);
+      protocol::JobEventResponse response{event->state, cancel_on == event->state};
+      return HttpResponse{200, protocol::toJson(response).dump(), "application/json"};
+    }
+    return HttpResponse{404, "", ""};
+  }
+
+  protocol::JobList list;
+  std::vector<protocol::JobEvent> events;
+  std::optional<deploy::JobState> cancel_on;
+};
+
+protocol::JobOrder endpointJob(deploy::JobState state = deploy::JobState::kPending) {
+  protocol::JobOrder order;
+  order.job_id = "j-0123456789abcdef";
+  order.deployment_id = "d-1";
+  order.deployment_name = "June";
+  order.state = state;
+  order.kind = protocol::JobHostKind::kEndpoint;
+  order.manager = protocol::JobManager::kWindowsUpdate;
+  order.available_at = kMonday;
+  order.deadline = kMonday + 24h * 7;
+  order.kbs = {"5060842"};
+  return order;
+}
+
+struct Harness {
+  JobServer server;
+  UpdateAgentState state;
+  FakeClock clock{kMonday + 9h};
+  int next_id = 0;
+  int fresh_reports = 0;
+
+  Harness() {
+    server.list.server_time = kMonday + 9h;
+    state.search_results[std::wstring(kPendingCriteria)] = {
+        UpdateFields{.id = kUpdateId, .kbs = {L"5060842"}, .title = L"Cumulative Update"}};
+  }
+
+  Result<JobRoundOutcome> run() {
+    auto session = ComPtr<IUpdateSession>::adopt(new TestSession(state));
+    auto collections = []() -> Result<ComPtr<IUpdateCollection>> {
+      return ComPtr<IUpdateCollection>::adopt(new TestUpdateCollection());
+    };
+    EventIdSource ids = [this] { return fmt::format("{:032x}", ++next_id); };
+    FreshReport report = [this]() -> Result<std::string> {
+      ++fresh_reports;
+      return std::string(32, 'f');
+    };
+    return runJobRound(server, kIdentity, clock, *session.get(), collections, ids, report);
+  }
+
+  std::vector<deploy::JobState> states() const {
+    std::vector<deploy::JobState> posted;
+    for (const auto& event : server.events) posted.push_back(event.state);
+    return posted;
+  }
+};
+
+TEST(JobRound, InstallsAndVerifies) {
+  Harness harness;
+  harness.server.list.jobs = {endpointJob()};
+  auto outcome = harness.run();
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->started, 1u);
+  EXPECT_TRUE(outcome->problems.empty());
+  EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalling,
+                                                             deploy::JobState::kInstalled,
+                                                             deploy::JobState::kVerifying}));
+  EXPECT_EQ(harness.server.events.back().report_id, std::string(32, 'f'));
+  EXPECT_EQ(harness.fresh_reports, 1);
+}
+
+TEST(JobRound, ServerJobWaitsForWindow) {
+  Harness harness;
+  protocol::JobOrder order = endpointJob();
+  order.kind = protocol::JobHostKind::kServer;
+  order.windows = {deploy::TimeSpan{kMonday + 22h, kMonday + 26h}};
+  harness.server.list.jobs = {order};
+  auto outcome = harness.run();
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kWaitingForWindow}));
+  EXPECT_TRUE(harness.state.installed_ids.empty());
+}
+
+TEST(JobRound, SkipsJobUnderWay) {
+  Harness harness;
+  harness.server.list.jobs = {endpointJob(deploy::JobState::kInstalling)};
+  auto outcome = harness.run();
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->jobs, 1u);
+  EXPECT_TRUE(harness.server.events.empty());
+  EXPECT_TRUE(harness.state.searches.empty());
+}
+
+TEST(JobRound, CancelStopsBeforeInstall) {
+  Harness harness;
+  harness.server.list.jobs = {endpointJob()};
+  harness.server.cancel_on = deploy::JobState::kInstalling;
+  auto outcome = harness.run();
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_TRUE(harness.state.installed_ids.empty());
+  ASSERT_EQ(outcome->problems.size(), 1u);
+  EXPECT_NE(outcome->problems[0].find("cancelled"), std::string::npos);
+}
+
+TEST(JobRound, RestartKeepsJobInstalled) {
+  Harness harness;
+  harness.server.list.jobs = {endpointJob()};
+  harness.state.install_outcomes[kUpdateId] = UpdateOutcome{.reboot_required = true};
+  auto outcome = harness.run();
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalling,
+                                                             deploy::JobState::kInstalled}));
+  EXPECT_EQ(harness.fresh_reports, 0);
+}
+
+TEST(JobRound, FailedInstallPostsFailed) {
+  Harness harness;
+  harness.server.list.jobs = {endpointJob()};
+  harness.state.install_outcomes[kUpdateId] =
+      UpdateOutcome{.code = orcFailed, .hresult = static_cast<HRESULT>(0x80070643)};
+  auto outcome = harness.run();
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalling,
+                                                             deploy::JobState::kFailed}));
+  EXPECT_EQ(harness.fresh_reports, 0);
+}
+
+TEST(JobRound, RejectedListFails) {
+  Harness harness;
+  HostIdentity stranger = kIdentity;
+  stranger.token = std::string(64, 'a');
+  auto session = ComPtr<IUpdateSession>::adopt(new TestSession(harness.state));
+  auto outcome = runJobRound(
+      harness.server, stranger, harness.clock, *session.get(),
+      []() -> Result<ComPtr<IUpdateCollection>> {
+        return ComPtr<IUpdateCollection>::adopt(new TestUpdateCollection());
+      },
+      [] { return std::string(32, '1'); }, []() -> Result<std::string> { return std::string(); });
+  EXPECT_FALSE(outcome.has_value());
+}
+
+}  // namespace
+}  // namespace pk::winagent
