@@ -177,10 +177,11 @@ Result<RestartReport> parseRestartReport(std::string_view text) {
       for (const char* key : {"required_since", "deadline", "restart_at", "countdown_start"}) {
         (void)reader.time(key);  // throws "is missing" for a pending report
       }
-      if (*report.restart_at > *report.deadline + std::chrono::hours(24 * 7)) {
-        // A countdown that had to start late may end after the deadline,
-        // but never by more than a countdown's length; a week is generous.
-        throw FieldError{"restart_at", "is more than a week after the deadline"};
+      // A countdown that starts late, after the machine slept through the
+      // deadline, ends a countdown after waking, so restart_at has no upper
+      // bound relative to the deadline.
+      if (*report.restart_at < *report.required_since) {
+        throw FieldError{"restart_at", "is earlier than required_since"};
       }
       if (*report.deadline < *report.required_since) {
         throw FieldError{"deadline", "is earlier than required_since"};

@@ -83,8 +83,8 @@ nlohmann::json toJson(const RestartReportResponse& response);
 // it checks that:
 // - event ids, job ids and the names of notices, offers and choices are valid;
 // - a pending report carries required_since, deadline, restart_at and
-//   countdown_start, with the deadline not before required_since and
-//   restart_at at most a week after the deadline;
+//   countdown_start, with neither the deadline nor restart_at before
+//   required_since;
 // - users have at most kMaxRestartUserLength bytes and no control characters;
 // - snoozes are positive and lists stay within the bounds above.
 Result<RestartReport> parseRestartReport(std::string_view text);

@@ -110,10 +110,11 @@ Notice RestartManager::showNotice(NoticeKind kind, Instant at, StepResult& resul
   return notice;
 }
 
-void RestartManager::requestRestart(Instant at, StepResult& result) {
+void RestartManager::requestRestart(Instant at, Seconds boottime, StepResult& result) {
   showNotice(NoticeKind::kRestarting, at, result);
   log({.at = at, .type = LogEvent::Type::kRestartRequested});
   state_.restart_requested_at = at;
+  state_.restart_requested_boottime = boottime;
   state_.restart_now = false;
   result.restart = true;
 }
@@ -138,13 +139,15 @@ StepResult RestartManager::step(const Reading& reading) {
   }
 
   if (state_.restart_now) {
-    requestRestart(now, result);
+    requestRestart(now, reading.boottime, result);
     result.next_event = nextEvent();
     return result;
   }
 
+  // A countdown once shown runs to its end, even when the wall clock went
+  // back before its start after a jump forward.
   const Instant countdown_start = countdownStart(state_);
-  if (now < countdown_start) {
+  if (!state_.countdown_shown_at && now < countdown_start) {
     if (state_.next_reminder && now >= *state_.next_reminder) {
       // One reminder however many were missed while the machine slept.
       showNotice(NoticeKind::kReminder, now, result);
@@ -165,14 +168,20 @@ StepResult RestartManager::step(const Reading& reading) {
     }
     state_.countdown_shown_at = now;
     state_.countdown_end = end;
+    state_.countdown_end_boottime = reading.boottime + (end - now);
     state_.next_reminder.reset();
     showNotice(NoticeKind::kCountdown, now, result);
   }
 
-  if (now >= *state_.countdown_end) {
-    const bool retry_due =
-        !state_.restart_requested_at || now - *state_.restart_requested_at >= kRestartRetry;
-    if (retry_due) requestRestart(now, result);
+  const bool ended =
+      now >= *state_.countdown_end ||
+      (state_.countdown_end_boottime && reading.boottime >= *state_.countdown_end_boottime);
+  if (ended) {
+    const bool retry_due = !state_.restart_requested_at ||
+                           now - *state_.restart_requested_at >= kRestartRetry ||
+                           (state_.restart_requested_boottime &&
+                            reading.boottime - *state_.restart_requested_boottime >= kRestartRetry);
+    if (retry_due) requestRestart(now, reading.boottime, result);
   }
   result.next_event = nextEvent();
   return result;

@@ -111,6 +111,11 @@ struct State {
   std::optional<Instant> countdown_shown_at{};
   std::optional<Instant> countdown_end{};
   std::optional<Instant> restart_requested_at{};
+  // The CLOCK_BOOTTIME readings at which the countdown ends and the restart
+  // was requested. A wall clock that jumped forward and back cannot stretch
+  // either: whichever clock reaches the end first counts.
+  std::optional<Seconds> countdown_end_boottime{};
+  std::optional<Seconds> restart_requested_boottime{};
   bool installed_shown = false;
   // A user chose "restart now"; the next step requests the restart.
   bool restart_now = false;
@@ -195,7 +200,7 @@ class RestartManager {
  private:
   void log(LogEvent event);
   Notice showNotice(NoticeKind kind, Instant at, StepResult& result);
-  void requestRestart(Instant at, StepResult& result);
+  void requestRestart(Instant at, Seconds boottime, StepResult& result);
   std::optional<Instant> nextEvent() const;
 
   State state_{};

@@ -46,6 +46,16 @@ std::optional<Instant> optionalInstantAt(const Json& object, const char* key) {
   return instantAt(object, key);
 }
 
+std::optional<Seconds> optionalSecondsAt(const Json& object, const char* key) {
+  auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return std::nullopt;
+  return Seconds(integerAt(object, key));
+}
+
+Json optionalSeconds(std::optional<Seconds> value) {
+  return value ? Json(value->count()) : Json(nullptr);
+}
+
 std::string stringAt(const Json& object, const char* key) {
   const Json& value = member(object, key);
   if (!value.is_string()) throw DecodeError(std::string("the field ") + key + " is not a string");
@@ -178,6 +188,9 @@ State decode(const Json& json) {
     throw DecodeError("countdown_shown_at and countdown_end must be set together");
   }
   state.restart_requested_at = optionalInstantAt(json, "restart_requested_at");
+  // Files written before these fields existed have neither.
+  state.countdown_end_boottime = optionalSecondsAt(json, "countdown_end_boottime");
+  state.restart_requested_boottime = optionalSecondsAt(json, "restart_requested_boottime");
   state.installed_shown = boolAt(json, "installed_shown");
   state.restart_now = boolAt(json, "restart_now");
   state.last_step = instantAt(json, "last_step");
@@ -231,6 +244,8 @@ std::string encodeState(const State& state) {
       {"countdown_shown_at", optionalInstant(state.countdown_shown_at)},
       {"countdown_end", optionalInstant(state.countdown_end)},
       {"restart_requested_at", optionalInstant(state.restart_requested_at)},
+      {"countdown_end_boottime", optionalSeconds(state.countdown_end_boottime)},
+      {"restart_requested_boottime", optionalSeconds(state.restart_requested_boottime)},
       {"installed_shown", state.installed_shown},
       {"restart_now", state.restart_now},
       {"last_step", unixSeconds(state.last_step)},

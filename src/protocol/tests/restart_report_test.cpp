@@ -62,6 +62,23 @@ TEST(RestartReport, RejectsPendingWithoutDeadline) {
   EXPECT_NE(errorOf(body).find("\"deadline\" is missing"), std::string::npos) << errorOf(body);
 }
 
+TEST(RestartReport, AcceptsRestartLongAfterDeadline) {
+  // The machine slept eight days past its deadline; the full countdown
+  // follows its waking.
+  nlohmann::json body = pendingReport();
+  body["restart_at"] = "2027-03-19T11:30:00Z";
+  body["countdown_start"] = "2027-03-19T10:00:00Z";
+
+  EXPECT_EQ(errorOf(body), "");
+}
+
+TEST(RestartReport, RejectsRestartBeforeInstall) {
+  nlohmann::json body = pendingReport();
+  body["restart_at"] = "2027-03-10T09:00:00Z";
+
+  EXPECT_NE(errorOf(body).find("restart_at"), std::string::npos) << errorOf(body);
+}
+
 TEST(RestartReport, RejectsBadEventId) {
   nlohmann::json body = pendingReport();
   body["events"][0]["event_id"] = kSeries + "-01";

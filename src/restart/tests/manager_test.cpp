@@ -373,6 +373,37 @@ TEST(RestartManager, ClockSetForwardRestartsEarly) {
   EXPECT_EQ(machine.restarts().front(), kDeadline + 1h + 90min);
 }
 
+TEST(RestartManager, ClockJumpCannotStretchCountdown) {
+  Machine machine;
+  machine.install();
+  machine.run(2h);
+  // The wall clock jumps a year ahead, so the countdown starts and would
+  // end a year from now by the wall clock, then the clock is set right.
+  machine.setWall(kInstall + 2h + 365 * 24h);
+  machine.run(1min);
+  ASSERT_EQ(machine.shownAt(NoticeKind::kCountdown).size(), 1u);
+  machine.setWall(kInstall + 2h + 1min);
+  machine.run(2h);
+
+  ASSERT_FALSE(machine.restarts().empty());
+  EXPECT_LE(machine.restarts().front(), kInstall + 2h + 1min + 90min)
+      << "the countdown lasted longer than 90 elapsed minutes";
+}
+
+TEST(RestartManager, CountdownBoundSurvivesAgentKill) {
+  Machine machine;
+  machine.install();
+  machine.run(2h);
+  machine.setWall(kInstall + 2h + 365 * 24h);
+  machine.run(1min);
+  machine.restartAgent();
+  machine.setWall(kInstall + 2h + 1min);
+  machine.run(2h);
+
+  ASSERT_FALSE(machine.restarts().empty());
+  EXPECT_LE(machine.restarts().front(), kInstall + 2h + 1min + 90min);
+}
+
 TEST(RestartManager, DeadlineCountsElapsedTimeAcrossDst) {
   // 2027-03-27 10:00 in Berlin is 09:00Z; the clocks go forward that night,
   // so the deadline 24 elapsed hours later is 11:00 local, 09:00Z.
