@@ -12,7 +12,8 @@ function(pk_add_component name)
   target_link_libraries(pk_${name} PUBLIC ${ARG_DEPS} PRIVATE pk::options)
 endfunction()
 
-# pk_add_test(NAME SOURCES ... [DEPS ...] [LABELS ...] [ENVIRONMENT NAME=VALUE])
+# pk_add_test(NAME SOURCES ... [DEPS ...] [LABELS ...] [ENVIRONMENT NAME=VALUE]
+#             [RESOURCE_LOCK NAME])
 # Builds one GoogleTest binary and registers each of its tests with CTest.
 # Tests carry the label "unit" unless LABELS names another (for example
 # "differential", "slow", "network"), so `ctest -L unit` stays fast.
@@ -22,7 +23,7 @@ function(pk_add_test name)
   if(NOT PK_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "ENVIRONMENT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "ENVIRONMENT;RESOURCE_LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -47,9 +48,15 @@ function(pk_add_test name)
     endif()
     set(environment_property ENVIRONMENT "${ARG_ENVIRONMENT}")
   endif()
+  # RESOURCE_LOCK names a resource that the binary's tests must not share
+  # with other tests running at the same time, such as X displays.
+  set(lock_property)
+  if(ARG_RESOURCE_LOCK)
+    set(lock_property RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
+  endif()
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
-               ${environment_property}
+               ${environment_property} ${lock_property}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
