@@ -2,7 +2,8 @@
 // line as a Cookie header, the rest as a request path. Checks that a
 // cookie value found is a part of the header without a separator, and
 // that no path reaches a file outside the console's folder: the secret
-// file beside the folder never appears in a response. A violated property
+// file beside the folder never appears in a response to a path that does
+// not contain it. A violated property
 // traps, so libFuzzer records the input.
 
 #include <unistd.h>
@@ -62,7 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.method = "GET";
   request.path = path;
   const pk::server::Response response = router().dispatch(request);
-  require(response.body.find(kSecret) == std::string::npos);
+  // A 404 names the requested path, so only a path without the secret
+  // shows that no file outside the folder was read.
+  if (path.find(kSecret) == std::string::npos) {
+    require(response.body.find(kSecret) == std::string::npos);
+  }
   require(response.status == 200 || response.status == 404 || response.status == 405 ||
           response.status == 414);
   return 0;
