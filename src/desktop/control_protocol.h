@@ -47,7 +47,7 @@ struct ControlReply {
 
 // Parses one request line, with or without its final "\n". Fails with
 // kMalformedInput naming the problem when the line is longer than
-// kMaxRequestBytes, holds a control character, names an unknown verb, lacks
+// kMaxRequestBytes, contains a control character, names an unknown verb, lacks
 // or adds an argument, or has a number that is not a positive whole number
 // of seconds within the years 1970 to 9999.
 Result<ControlRequest> parseControlRequest(std::string_view line);

@@ -25,7 +25,7 @@ namespace pk::desktop {
 
 inline constexpr std::string_view kDefaultControlSocket = "/run/patchkeeper-agent/control.sock";
 
-// Answers one request from `peer` (whose login name is `user`): reads the
+// Handles one request from `peer` (whose login name is `user`): reads the
 // status, or checks that the peer may choose and hands the choice to `sink`.
 // Never fails: a rejected or invalid request becomes a reply with ok false.
 ControlReply answerControlRequest(const ControlRequest& request, const PeerCredentials& peer,

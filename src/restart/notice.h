@@ -1,9 +1,9 @@
 #pragma once
 
 // The contract between the endpoint restart manager and the ways it
-// reaches users. The manager decides what to show and when; a
-// NoticeChannel shows it (desktop notifications, the countdown window,
-// terminal messages); users answer through notification actions or the
+// reaches users. The manager decides what to show and when. A
+// NoticeChannel shows it in desktop notifications, the countdown window or
+// terminal messages. Users reply through notification actions or the
 // agent's local socket, which hand their Choice to a ChoiceSink.
 //
 // Only the standard library is used here, so the Windows agent includes

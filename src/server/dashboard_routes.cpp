@@ -138,7 +138,7 @@ Response hostPackages(ServerContext& context, const Request& request) {
     missing.reset();
     auto host = store::getHost(session, host_id);
     if (!host) return tl::unexpected(host.error());
-    // Another owner's host answers as an unknown one, as on the host routes.
+    // Another owner's host gets the same 404 as an unknown one, as on the host routes.
     if (!*host || (!principal.seesAllHosts() && (*host)->owner != principal.username)) {
       missing = errorResponse(404, "not_found", fmt::format("No host {} exists.", host_id));
       return {};

@@ -169,7 +169,7 @@ Response listHosts(ServerContext& context, const HostRouteOptions& options,
 
   // Paging and search, for the web console: `q` matches part of the host
   // name, id or owner in any case; `limit` and `offset` pick one page of
-  // the hosts sorted by name, and the answer then carries `total`.
+  // the hosts sorted by name, and the response then includes `total`.
   std::string search;
   if (const auto q = request.queryValue("q")) search = lowerCase(*q);
   std::optional<std::size_t> limit;

@@ -142,7 +142,7 @@ Response webLogin(const Router& router, const WebConsoleOptions& options, const 
 
   const auto body = nlohmann::json::parse(answer.body, nullptr, false);
   if (!body.is_object() || !body.contains("token") || !body["token"].is_string()) {
-    spdlog::error("web login: the session answer has no token: {}", answer.body.substr(0, 200));
+    spdlog::error("web login: the session response has no token: {}", answer.body.substr(0, 200));
     return serverErrorResponse();
   }
   const std::string token = body["token"].get<std::string>();

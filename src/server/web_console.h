@@ -3,7 +3,7 @@
 // The web console: its static files (HTML, CSS and ES modules from a
 // folder, see docs/WEB.md) and the cookie sessions a browser uses.
 //
-// A browser logs in with POST /api/v1/web/login. The answer sets two
+// A browser logs in with POST /api/v1/web/login. The response sets two
 // cookies: `pk_session`, the session token (HttpOnly, SameSite=Strict, and
 // Secure when the server speaks TLS), and `pk_csrf`, a token derived from
 // the session token that the page reads and sends back in the
@@ -41,7 +41,7 @@ inline constexpr std::string_view kWebConsolePattern =
 
 struct WebConsoleOptions {
   // The folder with index.html and the console's modules. Empty: the
-  // static routes answer 404 with a sentence naming the web_dir setting.
+  // static routes return 404 with a sentence naming the web_dir setting.
   std::filesystem::path web_dir;
   // Add "Secure" to the cookies; true when the server speaks TLS.
   bool secure_cookies = true;
@@ -65,7 +65,7 @@ std::string cookieValue(const Request& request, std::string_view name);
 
 // Wraps `bearer`, the bearer-token authenticator. A request with an
 // Authorization header goes to `bearer` unchanged. A request with only a
-// `pk_session` cookie is answered 403 `csrf_token_missing` without an
+// `pk_session` cookie gets 403 `csrf_token_missing` without an
 // X-CSRF-Token header and 403 `csrf_token_invalid` when the header does not
 // match; otherwise its cookie is checked as a bearer session token.
 Authenticate withSessionCookies(Authenticate bearer);

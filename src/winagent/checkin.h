@@ -58,7 +58,7 @@ class WindowsCheckin {
   // the document when the server responds with inventory_needed, and
   // stores the accepted hash. Fails with kNotFound before enrolment and
   // with kIoError when no response arrives. Any status other than 200 fails
-  // with kInvalidArgument; for 401 and 403 the message says to enrol again.
+  // with kInvalidArgument; for 401 and 403 the message tells the user to enrol again.
   Result<CheckinOutcome> report();
 
  private:

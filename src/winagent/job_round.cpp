@@ -48,7 +48,7 @@ Result<JobRoundOutcome> runJobRound(Transport& transport, const HostIdentity& id
       "GET", fmt::format("/api/v1/hosts/{}/jobs", identity.host_id), "", identity.token});
   if (!response) return tl::unexpected(response.error());
   if (response->status != 200) {
-    return fail(ErrorCode::kIoError, fmt::format("The server answered the job list with HTTP "
+    return fail(ErrorCode::kIoError, fmt::format("Fetching the job list failed with HTTP "
                                                  "status {}.",
                                                  response->status));
   }

@@ -42,7 +42,7 @@ async function request(method, path, body, { raw = false } = {}) {
   if (response.status === 401 && path !== '/api/v1/web/login') onUnauthorized();
   if (!response.ok) {
     let code = 'http_' + response.status;
-    let message = `The server answered ${response.status}.`;
+    let message = `The server returned HTTP ${response.status}.`;
     try {
       const error = (await response.json()).error;
       if (error) {
