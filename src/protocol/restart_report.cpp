@@ -186,6 +186,25 @@ Result<RestartReport> parseRestartReport(std::string_view text) {
       if (*report.deadline < *report.required_since) {
         throw FieldError{"deadline", "is earlier than required_since"};
       }
+      if (*report.countdown_start > *report.restart_at) {
+        throw FieldError{"countdown_start", "is later than restart_at"};
+      }
+      if (report.in_countdown && report.next_reminder) {
+        throw FieldError{"next_reminder", "is set during the countdown"};
+      }
+      if (report.restarted_at) {
+        throw FieldError{"restarted_at", "is set while the restart is pending"};
+      }
+    } else {
+      // A report with no pending restart carries none of its times.
+      for (const char* key :
+           {"required_since", "deadline", "restart_at", "countdown_start", "next_reminder"}) {
+        if (reader.optionalTime(key)) {
+          throw FieldError{key, "is set while no restart is pending"};
+        }
+      }
+      if (report.in_countdown)
+        throw FieldError{"in_countdown", "is true while no restart is pending"};
     }
 
     report.job_ids = reader.stringList("job_ids", kMaxRestartJobs);

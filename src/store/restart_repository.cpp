@@ -109,7 +109,9 @@ Result<std::vector<RestartEventRecord>> listRestartEvents(Session& session,
   auto rows = session.query(
       "SELECT event_id, at, type, notice, offered, restart_at, choice, user_name, snooze_seconds, "
       "received_at FROM host_restart_events WHERE host_id = ? AND at >= ? "
-      "ORDER BY at, event_id LIMIT ?",
+      // Within one series the ids differ only in their sequence number, so
+      // the shorter id comes first: "-9" before "-10".
+      "ORDER BY at, LENGTH(event_id), event_id LIMIT ?",
       {host_id, from, limit});
   if (!rows) return tl::unexpected(rows.error());
 

@@ -79,6 +79,61 @@ TEST(RestartReport, RejectsRestartBeforeInstall) {
   EXPECT_NE(errorOf(body).find("restart_at"), std::string::npos) << errorOf(body);
 }
 
+TEST(RestartReport, RejectsCountdownAfterRestart) {
+  nlohmann::json body = pendingReport();
+  body["countdown_start"] = "2027-03-11T10:30:00Z";
+
+  EXPECT_NE(errorOf(body).find("\"countdown_start\" is later than restart_at"), std::string::npos)
+      << errorOf(body);
+}
+
+TEST(RestartReport, RejectsReminderDuringCountdown) {
+  nlohmann::json body = pendingReport();
+  body["in_countdown"] = true;
+  body["next_reminder"] = "2027-03-11T09:00:00Z";
+
+  EXPECT_NE(errorOf(body).find("\"next_reminder\" is set during the countdown"), std::string::npos)
+      << errorOf(body);
+}
+
+TEST(RestartReport, RejectsRestartedWhilePending) {
+  nlohmann::json body = pendingReport();
+  body["restarted_at"] = "2027-03-11T10:05:00Z";
+
+  EXPECT_NE(errorOf(body).find("\"restarted_at\" is set while the restart is pending"),
+            std::string::npos)
+      << errorOf(body);
+}
+
+TEST(RestartReport, RejectsDeadlineWithoutPendingRestart) {
+  nlohmann::json body = pendingReport();
+  body["pending"] = false;
+
+  EXPECT_NE(errorOf(body).find("is set while no restart is pending"), std::string::npos)
+      << errorOf(body);
+}
+
+TEST(RestartReport, RejectsCountdownWithoutPendingRestart) {
+  const nlohmann::json body{{"pending", false},
+                            {"in_countdown", true},
+                            {"restarted_at", "2027-03-11T10:05:00Z"},
+                            {"job_ids", nlohmann::json::array()},
+                            {"events", nlohmann::json::array()}};
+
+  EXPECT_NE(errorOf(body).find("\"in_countdown\" is true while no restart is pending"),
+            std::string::npos)
+      << errorOf(body);
+}
+
+TEST(RestartReport, AcceptsFinalReportAfterBoot) {
+  const nlohmann::json body{{"pending", false},
+                            {"restarted_at", "2027-03-11T10:05:00Z"},
+                            {"job_ids", {"j-0000000000000abc"}},
+                            {"events", nlohmann::json::array()}};
+
+  EXPECT_EQ(errorOf(body), "");
+}
+
 TEST(RestartReport, RejectsBadEventId) {
   nlohmann::json body = pendingReport();
   body["events"][0]["event_id"] = kSeries + "-01";

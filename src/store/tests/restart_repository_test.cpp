@@ -171,6 +171,18 @@ TEST_P(RestartRepositoryTest, EventsListedSinceAndLimited) {
   EXPECT_EQ(limited[0].at, clock_.now() + hours(1));
 }
 
+TEST_P(RestartRepositoryTest, EventsAtOneTimeListedBySequence) {
+  for (int i : {10, 9, 100}) {
+    ASSERT_TRUE(insert(choice(std::string(kSeries) + "-" + std::to_string(i), clock_.now())));
+  }
+
+  const auto events = list(std::nullopt);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].event_id, std::string(kSeries) + "-9");
+  EXPECT_EQ(events[1].event_id, std::string(kSeries) + "-10");
+  EXPECT_EQ(events[2].event_id, std::string(kSeries) + "-100");
+}
+
 TEST_P(RestartRepositoryTest, MarksRestartRequired) {
   auto marked = database().write([&](Session& session) {
     return markRestartRequired(session, kHost, "a restart is pending");
