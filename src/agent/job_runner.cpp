@@ -543,11 +543,28 @@ bool JobRunner::sendRestartReport(const protocol::RestartReport& report) {
                   response.error().message);
     return false;
   }
-  if (response->status == 200) return true;
-  if (response->status == 400) {
-    logger().error("host={}: the server rejected the restart report as malformed; dropping it: {}",
-                   host_id_, response->body);
+  if (response->status == 200) {
+    restart_report_backoff_ = Elapsed(0);
+    restart_report_retry_at_.reset();
     return true;
+  }
+  if (response->status == 400) {
+    // The events are what the security team must see, so they are never
+    // dropped: they stay queued, a copy of the report goes aside for the
+    // administrator, and the report is sent again after a growing pause
+    // (a server upgrade may accept it).
+    restart_report_backoff_ = restart_report_backoff_ == Elapsed(0)
+                                  ? kFirstRestartReportBackoff
+                                  : std::min(restart_report_backoff_ * 2, kMaxRestartReportBackoff);
+    restart_report_retry_at_ = clock_.elapsed() + restart_report_backoff_;
+    const auto kept = restart_->keepRejectedReport(report, response->body);
+    logger().error(
+        "host={}: the server rejected the restart report as malformed: {}; its {} events stay "
+        "queued and go again in {} min{}",
+        host_id_, response->body, report.events.size(),
+        std::chrono::duration_cast<std::chrono::minutes>(restart_report_backoff_).count(),
+        kept ? "; a copy is in " + kept->string() : "");
+    return false;
   }
   logger().warn(
       "host={}: the server answered HTTP {} to the restart report; sending it again later",
@@ -577,6 +594,7 @@ bool JobRunner::verifyAfterRestart(const std::vector<std::string>& job_ids) {
 
 void JobRunner::carryRestart() {
   if (restart_ == nullptr) return;
+  if (restart_report_retry_at_ && clock_.elapsed() < *restart_report_retry_at_) return;
 
   if (auto jobs = restart_->jobsToVerify()) {
     // The final report goes first: it is idempotent, and once it is stored
@@ -588,6 +606,10 @@ void JobRunner::carryRestart() {
       logger().error("host={}: {}", host_id_, cleared.error().message);
     }
     return;
+  }
+
+  if (const auto earlier = restart_->earlierBootJobs(); !earlier.empty()) {
+    if (verifyAfterRestart(earlier)) restart_->forgetEarlierBootJobs();
   }
 
   const protocol::RestartReport report = restart_->report(/*restarted=*/false);

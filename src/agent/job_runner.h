@@ -156,7 +156,10 @@ class JobRunner {
 
   std::string jobLabel(const JobEntry& entry) const;
   // Posts `report` to the restart-state route. Returns true once the
-  // server stored it, or rejected it as malformed (logged and dropped).
+  // server stored it. A report rejected as malformed (400) keeps its
+  // events queued: it is logged, copied aside by the restart service, and
+  // sent again after kFirstRestartReportBackoff, doubling up to
+  // kMaxRestartReportBackoff while the server keeps rejecting it.
   bool sendRestartReport(const protocol::RestartReport& report);
 
   JobRunnerOptions options_;
@@ -168,6 +171,13 @@ class JobRunner {
   installer::Waiter wait_;
   std::string host_id_;
   RestartService* restart_ = nullptr;
+  // The pause after a rejected restart report, and when the next try is
+  // due on the clock's elapsed time.
+  Elapsed restart_report_backoff_{0};
+  std::optional<Elapsed> restart_report_retry_at_;
 };
+
+inline constexpr Elapsed kFirstRestartReportBackoff = std::chrono::minutes(15);
+inline constexpr Elapsed kMaxRestartReportBackoff = std::chrono::hours(24);
 
 }  // namespace pk::agent

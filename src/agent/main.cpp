@@ -2,7 +2,8 @@
 // updates to a patchkeeper server, and runs the deployment jobs it sends.
 //
 //   patchkeeper-agent run [--config FILE] [--once] [overrides]
-//   patchkeeper-agent status [--config FILE] [--socket PATH]
+//   patchkeeper-agent status [--config FILE] [--socket PATH]   (root sees the
+//       identity and queue too; other users only the restart status)
 //   patchkeeper-agent snooze DURATION | restart-now | restart-at TIME [--socket PATH]
 //
 // Exit status: 0 success; 1 a runtime failure (state folder, collection),
@@ -12,6 +13,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 #include <fstream>
 #include <iostream>
 
@@ -53,6 +55,9 @@ class SwitchableNoticeChannel final : public pk::restart::NoticeChannel {
   explicit SwitchableNoticeChannel(pk::restart::NoticeChannel& target) : target_(&target) {}
   void setTarget(pk::restart::NoticeChannel& target) { target_.store(&target); }
   void show(const pk::restart::Notice& notice) override { target_.load()->show(notice); }
+  void keepShown(const pk::restart::Notice& current) override {
+    target_.load()->keepShown(current);
+  }
   void clear() override { target_.load()->clear(); }
 
  private:
@@ -361,6 +366,15 @@ int main(int argc, char** argv) {
   if (snooze->parsed()) return runRestartCommand("snooze", snooze_duration, socket_path);
   if (restart_now->parsed()) return runRestartCommand("restart-now", std::nullopt, socket_path);
   if (restart_at->parsed()) return runRestartCommand("restart-at", restart_time, socket_path);
+
+  // Any user may ask the running agent for the restart status; only root
+  // may read the agent's configuration and state folder for the identity
+  // and the queue, so other users get the control socket's part alone.
+  if (status->parsed() && ::geteuid() != 0) {
+    std::printf("identity and queue: shown to root only\n");
+    std::fflush(stdout);
+    return runRestartCommand("status", std::nullopt, socket_path);
+  }
 
   // Log lines go to standard error, which systemd's journal records, and
   // leave standard output to `status`. This must precede the first use of

@@ -111,6 +111,9 @@ Result<void> RestartService::load() {
   }
   manager_ = restart::RestartManager(std::move(state));
   written_ = text.str();
+  // The notice on screen before the agent stopped may be gone (a window
+  // ended with the agent's thread); the next step shows it again.
+  show_current_again_ = manager_.state().pending;
   if (manager_.state().pending) {
     logger().info("restart: pending since {}, deadline {}",
                   restart::formatInstant(manager_.state().required_since),
@@ -151,14 +154,34 @@ Result<void> RestartService::attach(const std::string& job_id, const restart::Po
   return {};
 }
 
-void RestartService::handle(const restart::StepResult& result) {
+void RestartService::showNotices(const restart::StepResult& result,
+                                 const restart::Reading& reading) {
   for (const auto& notice : result.show) {
     if (notice.kind == restart::NoticeKind::kCountdown) {
       logger().info("restart: the final countdown began; restart at {}",
                     restart::formatInstant(notice.restart_at));
     }
-    channel_.show(notice);
+    channel_.show(manager_.forDisplay(notice, reading));
   }
+  const auto current = manager_.currentNotice();
+  if (!result.show.empty() || !current) {
+    show_current_again_ = false;
+    return;
+  }
+  const restart::Notice shown = manager_.forDisplay(*current, reading);
+  if (show_current_again_) {
+    // After the agent restarted: the notice was recorded as shown before,
+    // so it is shown without a new event and without moving any time.
+    logger().info("restart: showing the {} notice again after the agent started",
+                  restart::noticeKindName(shown.kind));
+    channel_.show(shown);
+    show_current_again_ = false;
+    return;
+  }
+  channel_.keepShown(shown);
+}
+
+void RestartService::requestRestartIfDue(const restart::StepResult& result) {
   if (!result.restart) return;
 
   logger().info("restart: requesting the restart");
@@ -175,10 +198,12 @@ Elapsed RestartService::stepLocked() {
     return kMaxRestartStep;
   }
   const restart::StepResult result = manager_.step(*now);
-  // The state goes to disk before anything is shown or requested, so a
-  // crash right after never shows a notice twice or loses a request.
+  // Notices are shown before the state that records them goes to disk: a
+  // crash in between shows a notice twice, but never loses one. The
+  // restart is requested after the state is saved.
+  showNotices(result, *now);
   persist();
-  handle(result);
+  requestRestartIfDue(result);
 
   Elapsed wait = kMaxRestartStep;
   if (result.next_event) {
@@ -209,8 +234,22 @@ std::optional<std::vector<std::string>> RestartService::jobsToVerify() {
   auto now = reading();
   if (!now || now->boot_id == manager_.state().boot_id) return std::nullopt;
   std::vector<std::string> jobs;
+  for (const auto& job : manager_.state().earlier_boot_jobs) jobs.push_back(job.job_id);
   for (const auto& job : manager_.state().jobs) jobs.push_back(job.job_id);
   return jobs;
+}
+
+std::vector<std::string> RestartService::earlierBootJobs() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> jobs;
+  for (const auto& job : manager_.state().earlier_boot_jobs) jobs.push_back(job.job_id);
+  return jobs;
+}
+
+void RestartService::forgetEarlierBootJobs() {
+  std::lock_guard lock(mutex_);
+  manager_.forgetEarlierBootJobs();
+  persist();
 }
 
 Result<void> RestartService::clearAfterBoot() {
@@ -259,6 +298,20 @@ void RestartService::acknowledge(const protocol::RestartReport& sent) {
   if (through == 0) return;
   manager_.forgetEventsThrough(through);
   persist();
+}
+
+std::optional<fs::path> RestartService::keepRejectedReport(const protocol::RestartReport& rejected,
+                                                           const std::string& server_error) {
+  const fs::path path = options_.state_file.parent_path() / "restart-report-rejected.json";
+  const nlohmann::json copy = {{"rejected_at", formatRfc3339(clock_.now())},
+                               {"server_error", server_error},
+                               {"report", protocol::toJson(rejected)}};
+  if (auto written = writeFileAtomically(path, copy.dump(2) + "\n"); !written) {
+    logger().error("restart: cannot keep the rejected restart report in {}: {}", path.string(),
+                   written.error().message);
+    return std::nullopt;
+  }
+  return path;
 }
 
 RestartService::Outcome RestartService::apply(const restart::Choice& choice) {

@@ -81,6 +81,12 @@ class RestartService final : public restart::ChoiceSink {
   // restart began, so they can be verified; nullopt otherwise.
   std::optional<std::vector<std::string>> jobsToVerify();
 
+  // Returns the jobs of a restart that a boot completed before a new
+  // install started the pending one (RestartManager::attach); they wait for
+  // verification. forgetEarlierBootJobs() drops them once verified.
+  std::vector<std::string> earlierBootJobs() const;
+  void forgetEarlierBootJobs();
+
   // Forgets the pending restart after its boot, clears the notices, and
   // removes the state file. Fails with kIoError when the file cannot be
   // written.
@@ -91,6 +97,12 @@ class RestartService final : public restart::ChoiceSink {
   protocol::RestartReport report(bool restarted);
   // Drops the events of `sent` once the server stored them.
   void acknowledge(const protocol::RestartReport& sent);
+  // Writes `rejected`, which the server rejected with `server_error`, to
+  // STATE/restart-report-rejected.json (the latest one only), for an
+  // administrator. The events stay queued. Returns the file, or nullopt
+  // (logged) when it cannot be written.
+  std::optional<std::filesystem::path> keepRejectedReport(const protocol::RestartReport& rejected,
+                                                          const std::string& server_error);
 
   // ChoiceSink: applies a user's choice, persists it, and steps at once so
   // that a "restart now" is not delayed by the loop.
@@ -101,7 +113,10 @@ class RestartService final : public restart::ChoiceSink {
   Result<restart::Reading> reading() const;
   // Persists the state when it changed since the last write; logs failures.
   bool persist();
-  void handle(const restart::StepResult& result);
+  // Shows the step's notices; without any, shows the current notice again
+  // after load() or keeps it shown in new sessions.
+  void showNotices(const restart::StepResult& result, const restart::Reading& reading);
+  void requestRestartIfDue(const restart::StepResult& result);
   Elapsed stepLocked();
 
   RestartServiceOptions options_;
@@ -111,6 +126,8 @@ class RestartService final : public restart::ChoiceSink {
   mutable std::mutex mutex_;
   restart::RestartManager manager_;
   std::string written_;  // the state file's content as last written
+  // Set by load(): the next step shows the current notice again.
+  bool show_current_again_ = false;
 };
 
 // Reads CLOCK_BOOTTIME from `clock` in whole seconds and the wall clock

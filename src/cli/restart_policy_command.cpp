@@ -175,6 +175,18 @@ Result<Preview> simulate(const restart::Policy& policy, Instant installed_at,
     if (result.restart) preview.restart = manager.policyNow(at);
     return result.restart;
   };
+  // Ends the simulation at the restart. A --defer after it could never be
+  // made, so it is rejected rather than left out of the table.
+  auto finish = [&]() -> Result<Preview> {
+    if (next_defer < defers.size()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("--defer \"{}\" comes after the restart at {}; nothing can be "
+                              "snoozed then",
+                              defers[next_defer].text,
+                              formatRfc3339(SystemTime(preview.restart.time_since_epoch()))));
+    }
+    return preview;
+  };
 
   while (reading.wall < give_up) {
     if (next_span < offline.size() && reading.wall >= offline[next_span].from) {
@@ -186,7 +198,7 @@ Result<Preview> simulate(const restart::Policy& policy, Instant installed_at,
       preview.events.push_back({.at = reading.wall, .kind = "awake"});
     }
     restart::StepResult result = manager.step(reading);
-    if (record(result, reading)) return preview;
+    if (record(result, reading)) return finish();
 
     // A snooze responds to the notice shown at the same instant, so it
     // comes after the step, and a second step picks up its effect.
@@ -203,7 +215,7 @@ Result<Preview> simulate(const restart::Policy& policy, Instant installed_at,
     }
     if (chose) {
       result = manager.step(reading);
-      if (record(result, reading)) return preview;
+      if (record(result, reading)) return finish();
     }
 
     // The next step: 30 s on, or sooner for an event, a --defer or the

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -17,9 +18,6 @@
 
 namespace pk::desktop {
 namespace {
-
-// How long the server waits for a connected client's request line.
-constexpr auto kRequestTimeout = std::chrono::seconds(2);
 
 std::string systemError(int error_number) {
   return std::strerror(error_number);
@@ -54,6 +52,29 @@ std::string readLine(int fd, std::size_t limit) {
   while (line.size() <= limit && (line.empty() || line.back() != '\n')) {
     const auto count = ::recv(fd, buffer, sizeof(buffer), 0);
     if (count < 0 && errno == EINTR) continue;
+    if (count <= 0) break;
+    line.append(buffer, static_cast<std::size_t>(count));
+    if (const auto end = line.find('\n'); end != std::string::npos) line.resize(end + 1);
+  }
+  return line;
+}
+
+// Reads up to one line like readLine(), but stops at `deadline` however
+// the bytes trickle in, and when `wake` becomes readable.
+std::string readLineBy(int fd, std::size_t limit, std::chrono::steady_clock::time_point deadline,
+                       int wake) {
+  std::string line;
+  char buffer[512];
+  while (line.size() <= limit && (line.empty() || line.back() != '\n')) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd watched[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
+    const int ready = ::poll(watched, 2, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0 || watched[1].revents != 0) break;
+    const auto count = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (count < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (count <= 0) break;
     line.append(buffer, static_cast<std::size_t>(count));
     if (const auto end = line.find('\n'); end != std::string::npos) line.resize(end + 1);
@@ -151,19 +172,20 @@ ControlReply answerControlRequest(const ControlRequest& request, const PeerCrede
 
 ControlServer::ControlServer(std::filesystem::path path, int listener, int wake,
                              restart::ChoiceSink& sink, const SessionSource& sessions,
-                             const Clock& clock)
+                             const Clock& clock, ControlServerLimits limits)
     : path_(std::move(path)),
       listener_(listener),
       wake_(wake),
       sink_(sink),
       sessions_(sessions),
-      clock_(clock) {
+      clock_(clock),
+      limits_(limits) {
   thread_ = std::thread([this] { serve(); });
 }
 
 Result<std::unique_ptr<ControlServer>> ControlServer::start(
     const std::filesystem::path& socket_path, restart::ChoiceSink& sink,
-    const SessionSource& sessions, const Clock& clock) {
+    const SessionSource& sessions, const Clock& clock, ControlServerLimits limits) {
   auto address = socketAddress(socket_path);
   if (!address) return tl::unexpected(address.error());
   if (auto folder = prepareFolder(socket_path.parent_path()); !folder) {
@@ -206,14 +228,35 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(
   wake.release();
   logger().info("control socket listening on {}", socket_path.string());
   return std::unique_ptr<ControlServer>(
-      new ControlServer(socket_path, listener_fd, wake_fd, sink, sessions, clock));
+      new ControlServer(socket_path, listener_fd, wake_fd, sink, sessions, clock, limits));
 }
 
 ControlServer::~ControlServer() {
+  // The eventfd stays readable: it stops the accepting thread and every
+  // connection still waiting for its request line.
   const std::uint64_t one = 1;
   [[maybe_unused]] const auto written = ::write(wake_.get(), &one, sizeof(one));
   thread_.join();
+  std::list<Connection> connections;
+  {
+    std::lock_guard lock(mutex_);
+    connections.swap(connections_);
+  }
+  for (auto& connection : connections) connection.thread.join();
   ::unlink(path_.c_str());
+}
+
+void ControlServer::joinFinished() {
+  std::list<Connection> finished;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      const auto next = std::next(it);
+      if (it->done) finished.splice(finished.end(), connections_, it);
+      it = next;
+    }
+  }
+  for (auto& connection : finished) connection.thread.join();
 }
 
 void ControlServer::serve() {
@@ -226,34 +269,62 @@ void ControlServer::serve() {
     }
     if (watched[1].revents != 0) return;
     if (watched[0].revents == 0) continue;
+    joinFinished();
 
     FileDescriptor connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (connection.get() < 0) {
       logger().warn("control socket: accept failed: {}", systemError(errno));
       continue;
     }
-    serveConnection(connection.get());
+    ucred credentials{};
+    socklen_t length = sizeof(credentials);
+    if (::getsockopt(connection.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
+      logger().warn("control socket: reading the peer's credentials failed: {}",
+                    systemError(errno));
+      continue;
+    }
+    const PeerCredentials peer{
+        .pid = credentials.pid, .uid = credentials.uid, .gid = credentials.gid};
+
+    // Each connection is served on its own thread, so a client that sends
+    // nothing delays no one else. A user may hold only a few at once.
+    std::lock_guard lock(mutex_);
+    std::size_t of_user = 0;
+    for (const auto& other : connections_) {
+      if (!other.done && other.uid == peer.uid) ++of_user;
+    }
+    if (connections_.size() >= limits_.max_connections || of_user >= limits_.max_per_user) {
+      const ControlReply busy{.ok = false,
+                              .message = "The agent serves too many requests; try again.",
+                              .status = std::nullopt};
+      const auto text = formatControlReply(busy);
+      [[maybe_unused]] const auto sent =
+          ::send(connection.get(), text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      logger().warn("control socket: rejected a connection of uid {}: too many open", peer.uid);
+      continue;
+    }
+    auto& served = connections_.emplace_back();
+    served.uid = peer.uid;
+    const int fd = connection.release();
+    served.thread = std::thread([this, fd, peer, &served] {
+      FileDescriptor owned(fd);
+      serveConnection(owned.get(), peer);
+      std::lock_guard done_lock(mutex_);
+      served.done = true;
+    });
   }
 }
 
-void ControlServer::serveConnection(int connection) {
-  ucred credentials{};
-  socklen_t length = sizeof(credentials);
-  if (::getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
-    logger().warn("control socket: reading the peer's credentials failed: {}", systemError(errno));
-    return;
-  }
-  const PeerCredentials peer{
-      .pid = credentials.pid, .uid = credentials.uid, .gid = credentials.gid};
+void ControlServer::serveConnection(int connection, const PeerCredentials& peer) {
   const auto user = userName(peer.uid);
-
-  setTimeouts(connection, kRequestTimeout);
-  const auto line = readLine(connection, kMaxRequestBytes);
+  const auto deadline = std::chrono::steady_clock::now() + limits_.request_deadline;
+  const auto line = readLineBy(connection, kMaxRequestBytes, deadline, wake_.get());
   ControlReply reply;
   if (line.empty() || line.back() != '\n') {
     reply.message = line.size() > kMaxRequestBytes
                         ? fmt::format("The request is longer than {} bytes.", kMaxRequestBytes)
-                        : "The request did not end with a newline in time.";
+                        : fmt::format("The request did not end with a newline within {} ms.",
+                                      limits_.request_deadline.count());
   } else if (auto request = parseControlRequest(line); !request) {
     reply.message = request.error().message;
   } else {
@@ -264,6 +335,9 @@ void ControlServer::serveConnection(int connection) {
                     reply.message.empty() ? "" : ": " + reply.message);
     }
   }
+  // A client that gave up before the reply still had its choice applied;
+  // the log line above and `patchkeeper-agent status` record it.
+  setTimeouts(connection, limits_.request_deadline);
   if (!writeAll(connection, formatControlReply(reply))) {
     logger().warn("control socket: sending the reply to uid {} failed: {}", peer.uid,
                   systemError(errno));
@@ -294,8 +368,11 @@ Result<ControlReply> sendControlRequest(const std::filesystem::path& socket_path
   }
   const auto line = readLine(connection.get(), kMaxReplyBytes);
   if (line.empty() || line.back() != '\n') {
-    return fail(ErrorCode::kIoError, fmt::format("The agent did not reply on {} within {} ms.",
-                                                 socket_path.string(), timeout.count()));
+    return fail(ErrorCode::kIoError,
+                fmt::format("The agent did not reply on {} within {} ms. A snooze or restart "
+                            "request may still have been applied; run patchkeeper-agent status "
+                            "to see the choices made.",
+                            socket_path.string(), timeout.count()));
   }
   return parseControlReply(line);
 }

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <filesystem>
 #include <iosfwd>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -32,7 +34,21 @@ ControlReply answerControlRequest(const ControlRequest& request, const PeerCrede
                                   const std::string& user, restart::ChoiceSink& sink,
                                   const SessionSource& sessions, const Clock& clock);
 
-// Serves the control socket on a thread of its own until destroyed.
+// How the control server protects itself from slow or many clients.
+struct ControlServerLimits {
+  // The whole time a client has to send its request line, however slowly
+  // its bytes arrive.
+  std::chrono::milliseconds request_deadline = std::chrono::seconds(2);
+  // Connections served at once, in total and per uid; more get a "busy" reply.
+  std::size_t max_connections = 32;
+  std::size_t max_per_user = 4;
+};
+
+// Serves the control socket until destroyed: one thread accepts, and each
+// connection is served on a thread of its own, so a client that sends
+// nothing delays no other. A request applies the choice once its whole
+// line arrived; a client that gives up waiting for the reply after that
+// still had it applied, as the log and the status show.
 class ControlServer {
  public:
   // Creates the socket's folder when missing (mode 0755), replaces a stale
@@ -44,7 +60,8 @@ class ControlServer {
   static Result<std::unique_ptr<ControlServer>> start(const std::filesystem::path& socket_path,
                                                       restart::ChoiceSink& sink,
                                                       const SessionSource& sessions,
-                                                      const Clock& clock);
+                                                      const Clock& clock,
+                                                      ControlServerLimits limits = {});
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -52,10 +69,18 @@ class ControlServer {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  struct Connection {
+    std::thread thread;
+    uid_t uid = 0;
+    bool done = false;  // guarded by mutex_
+  };
+
   ControlServer(std::filesystem::path path, int listener, int wake, restart::ChoiceSink& sink,
-                const SessionSource& sessions, const Clock& clock);
+                const SessionSource& sessions, const Clock& clock, ControlServerLimits limits);
   void serve();
-  void serveConnection(int connection);
+  void serveConnection(int connection, const PeerCredentials& peer);
+  // Joins the threads of connections that were served.
+  void joinFinished();
 
   std::filesystem::path path_;
   FileDescriptor listener_;
@@ -63,6 +88,9 @@ class ControlServer {
   restart::ChoiceSink& sink_;
   const SessionSource& sessions_;
   const Clock& clock_;
+  ControlServerLimits limits_;
+  std::mutex mutex_;
+  std::list<Connection> connections_;
   std::thread thread_;
 };
 

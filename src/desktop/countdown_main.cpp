@@ -1,9 +1,12 @@
 // patchkeeper-countdown: the final restart countdown window.
 //
-//   patchkeeper-countdown --until UNIX_SECONDS
+//   patchkeeper-countdown --seconds-left SECONDS
 //
-// Shows the time left until the restart at UNIX_SECONDS (UTC), in the
-// window's text and in its title ("Restart in 1:29:59"). The window is kept
+// Shows the time left until the restart, SECONDS from its start, in the
+// window's text and in its title ("Restart in 1:29:59"). It counts on
+// CLOCK_BOOTTIME, so setting the wall clock back or forward does not change
+// the time left; the restart time in local time is the wall clock at the
+// start plus SECONDS. The window is kept
 // above other windows, has no close or minimise button, ignores requests to
 // close it and undoes minimising. The agent starts one in each graphical
 // session as that session's user and starts it again if it exits.
@@ -17,6 +20,7 @@
 // display can be opened.
 
 #include <gtk/gtk.h>
+#include <time.h>
 
 #include <charconv>
 #include <chrono>
@@ -29,14 +33,23 @@
 
 namespace {
 
+// CLOCK_BOOTTIME in whole seconds: it keeps counting while the machine sleeps
+// and does not follow changes of the wall clock.
+long long bootSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  return static_cast<long long>(now.tv_sec);
+}
+
 struct Countdown {
-  long long until = 0;
+  long long seconds_left = 0;
+  long long end_boot_seconds = 0;  // on CLOCK_BOOTTIME
   GtkWidget* window = nullptr;
   GtkWidget* remaining = nullptr;
 };
 
-std::string localRestartTime(long long until) {
-  const auto time = static_cast<std::time_t>(until);
+std::string localRestartTime(long long seconds_left) {
+  const auto time = static_cast<std::time_t>(std::time(nullptr) + seconds_left);
   std::tm local{};
   localtime_r(&time, &local);
   char text[64];
@@ -46,8 +59,7 @@ std::string localRestartTime(long long until) {
 
 gboolean refresh(gpointer data) {
   auto* countdown = static_cast<Countdown*>(data);
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  const auto left = std::chrono::seconds(countdown->until) - now.time_since_epoch();
+  const auto left = std::chrono::seconds(countdown->end_boot_seconds - bootSeconds());
   const auto title = pk::desktop::formatCountdownTitle(left);
   gtk_window_set_title(GTK_WINDOW(countdown->window), title.c_str());
   const auto markup =
@@ -79,23 +91,24 @@ void limitDecorations(GtkWidget* widget, gpointer) {
                              static_cast<GdkWMDecoration>(GDK_DECOR_BORDER | GDK_DECOR_TITLE));
 }
 
-bool parseUntil(int argc, char** argv, long long& until) {
-  if (argc != 3 || std::string_view(argv[1]) != "--until") return false;
+bool parseSecondsLeft(int argc, char** argv, long long& seconds) {
+  if (argc != 3 || std::string_view(argv[1]) != "--seconds-left") return false;
   const std::string_view text(argv[2]);
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), until);
-  return error == std::errc() && end == text.data() + text.size() && until > 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  return error == std::errc() && end == text.data() + text.size() && seconds >= 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Countdown countdown;
-  if (!parseUntil(argc, argv, countdown.until)) {
+  if (!parseSecondsLeft(argc, argv, countdown.seconds_left)) {
     std::fprintf(stderr,
-                 "patchkeeper-countdown: usage: patchkeeper-countdown --until UNIX_SECONDS, "
-                 "where UNIX_SECONDS is the restart instant in whole seconds since 1970 UTC\n");
+                 "patchkeeper-countdown: usage: patchkeeper-countdown --seconds-left SECONDS, "
+                 "where SECONDS is the whole number of seconds until the restart\n");
     return 2;
   }
+  countdown.end_boot_seconds = bootSeconds() + countdown.seconds_left;
   if (!gtk_init_check(nullptr, nullptr)) {
     std::fprintf(stderr,
                  "patchkeeper-countdown: cannot open the display; check DISPLAY and "
@@ -125,7 +138,7 @@ int main(int argc, char** argv) {
   const auto explanation =
       "Security updates were installed. Save your work: the computer "
       "restarts at " +
-      localRestartTime(countdown.until) + ".\nThis restart cannot be postponed.";
+      localRestartTime(countdown.seconds_left) + ".\nThis restart cannot be postponed.";
   GtkWidget* detail = gtk_label_new(explanation.c_str());
   gtk_label_set_justify(GTK_LABEL(detail), GTK_JUSTIFY_CENTER);
   gtk_box_pack_start(GTK_BOX(box), heading, FALSE, FALSE, 0);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -49,13 +50,14 @@ std::vector<std::string> sessionEnvironment(const LoginSession& session) {
 }  // namespace
 
 CountdownWindow::CountdownWindow(std::filesystem::path program, const LoginSession& session,
-                                 restart::Instant restart_at,
+                                 Elapsed end, const Clock& clock,
                                  std::chrono::milliseconds restart_delay)
-    : argv_({program.string(), "--until", std::to_string(restart_at.time_since_epoch().count())}),
+    : program_(std::move(program)),
       environment_(sessionEnvironment(session)),
       user_({.uid = session.uid, .gid = session.gid}),
       session_id_(session.id),
-      restart_at_(restart_at),
+      end_(end),
+      clock_(clock),
       restart_delay_(restart_delay) {
   thread_ = std::thread([this] { supervise(); });
 }
@@ -83,7 +85,10 @@ int CountdownWindow::starts() const {
 void CountdownWindow::supervise() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    auto started = startProgramAs(argv_, environment_, user_);
+    const auto left = std::chrono::ceil<std::chrono::seconds>(end_ - clock_.elapsed());
+    const std::vector<std::string> argv = {program_.string(), "--seconds-left",
+                                           std::to_string(std::max<long long>(left.count(), 0))};
+    auto started = startProgramAs(argv, environment_, user_);
     if (!started) {
       logger().error("session {}: starting the countdown window failed: {}", session_id_,
                      started.error().message);

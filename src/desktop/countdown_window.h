@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "desktop/sessions.h"
 #include "desktop/user_process.h"
 #include "restart/notice.h"
@@ -24,20 +25,23 @@ namespace pk::desktop {
 
 class CountdownWindow {
  public:
-  // Starts `program --until RESTART_AT` in `session` on a thread of its
-  // own. The environment carries the session's DISPLAY, XAUTHORITY,
+  // Starts `program --seconds-left N` in `session` on a thread of its own,
+  // where N is the time from `clock.elapsed()` to `end`: the window counts
+  // down on CLOCK_BOOTTIME, so setting the wall clock changes nothing in
+  // it. The environment carries the session's DISPLAY, XAUTHORITY,
   // WAYLAND_DISPLAY and DBUS_SESSION_BUS_ADDRESS, the user's HOME, USER and
   // LOGNAME, and XDG_RUNTIME_DIR /run/user/UID. A window that exits is
-  // started again after `restart_delay`.
-  CountdownWindow(std::filesystem::path program, const LoginSession& session,
-                  restart::Instant restart_at,
+  // started again after `restart_delay`, with the time left then.
+  CountdownWindow(std::filesystem::path program, const LoginSession& session, Elapsed end,
+                  const Clock& clock,
                   std::chrono::milliseconds restart_delay = std::chrono::seconds(1));
   // Stops the program with SIGTERM and waits for it.
   ~CountdownWindow();
   CountdownWindow(const CountdownWindow&) = delete;
   CountdownWindow& operator=(const CountdownWindow&) = delete;
 
-  restart::Instant restartAt() const { return restart_at_; }
+  // When the countdown ends, on the clock's elapsed time.
+  Elapsed end() const { return end_; }
   // The pid of the running window program, or -1 between two starts.
   pid_t pid() const;
   // How many times the program was started.
@@ -46,11 +50,12 @@ class CountdownWindow {
  private:
   void supervise();
 
-  std::vector<std::string> argv_;
+  std::filesystem::path program_;
   std::vector<std::string> environment_;
   UserIdentity user_;
   std::string session_id_;
-  restart::Instant restart_at_;
+  Elapsed end_;
+  const Clock& clock_;
   std::chrono::milliseconds restart_delay_;
   mutable std::mutex mutex_;
   std::condition_variable stop_requested_;

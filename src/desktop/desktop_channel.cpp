@@ -21,6 +21,9 @@ extern char** environ;
 namespace pk::desktop {
 namespace {
 
+// Countdown windows whose ends differ by at most this much count the same.
+constexpr auto kSameEnd = std::chrono::seconds(2);
+
 Result<schedule::Zone> displayZone(const std::string& name) {
   if (!name.empty()) return schedule::Zone::find(name);
   try {
@@ -148,17 +151,23 @@ void DesktopNoticeChannel::updateWindows(const restart::Notice& notice,
     windows_.clear();
     return;
   }
+  // The notice's restart time is on the wall clock; the windows count down
+  // on the elapsed clock, which setting the wall clock does not move.
+  const auto wall = std::chrono::floor<std::chrono::seconds>(clock_.now());
+  const Elapsed end = clock_.elapsed() + (notice.restart_at - restart::Instant(wall));
   std::map<std::string, std::unique_ptr<CountdownWindow>> running;
   for (const auto& session : sessions) {
     if (!session.graphical()) continue;
     if (session.display.empty() && session.wayland_display.empty()) continue;
     auto found = windows_.find(session.id);
-    if (found != windows_.end() && found->second->restartAt() == notice.restart_at) {
+    // Whole-second readings of two clocks may differ by a second between
+    // two steps; a window for the same end keeps running.
+    if (found != windows_.end() && std::chrono::abs(found->second->end() - end) <= kSameEnd) {
       running[session.id] = std::move(found->second);
       continue;
     }
     running[session.id] = std::make_unique<CountdownWindow>(
-        options_.countdown_program, session, notice.restart_at, options_.window_restart_delay);
+        options_.countdown_program, session, end, clock_, options_.window_restart_delay);
   }
   // Windows of sessions that ended, or for another restart time, stop here.
   windows_ = std::move(running);
@@ -202,6 +211,33 @@ void DesktopNoticeChannel::show(const restart::Notice& notice) {
       last_terminal_notice_ = key;
     }
   }
+}
+
+void DesktopNoticeChannel::keepShown(const restart::Notice& current) {
+  auto sessions = sessions_.sessions();
+  if (!sessions) {
+    logger().error("{}", sessions.error().message);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  const auto text = formatDesktopNotice(current, zone_);
+  std::map<std::string, std::unique_ptr<SessionNotifier>> current_notifiers;
+  for (const auto& session : *sessions) {
+    if (!session.graphical() || session.bus_address.empty()) continue;
+    auto found = notifiers_.find(session.id);
+    if (found != notifiers_.end() && found->second->connected()) {
+      current_notifiers[session.id] = std::move(found->second);
+      continue;
+    }
+    // A session that began (or whose bus went away) since the notice was
+    // shown gets it now.
+    if (auto* notifier = notifierFor(session)) {
+      notifier->show(text);
+      current_notifiers[session.id] = std::move(notifiers_[session.id]);
+    }
+  }
+  notifiers_ = std::move(current_notifiers);
+  updateWindows(current, *sessions);
 }
 
 void DesktopNoticeChannel::clear() {

@@ -56,6 +56,10 @@ class DesktopNoticeChannel final : public restart::NoticeChannel {
   // them otherwise, and sends a wall message once per notice when a
   // terminal session exists. Failures are logged.
   void show(const restart::Notice& notice) override;
+  // Lists the sessions again: graphical sessions without the notification
+  // get it, and during the countdown every graphical session gets a window.
+  // Sessions that have them are left alone; wall is not repeated.
+  void keepShown(const restart::Notice& current) override;
   void clear() override;
 
  private:

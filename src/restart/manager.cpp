@@ -62,7 +62,8 @@ void RestartManager::attach(const std::string& job_id, const Policy& policy, con
   const Instant now = policyNow(reading);
   const bool known = std::any_of(state_.jobs.begin(), state_.jobs.end(),
                                  [&](const AttachedJob& job) { return job.job_id == job_id; });
-  if (state_.pending) {
+  const bool rebooted = state_.pending && reading.boot_id != state_.boot_id;
+  if (state_.pending && !rebooted) {
     if (!known) state_.jobs.push_back({.job_id = job_id, .installed_at = now});
     return;
   }
@@ -80,6 +81,16 @@ void RestartManager::attach(const std::string& job_id, const Policy& policy, con
   fresh.last_step_boottime = reading.boottime;
   fresh.jobs.push_back({.job_id = job_id, .installed_at = now});
   fresh.series_id = series_id;
+  if (rebooted) {
+    // The boot completed the earlier restart: its jobs wait for
+    // verification, and its unreported events keep their ids.
+    fresh.earlier_boot_jobs = std::move(state_.earlier_boot_jobs);
+    fresh.earlier_boot_jobs.insert(fresh.earlier_boot_jobs.end(), state_.jobs.begin(),
+                                   state_.jobs.end());
+    fresh.events = std::move(state_.events);
+    fresh.next_sequence = state_.next_sequence;
+    fresh.series_id = state_.series_id;
+  }
   state_ = std::move(fresh);
 }
 
@@ -88,7 +99,7 @@ void RestartManager::log(LogEvent event) {
   state_.events.push_back(std::move(event));
 }
 
-Notice RestartManager::showNotice(NoticeKind kind, Instant at, StepResult& result) {
+Notice RestartManager::makeNotice(NoticeKind kind, Instant at) const {
   Notice notice{.kind = kind,
                 .shown_at = at,
                 .deadline = state_.deadline,
@@ -103,6 +114,33 @@ Notice RestartManager::showNotice(NoticeKind kind, Instant at, StepResult& resul
     notice.offered = {Offer::kRestartNow, Offer::kRestartAt, Offer::kSnooze1h, Offer::kSnooze4h,
                       Offer::kSnoozeUntilCountdown};
   }
+  return notice;
+}
+
+std::optional<Notice> RestartManager::currentNotice() const {
+  if (!state_.pending || state_.notices.empty()) return std::nullopt;
+  const ShownNotice& last = state_.notices.back();
+  return makeNotice(last.kind, last.at);
+}
+
+Notice RestartManager::forDisplay(Notice notice, const Reading& reading) const {
+  if (!state_.pending) return notice;
+  const Instant now = policyNow(reading);
+  Seconds shift = reading.wall - now;
+  const bool counting_down = state_.countdown_end && notice.restart_at == *state_.countdown_end;
+  if (counting_down && state_.countdown_end_boottime && reading.boot_id == state_.boot_id) {
+    const Seconds left_by_policy = *state_.countdown_end - now;
+    const Seconds left_by_boottime = *state_.countdown_end_boottime - reading.boottime;
+    if (left_by_boottime < left_by_policy) shift -= left_by_policy - left_by_boottime;
+  }
+  notice.deadline += shift;
+  notice.restart_at += shift;
+  notice.countdown_start += shift;
+  return notice;
+}
+
+Notice RestartManager::showNotice(NoticeKind kind, Instant at, StepResult& result) {
+  Notice notice = makeNotice(kind, at);
   log({.at = at, .type = LogEvent::Type::kNotice, .notice = notice});
   state_.notices.push_back({.kind = kind, .at = at});
   if (state_.notices.size() > kMaxKeptNotices) state_.notices.erase(state_.notices.begin());
@@ -157,13 +195,21 @@ StepResult RestartManager::step(const Reading& reading) {
     return result;
   }
 
-  // The final countdown is always shown in full before the restart: when
-  // it could not start on time, because the machine slept or the agent did
-  // not run, it starts now and the restart moves by as much.
-  const bool interrupted = slept && !state_.restart_requested_at;
-  if (!state_.countdown_shown_at || interrupted) {
+  // The final countdown is shown in full before the restart: when it could
+  // not start on time, because the machine slept or the agent did not run,
+  // it starts now and the restart moves by as much. A machine that slept
+  // through the end of a countdown that had not moved gets one full
+  // countdown at waking. Sleeping during the countdown moves nothing, so
+  // the restart never comes later than max(restart time, first waking
+  // after it + countdown).
+  const bool countdown_moved =
+      state_.countdown_end.has_value() && *state_.countdown_end > state_.restart_at;
+  const bool slept_through_end = slept && !state_.restart_requested_at &&
+                                 state_.countdown_end.has_value() && now >= *state_.countdown_end &&
+                                 !countdown_moved;
+  if (!state_.countdown_shown_at || slept_through_end) {
     Instant end = state_.restart_at;
-    if (interrupted || now - countdown_start > kCountdownLateness) {
+    if (slept_through_end || now - countdown_start > kCountdownLateness) {
       end = std::max(state_.restart_at, now + state_.policy.countdown);
     }
     state_.countdown_shown_at = now;

@@ -123,6 +123,10 @@ struct State {
   Instant last_step{};
   Seconds last_step_boottime{};
   std::vector<AttachedJob> jobs{};
+  // Jobs of an earlier restart that a boot completed before this one
+  // began (an install right after the boot, before the agent verified
+  // them). The agent verifies them and then forgets them.
+  std::vector<AttachedJob> earlier_boot_jobs{};
   std::vector<Choice> choices{};
   std::vector<ShownNotice> notices{};
   std::vector<LogEvent> events{};
@@ -167,8 +171,11 @@ class RestartManager {
   // deadline is the policy clock now plus `policy.deadline`, and the
   // kInstalled notice is due at once (call step()). A later install while
   // a restart is pending only attaches its job: the deadline and policy
-  // stay. `series_id` names the new restart's events and is used only
-  // when this call starts one. Attaching a job twice changes nothing.
+  // stay. An install after a boot that completed the pending restart
+  // starts a new one; the earlier jobs move to earlier_boot_jobs, and the
+  // events not yet reported keep their series and numbers. `series_id`
+  // names the new restart's events when none are kept. Attaching a job
+  // twice changes nothing.
   void attach(const std::string& job_id, const Policy& policy, const Reading& reading,
               const std::string& series_id);
 
@@ -185,6 +192,21 @@ class RestartManager {
   // "Restart now" is always applied, and the next step() requests it.
   ChoiceSink::Outcome apply(const Choice& choice, const Reading& reading);
 
+  // Returns the notice that should be on screen now: the last one shown,
+  // as it was shown (the countdown with its end, a reminder with its
+  // offers). Neither logs an event nor changes the state, so the agent
+  // shows it again after it restarted or when a user logs in. Nullopt when
+  // nothing is pending or nothing was shown yet.
+  std::optional<Notice> currentNotice() const;
+
+  // Returns `notice` as users should see it at `reading`: its deadline,
+  // restart time and countdown start moved from the policy clock onto the
+  // wall clock, so that "restarts at" and the time left name when the
+  // restart will really happen, also after the wall clock was set back or
+  // forward. During the countdown, its end on CLOCK_BOOTTIME counts when
+  // it comes first. shown_at stays on the policy clock: it names the notice.
+  Notice forDisplay(Notice notice, const Reading& reading) const;
+
   // Returns the status that `patchkeeper-agent status` prints.
   RestartStatus status() const;
 
@@ -194,11 +216,15 @@ class RestartManager {
   // Returns the events after sequence `after`, oldest first.
   std::vector<LogEvent> eventsAfter(std::int64_t after) const;
 
+  // Forgets earlier_boot_jobs once they were verified.
+  void forgetEarlierBootJobs() { state_.earlier_boot_jobs.clear(); }
+
   // Drops the events up to sequence `through`, once the server stored them.
   void forgetEventsThrough(std::int64_t through);
 
  private:
   void log(LogEvent event);
+  Notice makeNotice(NoticeKind kind, Instant at) const;
   Notice showNotice(NoticeKind kind, Instant at, StepResult& result);
   void requestRestart(Instant at, Seconds boottime, StepResult& result);
   std::optional<Instant> nextEvent() const;

@@ -83,6 +83,12 @@ class NoticeChannel {
   // kCountdown the channel keeps a countdown window on screen, counting
   // down to notice.restart_at, until clear() is called.
   virtual void show(const Notice& notice) = 0;
+  // Called at every step of the manager's loop with the notice that should
+  // be on screen: shows it in login sessions that began since it was shown
+  // (a notification, and the countdown window during the countdown),
+  // leaving sessions that already have it alone. The default does nothing,
+  // for channels that reach no sessions.
+  virtual void keepShown(const Notice& current) { (void)current; }
   // Removes every notice and countdown window, once no restart is pending.
   virtual void clear() = 0;
 };

@@ -199,6 +199,13 @@ State decode(const Json& json) {
     state.jobs.push_back(
         {.job_id = stringAt(job, "job_id"), .installed_at = instantAt(job, "installed_at")});
   }
+  // Files written before earlier_boot_jobs existed lack it.
+  if (json.contains("earlier_boot_jobs")) {
+    for (const Json& job : arrayAt(json, "earlier_boot_jobs")) {
+      state.earlier_boot_jobs.push_back(
+          {.job_id = stringAt(job, "job_id"), .installed_at = instantAt(job, "installed_at")});
+    }
+  }
   for (const Json& choice : arrayAt(json, "choices")) state.choices.push_back(decodeChoice(choice));
   for (const Json& notice : arrayAt(json, "notices")) {
     auto kind = parseNoticeKind(stringAt(notice, "kind"));
@@ -216,10 +223,13 @@ State decode(const Json& json) {
 std::string encodeState(const State& state) {
   if (!state.pending) return Json{{"pending", false}}.dump(2);
 
-  Json jobs = Json::array();
-  for (const auto& job : state.jobs) {
-    jobs.push_back({{"job_id", job.job_id}, {"installed_at", unixSeconds(job.installed_at)}});
-  }
+  const auto encodeJobs = [](const std::vector<AttachedJob>& list) {
+    Json encoded = Json::array();
+    for (const auto& job : list) {
+      encoded.push_back({{"job_id", job.job_id}, {"installed_at", unixSeconds(job.installed_at)}});
+    }
+    return encoded;
+  };
   Json choices = Json::array();
   for (const auto& choice : state.choices) choices.push_back(encodeChoice(choice));
   Json notices = Json::array();
@@ -250,7 +260,8 @@ std::string encodeState(const State& state) {
       {"restart_now", state.restart_now},
       {"last_step", unixSeconds(state.last_step)},
       {"last_step_boottime", state.last_step_boottime.count()},
-      {"jobs", jobs},
+      {"jobs", encodeJobs(state.jobs)},
+      {"earlier_boot_jobs", encodeJobs(state.earlier_boot_jobs)},
       {"choices", choices},
       {"notices", notices},
       {"events", events},

@@ -37,6 +37,7 @@ restart::Instant instant(const char* text) {
 class RecordingChannel final : public restart::NoticeChannel {
  public:
   void show(const restart::Notice& notice) override { shown.push_back(notice); }
+  void keepShown(const restart::Notice& current) override { kept.push_back(current); }
   void clear() override { ++clears; }
 
   std::vector<restart::NoticeKind> kinds() const {
@@ -46,7 +47,31 @@ class RecordingChannel final : public restart::NoticeChannel {
   }
 
   std::vector<restart::Notice> shown;
+  std::vector<restart::Notice> kept;
   int clears = 0;
+};
+
+// Records how many notices the state file on disk holds at each show(),
+// which is what a crash during show() would leave behind.
+class DiskSnapshotChannel final : public restart::NoticeChannel {
+ public:
+  explicit DiskSnapshotChannel(fs::path state_file) : state_file_(std::move(state_file)) {}
+  void show(const restart::Notice&) override {
+    std::ifstream file(state_file_);
+    std::stringstream text;
+    text << file.rdbuf();
+    restart::State saved;
+    std::string error;
+    saved_notices.push_back(restart::decodeState(text.str(), saved, error)
+                                ? static_cast<int>(saved.notices.size())
+                                : -1);
+  }
+  void clear() override {}
+
+  std::vector<int> saved_notices;
+
+ private:
+  fs::path state_file_;
 };
 
 class RestartServiceTest : public ::testing::Test {
@@ -61,13 +86,20 @@ class RestartServiceTest : public ::testing::Test {
     ASSERT_TRUE(writeFile(directory_->path(), "boot_id", "boot-1\n"));
 
     server_state_.addRoutes(server_.server());
-    server_.server().Post(R"(/api/v1/hosts/(h-[0-9a-f]{16})/restart-state)",
-                          [this](const httplib::Request& request, httplib::Response& response) {
-                            std::lock_guard lock(mutex_);
-                            restart_reports_.push_back(nlohmann::json::parse(request.body));
-                            response.set_content(R"({"applied": 0, "duplicates": 0})",
-                                                 "application/json");
-                          });
+    server_.server().Post(
+        R"(/api/v1/hosts/(h-[0-9a-f]{16})/restart-state)",
+        [this](const httplib::Request& request, httplib::Response& response) {
+          std::lock_guard lock(mutex_);
+          restart_reports_.push_back(nlohmann::json::parse(request.body));
+          if (reject_reports_ > 0) {
+            --reject_reports_;
+            response.status = 400;
+            response.set_content(R"({"error": "invalid_restart_report", "message": "test"})",
+                                 "application/json");
+            return;
+          }
+          response.set_content(R"({"applied": 0, "duplicates": 0})", "application/json");
+        });
     ASSERT_TRUE(server_.start());
     auto client =
         protocol::ApiClient::create({.base_url = server_.url("http"), .allow_plain_http = true});
@@ -119,7 +151,7 @@ class RestartServiceTest : public ::testing::Test {
   }
 
   // Finishes an endpoint job whose install requires a restart.
-  void finishEndpointJob(JobRunner& runner) {
+  void finishEndpointJob(JobRunner& runner, std::int64_t reminder_seconds = 4 * 3600) {
     JobEntry job;
     job.job_id = kJobId;
     job.deployment_id = "d-1";
@@ -127,6 +159,7 @@ class RestartServiceTest : public ::testing::Test {
     job.targets = {{.name = "vuln", .version = "1.0-2"}};
     job.phase = JobPhase::kInstalled;
     job.restart_deadline_seconds = 8 * 3600;
+    job.restart_reminder_seconds = reminder_seconds;
     ASSERT_TRUE(journal_->save(job));
     runner.resumeAll();
   }
@@ -165,6 +198,7 @@ class RestartServiceTest : public ::testing::Test {
   test_fakes::JobServerState server_state_;
   std::mutex mutex_;
   std::vector<nlohmann::json> restart_reports_;
+  int reject_reports_ = 0;  // the next this many restart reports get 400
   std::optional<protocol::ApiClient> client_;
   std::optional<JobJournal> journal_;
   FakeClock clock_{*parseRfc3339("2027-03-10T10:00:00Z")};
@@ -184,6 +218,13 @@ TEST_F(RestartServiceTest, EndpointJobAttaches) {
   EXPECT_EQ(status.deadline, instant("2027-03-10T18:00:00Z"));
   ASSERT_EQ(channel_.kinds(), std::vector{restart::NoticeKind::kInstalled});
   EXPECT_EQ(bootId(), "boot-1");
+}
+
+TEST_F(RestartServiceTest, JobReminderIntervalUsed) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner, /*reminder_seconds=*/3600);
+
+  EXPECT_EQ(service_->status().next_reminder, instant("2027-03-10T11:00:00Z"));
 }
 
 TEST_F(RestartServiceTest, StatePersistedAtAttach) {
@@ -209,7 +250,90 @@ TEST_F(RestartServiceTest, ReloadKeepsDeadline) {
   reloaded.step();
 
   EXPECT_EQ(reloaded.status().deadline, deadline);
-  EXPECT_TRUE(other_channel.shown.empty()) << "the installed notice came twice";
+}
+
+TEST_F(RestartServiceTest, ReloadShowsNoticeAgain) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  clock_.advance(2h);
+
+  RecordingChannel other_channel;
+  RestartService reloaded(serviceOptions(), clock_, other_channel, random_);
+  ASSERT_TRUE(reloaded.load());
+  reloaded.step();
+
+  EXPECT_EQ(other_channel.kinds(), std::vector{restart::NoticeKind::kInstalled});
+}
+
+TEST_F(RestartServiceTest, ReloadShowsCountdownAgain) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);  // deadline 8 h after the install
+  clock_.advance(6h + 29min);
+  runFor(5min);
+  ASSERT_EQ(channel_.kinds().back(), restart::NoticeKind::kCountdown);
+  const restart::State before = savedState();
+
+  clock_.advance(1min);
+  RecordingChannel other_channel;
+  RestartService reloaded(serviceOptions(), clock_, other_channel, random_);
+  ASSERT_TRUE(reloaded.load());
+  reloaded.step();
+
+  ASSERT_EQ(other_channel.kinds(), std::vector{restart::NoticeKind::kCountdown});
+  EXPECT_EQ(other_channel.shown[0].restart_at, instant("2027-03-10T18:00:00Z"));
+  EXPECT_EQ(savedState().countdown_end, before.countdown_end);
+}
+
+TEST_F(RestartServiceTest, ShowingAgainLogsNoEvent) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  clock_.advance(6h + 29min);
+  runFor(5min);
+  const std::size_t events_before = savedState().events.size();
+
+  RecordingChannel other_channel;
+  RestartService reloaded(serviceOptions(), clock_, other_channel, random_);
+  ASSERT_TRUE(reloaded.load());
+  reloaded.step();
+
+  EXPECT_EQ(savedState().events.size(), events_before);
+}
+
+TEST_F(RestartServiceTest, NoticeShownBeforeSaved) {
+  JobRunner runner = makeRunner();
+  DiskSnapshotChannel snapshots(state() / "restart.json");
+  service_.emplace(serviceOptions(), clock_, snapshots, random_);
+  ASSERT_TRUE(service_->load());
+  runner.setRestartService(&*service_);
+  finishEndpointJob(runner);
+
+  // At the show, the file on disk does not yet record the notice, so a
+  // crash during show() brings it again at the next start.
+  EXPECT_EQ(snapshots.saved_notices, std::vector<int>{0});
+}
+
+TEST_F(RestartServiceTest, StepKeepsNoticeShown) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  clock_.advance(1min);
+  service_->step();
+
+  ASSERT_EQ(channel_.kept.size(), 1u);
+  EXPECT_EQ(channel_.kept[0].kind, restart::NoticeKind::kInstalled);
+}
+
+TEST_F(RestartServiceTest, WallClockBackShowsTrueRestart) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);  // restart at 18:00 by the policy clock
+  clock_.advance(6h + 29min);
+  runFor(5min);
+  // Someone sets the wall clock back by a day during the countdown.
+  clock_.setNow(clock_.now() - 24h);
+  service_->step();
+
+  ASSERT_FALSE(channel_.kept.empty());
+  const auto wall = std::chrono::floor<std::chrono::seconds>(clock_.now());
+  EXPECT_EQ(channel_.kept.back().restart_at - wall, 18h - (16h + 34min));
 }
 
 TEST_F(RestartServiceTest, EarlyRestartVerifiesAfterBoot) {
@@ -260,6 +384,67 @@ TEST_F(RestartServiceTest, PendingReportAcknowledged) {
   EXPECT_EQ(reports[0]["pending"], true);
   EXPECT_EQ(reports[0]["events"].size(), 1u);
   EXPECT_EQ(reports[1]["events"].size(), 0u) << "an acknowledged event was sent again";
+}
+
+TEST_F(RestartServiceTest, RejectedReportKeepsEvents) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  reject_reports_ = 1;
+  runner.carryRestart();
+  clock_.advance(kFirstRestartReportBackoff);
+  runner.carryRestart();
+
+  const auto reports = restartReports();
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1]["events"], reports[0]["events"]) << "rejected events were dropped";
+}
+
+TEST_F(RestartServiceTest, RejectedReportBacksOff) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  reject_reports_ = 1;
+  runner.carryRestart();
+  clock_.advance(kFirstRestartReportBackoff - 1min);
+  runner.carryRestart();
+
+  EXPECT_EQ(restartReports().size(), 1u);
+}
+
+TEST_F(RestartServiceTest, RejectedReportCopiedAside) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  reject_reports_ = 1;
+  runner.carryRestart();
+
+  std::ifstream file(state() / "restart-report-rejected.json");
+  ASSERT_TRUE(file.is_open());
+  const auto copy = nlohmann::json::parse(file);
+  EXPECT_EQ(copy["report"]["events"], restartReports()[0]["events"]);
+}
+
+TEST_F(RestartServiceTest, RejectedFinalReportKeepsRestart) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  ASSERT_TRUE(writeFile(directory_->path(), "boot_id", "boot-3\n"));
+  reject_reports_ = 1;
+  runner.carryRestart();
+
+  EXPECT_TRUE(savedState().pending) << "the restart was forgotten before the server had it";
+}
+
+TEST_F(RestartServiceTest, InstallAfterBootVerifiesEarlierJob) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  // The machine booted, and a second job installs before the check-in
+  // that would have verified the first.
+  ASSERT_TRUE(writeFile(directory_->path(), "boot_id", "boot-3\n"));
+  clock_.advance(1h);
+  ASSERT_TRUE(service_->attach("j-0000000000000def", {}));
+  runner.carryRestart();
+
+  EXPECT_EQ(server_state_.appliedStates(),
+            (std::vector<std::string>{"restart_pending", "verifying"}));
+  EXPECT_EQ(service_->status().deadline, instant("2027-03-11T11:00:00Z"));
 }
 
 TEST_F(RestartServiceTest, RestartsAtDeadline) {

@@ -157,6 +157,15 @@ TEST(RestartPreview, RejectsSnoozeInCountdown) {
   EXPECT_NE(run.err.find("cannot be snoozed"), std::string::npos) << run.err;
 }
 
+TEST(RestartPreview, RejectsDeferAfterRestart) {
+  RestartPreviewOptions options = berlin();
+  options.defers = {"2027-03-12T09:00:00+01:00=1h"};
+  const PreviewRun run = preview(options);
+
+  EXPECT_EQ(run.status, kExitInvalidInput);
+  EXPECT_NE(run.err.find("comes after the restart"), std::string::npos) << run.err;
+}
+
 TEST(RestartPreview, RejectsReversedOffline) {
   RestartPreviewOptions options = berlin();
   options.offline = {"2027-03-11T13:00/2027-03-11T08:00"};

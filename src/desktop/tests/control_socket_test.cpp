@@ -4,7 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -297,6 +304,120 @@ TEST_F(ControlSocketTest, ClientShowsRejection) {
   EXPECT_EQ(runControlCommand("snooze", "2h", socket_, zone_, clock_, out, err),
             kControlExitRejected);
   EXPECT_EQ(err.str(), "patchkeeper-agent: Only snoozes of 1 h or 4 h are allowed.\n");
+}
+
+// Opens a raw connection to `socket`, as a client that writes what it
+// wants could.
+// Returns the descriptor, or -1.
+int connectRaw(const std::filesystem::path& socket) {
+  FileDescriptor connection(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket.c_str(), sizeof(address.sun_path) - 1);
+  if (::connect(connection.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    return -1;
+  }
+  return connection.release();
+}
+
+TEST_F(ControlSocketTest, StalledClientDelaysNoOne) {
+  StaticSessionSource sessions({});
+  auto server = ControlServer::start(socket_, sink_, sessions, clock_);
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+  // Connects and sends nothing; the server waits up to 2 s for its line.
+  const FileDescriptor stalled(connectRaw(socket_));
+  ASSERT_GE(stalled.get(), 0);
+
+  const auto reply = sendControlRequest(socket_, {.verb = ControlVerb::kStatus}, 1s);
+  ASSERT_TRUE(reply.has_value()) << reply.error().message;
+  EXPECT_TRUE(reply->ok);
+}
+
+TEST_F(ControlSocketTest, TrickleStopsAtDeadline) {
+  StaticSessionSource sessions({});
+  auto server = ControlServer::start(socket_, sink_, sessions, clock_,
+                                     {.request_deadline = std::chrono::milliseconds(300)});
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+  const FileDescriptor connection(connectRaw(socket_));
+  ASSERT_GE(connection.get(), 0);
+
+  // One byte every 50 ms, 100 bytes in all: never a whole line, and never a
+  // pause long enough for a timeout per read.
+  std::atomic<bool> trickle_done = false;
+  std::thread trickle([&] {
+    for (int sent = 0; sent < 100; ++sent) {
+      if (::send(connection.get(), "s", 1, MSG_NOSIGNAL) != 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    trickle_done = true;
+  });
+  char reply[512] = {};
+  const auto count = ::recv(connection.get(), reply, sizeof(reply) - 1, 0);
+  const bool done_at_reply = trickle_done;
+  ::shutdown(connection.get(), SHUT_RDWR);
+  trickle.join();
+
+  EXPECT_GT(count, 0);
+  EXPECT_FALSE(done_at_reply) << "the server waited for the whole trickle";
+  EXPECT_NE(std::string(reply).find("within 300 ms"), std::string::npos) << reply;
+}
+
+// A sink whose apply() waits until the test lets it go, like an agent busy
+// with a slow step.
+class HeldSink final : public restart::ChoiceSink {
+ public:
+  Outcome apply(const restart::Choice& choice) override {
+    std::unique_lock lock(mutex_);
+    released_.wait(lock, [&] { return released; });
+    lock.unlock();
+    return sink.apply(choice);
+  }
+  restart::RestartStatus status() const override { return sink.status(); }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released = true;
+    released_.notify_all();
+  }
+
+  RecordingSink sink{pendingStatus()};
+  bool released = false;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+};
+
+TEST_F(ControlSocketTest, GaveUpClientPointsToStatus) {
+  HeldSink held;
+  StaticSessionSource sessions({session(::geteuid(), userName(::geteuid()), false)});
+  auto server = ControlServer::start(socket_, held, sessions, clock_);
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+
+  const auto reply = sendControlRequest(socket_, {.verb = ControlVerb::kSnooze, .snooze = 1h},
+                                        std::chrono::milliseconds(200));
+  held.release();
+  ASSERT_FALSE(reply.has_value());
+  EXPECT_NE(reply.error().message.find("run patchkeeper-agent status"), std::string::npos)
+      << reply.error().message;
+}
+
+TEST_F(ControlSocketTest, GaveUpChoiceInStatus) {
+  HeldSink held;
+  StaticSessionSource sessions({session(::geteuid(), userName(::geteuid()), false)});
+  auto server = ControlServer::start(socket_, held, sessions, clock_);
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+  const auto gave_up = sendControlRequest(socket_, {.verb = ControlVerb::kSnooze, .snooze = 1h},
+                                          std::chrono::milliseconds(200));
+  ASSERT_FALSE(gave_up.has_value());
+  held.release();
+  ASSERT_TRUE(held.sink.waitForChoices(1, 10s));
+
+  const auto reply = sendControlRequest(socket_, {.verb = ControlVerb::kStatus});
+  ASSERT_TRUE(reply.has_value()) << reply.error().message;
+  ASSERT_TRUE(reply->status.has_value());
+  ASSERT_EQ(reply->status->choices.size(), 1U);
+  EXPECT_EQ(reply->status->choices[0].user, userName(::geteuid()));
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include "desktop/desktop_channel.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -31,6 +35,59 @@ restart::Notice reminder() {
   return notice;
 }
 
+restart::Notice countdown(restart::Instant now) {
+  restart::Notice notice;
+  notice.kind = restart::NoticeKind::kCountdown;
+  notice.shown_at = now;
+  notice.deadline = now + 90min;
+  notice.restart_at = notice.deadline;
+  notice.countdown_start = now;
+  return notice;
+}
+
+// Sessions that a test adds while the channel runs, as users log in.
+class ChangingSessionSource final : public SessionSource {
+ public:
+  Result<std::vector<LoginSession>> sessions() const override {
+    std::lock_guard lock(mutex_);
+    return sessions_;
+  }
+  void add(LoginSession session) {
+    std::lock_guard lock(mutex_);
+    sessions_.push_back(std::move(session));
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<LoginSession> sessions_;
+};
+
+// A graphical session of this process's user, whose countdown "window" is
+// the test's script; no bus listens, so notifications fail and are logged.
+LoginSession graphicalSession(const std::filesystem::path& folder) {
+  LoginSession session;
+  session.id = "7";
+  session.uid = ::getuid();
+  session.gid = ::getgid();
+  session.user = "alice";
+  session.type = "x11";
+  session.display = ":99";
+  session.bus_address = "unix:path=" + (folder / "no-bus").string();
+  return session;
+}
+
+// Waits until `path` has a whole line: the started program wrote it.
+std::string waitForLine(const std::filesystem::path& path) {
+  const auto limit = std::chrono::steady_clock::now() + 10s;
+  std::string text;
+  while (std::chrono::steady_clock::now() < limit) {
+    text = readText(path);
+    if (!text.empty() && text.back() == '\n') return text;
+    std::this_thread::sleep_for(10ms);
+  }
+  return text;
+}
+
 LoginSession terminalSession() {
   LoginSession session;
   session.id = "5";
@@ -47,11 +104,22 @@ class DesktopChannelTest : public ::testing::Test {
     ASSERT_TRUE(created.has_value());
     folder_.emplace(std::move(*created));
     wall_file_ = folder_->path() / "wall.txt";
+    arguments_file_ = folder_->path() / "countdown-arguments.txt";
     wall_command_ = {"/bin/sh", "-c", "cat >> '" + wall_file_.string() + "'"};
+  }
+
+  // A countdown program that writes its arguments and waits to be stopped.
+  std::filesystem::path countdownScript() {
+    const auto script = folder_->path() / "countdown.sh";
+    std::ofstream(script) << "#!/bin/sh\necho \"$@\" >> '" << arguments_file_.string()
+                          << "'\nexec sleep 600\n";
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    return script;
   }
 
   std::unique_ptr<DesktopNoticeChannel> channel(const SessionSource& sessions) {
     DesktopChannelOptions options;
+    options.countdown_program = countdownScript();
     options.wall_command = wall_command_;
     options.time_zone = "Europe/Berlin";
     auto created = DesktopNoticeChannel::create(options, sessions, sink_, clock_);
@@ -61,6 +129,7 @@ class DesktopChannelTest : public ::testing::Test {
 
   std::optional<test_support::TemporaryDirectory> folder_;
   std::filesystem::path wall_file_;
+  std::filesystem::path arguments_file_;
   std::vector<std::string> wall_command_;
   RecordingSink sink_;
   FakeClock clock_{SystemTime(1805000000s)};
@@ -126,6 +195,41 @@ TEST_F(DesktopChannelTest, NoTerminalNoWall) {
   ASSERT_NE(notices, nullptr);
   notices->show(reminder());
   EXPECT_FALSE(std::filesystem::exists(wall_file_));
+}
+
+TEST_F(DesktopChannelTest, WindowGetsSecondsLeft) {
+  StaticSessionSource sessions({graphicalSession(folder_->path())});
+  auto notices = channel(sessions);
+  ASSERT_NE(notices, nullptr);
+  const auto now = restart::Instant(std::chrono::floor<std::chrono::seconds>(clock_.now()));
+  notices->show(countdown(now));
+  EXPECT_EQ(waitForLine(arguments_file_), "--seconds-left 5400\n");
+}
+
+TEST_F(DesktopChannelTest, LaterSessionGetsWindow) {
+  ChangingSessionSource sessions;
+  auto notices = channel(sessions);
+  ASSERT_NE(notices, nullptr);
+  const auto now = restart::Instant(std::chrono::floor<std::chrono::seconds>(clock_.now()));
+  notices->show(countdown(now));
+  // A user logs in ten minutes into the countdown.
+  clock_.advance(10min);
+  sessions.add(graphicalSession(folder_->path()));
+  notices->keepShown(countdown(now));
+  EXPECT_EQ(waitForLine(arguments_file_), "--seconds-left 4800\n");
+}
+
+TEST_F(DesktopChannelTest, KeptWindowNotStartedAgain) {
+  StaticSessionSource sessions({graphicalSession(folder_->path())});
+  auto notices = channel(sessions);
+  ASSERT_NE(notices, nullptr);
+  const auto now = restart::Instant(std::chrono::floor<std::chrono::seconds>(clock_.now()));
+  notices->show(countdown(now));
+  ASSERT_FALSE(waitForLine(arguments_file_).empty());
+  clock_.advance(30s);
+  notices->keepShown(countdown(now));
+  notices.reset();  // stops the window and waits for its thread
+  EXPECT_EQ(readText(arguments_file_), "--seconds-left 5400\n");
 }
 
 TEST_F(DesktopChannelTest, UnknownZoneRejected) {

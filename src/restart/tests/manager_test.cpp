@@ -314,18 +314,120 @@ TEST(RestartManager, SleepThroughDeadlineFullCountdown) {
   EXPECT_EQ(machine.manager().state().deadline, kDeadline);
 }
 
-TEST(RestartManager, SleepInCountdownRestartsIt) {
+TEST(RestartManager, SleepInCountdownKeepsEnd) {
   Machine machine;
   machine.install();
   machine.run(24h - 60min);  // 30 minutes into the countdown
   machine.sleep(20min);
-  const Instant woke = kDeadline - 40min;
   machine.run(2h);
 
-  const std::vector<Instant> expected{kCountdown, woke};
-  EXPECT_EQ(machine.shownAt(NoticeKind::kCountdown), expected);
+  EXPECT_EQ(machine.shownAt(NoticeKind::kCountdown), std::vector<Instant>{kCountdown});
+  ASSERT_FALSE(machine.restarts().empty());
+  EXPECT_EQ(machine.restarts().front(), kDeadline);
+}
+
+TEST(RestartManager, RepeatedSleepsKeepDeadline) {
+  Machine machine;
+  machine.install();
+  machine.run(24h - 85min);  // 5 minutes into the countdown
+  for (int i = 0; i < 4; ++i) {
+    machine.sleep(10min);
+    machine.run(5min);
+  }
+  machine.run(2h);
+
+  ASSERT_FALSE(machine.restarts().empty());
+  EXPECT_EQ(machine.restarts().front(), kDeadline);
+}
+
+TEST(RestartManager, SleepThroughMovedEndRestartsAtWaking) {
+  Machine machine;
+  machine.install();
+  machine.run(22h);   // deadline - 2 h
+  machine.sleep(5h);  // until deadline + 3 h: one full countdown follows
+  machine.run(30min);
+  machine.sleep(3h);  // through the end of that countdown
+  const Instant woke = kDeadline + 6h + 30min;
+  machine.run(1min);
+
+  EXPECT_EQ(machine.shownAt(NoticeKind::kCountdown).size(), 1u);
+  ASSERT_FALSE(machine.restarts().empty());
+  EXPECT_EQ(machine.restarts().front(), woke);
+}
+
+TEST(RestartManager, SleepsInMovedCountdownKeepItsEnd) {
+  Machine machine;
+  machine.install();
+  machine.run(22h);
+  machine.sleep(5h);
+  const Instant woke = kDeadline + 3h;
+  for (int i = 0; i < 3; ++i) {
+    machine.run(10min);
+    machine.sleep(10min);
+  }
+  machine.run(2h);
+
   ASSERT_FALSE(machine.restarts().empty());
   EXPECT_EQ(machine.restarts().front(), woke + 90min);
+}
+
+TEST(RestartManager, AttachAfterBootStartsAnew) {
+  Machine machine;
+  machine.install("j-0000000000000001");
+  machine.run(2h);
+  machine.boot("boot-2");
+  const Instant booted = machine.now();
+  machine.manager().attach("j-0000000000000002", {}, machine.reading(), "series-2");
+
+  EXPECT_EQ(machine.manager().state().deadline, booted + 24h);
+}
+
+TEST(RestartManager, AttachAfterBootKeepsEarlierJobs) {
+  Machine machine;
+  machine.install("j-0000000000000001");
+  machine.boot("boot-2");
+  machine.manager().attach("j-0000000000000002", {}, machine.reading(), "series-2");
+
+  const State& state = machine.manager().state();
+  ASSERT_EQ(state.earlier_boot_jobs.size(), 1u);
+  EXPECT_EQ(state.earlier_boot_jobs[0].job_id, "j-0000000000000001");
+}
+
+TEST(RestartManager, AttachAfterBootKeepsEventIds) {
+  Machine machine;
+  machine.install("j-0000000000000001");  // the installed notice is event 1
+  machine.boot("boot-2");
+  machine.manager().attach("j-0000000000000002", {}, machine.reading(), "series-2");
+  machine.step();
+
+  const State& state = machine.manager().state();
+  EXPECT_EQ(state.series_id, "series-1");
+  ASSERT_EQ(state.events.size(), 2u);
+  EXPECT_EQ(state.events[1].sequence, 2);
+}
+
+TEST(RestartManager, CurrentNoticeIsCountdown) {
+  Machine machine;
+  machine.install();
+  machine.run(24h - 60min);
+  const std::size_t events = machine.manager().state().events.size();
+  const auto current = machine.manager().currentNotice();
+
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->kind, NoticeKind::kCountdown);
+  EXPECT_EQ(current->restart_at, kDeadline);
+  EXPECT_EQ(machine.manager().state().events.size(), events);
+}
+
+TEST(RestartManager, DisplayFollowsWallClockBack) {
+  Machine machine;
+  machine.install();
+  machine.run(24h - 60min);  // 60 minutes before the restart
+  machine.setWall(machine.reading().wall - 24h);
+  const Notice shown =
+      machine.manager().forDisplay(*machine.manager().currentNotice(), machine.reading());
+
+  EXPECT_EQ(shown.restart_at - machine.reading().wall, 60min);
 }
 
 TEST(RestartManager, SleepBeforeCountdownShowsOneReminder) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/child_process.h"
+#include "desktop/control_socket.h"
 #include "protocol/messages.h"
 #include "protocol/tests/loopback_server.h"
 #include "tests/support/background_process.h"
@@ -100,6 +103,42 @@ TEST_F(AgentBinaryTest, OnceDeliversAndExitsZero) {
   EXPECT_EQ(status->exit_code, 0) << status->standard_error;
   EXPECT_NE(status->standard_output.find(kHostId), std::string::npos) << status->standard_output;
   EXPECT_NE(status->standard_output.find("queued reports:  0"), std::string::npos)
+      << status->standard_output;
+}
+
+// Reports a pending restart to the control socket and takes no choices.
+class PendingRestartSink final : public restart::ChoiceSink {
+ public:
+  Outcome apply(const restart::Choice&) override { return {.applied = false}; }
+  restart::RestartStatus status() const override {
+    restart::RestartStatus pending;
+    pending.pending = true;
+    pending.deadline = restart::Instant(std::chrono::seconds(1805086400));
+    pending.restart_at = pending.deadline;
+    pending.countdown_start = pending.deadline - std::chrono::minutes(90);
+    return pending;
+  }
+};
+
+TEST_F(AgentBinaryTest, StatusNeedsOnlySocket) {
+  if (::geteuid() != 0) GTEST_SKIP() << "switching to another uid needs root";
+  ASSERT_EQ(runAgent({"run", "--config", configPath(), "--once"})->exit_code, 0);
+  // The folder is open to other users, the state folder inside it is not.
+  ::chmod(folder_->path().c_str(), 0755);
+  PendingRestartSink sink;
+  desktop::StaticSessionSource sessions({});
+  SystemClock clock;
+  const fs::path socket = folder_->path() / "run" / "control.sock";
+  auto server = desktop::ControlServer::start(socket, sink, sessions, clock);
+  ASSERT_TRUE(server) << server.error().message;
+
+  // As uid 65534, which cannot read the state folder.
+  auto status = runCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            PK_AGENT_BINARY, "status", "--config", configPath(), "--socket",
+                            socket.string()});
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_EQ(status->exit_code, 0) << status->standard_error;
+  EXPECT_NE(status->standard_output.find("deadline:"), std::string::npos)
       << status->standard_output;
 }
 
