@@ -215,8 +215,11 @@ std::string containsPattern(std::string_view text) {
 std::string complianceCondition(HostCompliance verdict, SystemTime now,
                                 std::chrono::days stale_after, std::vector<Value>& params) {
   const std::int64_t stale_before = timeToColumn(now - stale_after);
+  // The hosts with open findings come from one uncorrelated subquery, which
+  // both databases evaluate once. A correlated EXISTS per host let SQLite
+  // scan every open finding (by the status index) for each host instead.
   const std::string not_compliant =
-      "(EXISTS (SELECT 1 FROM findings f WHERE f.host_id = h.id AND f.status = 'open' AND "
+      "(h.id IN (SELECT f.host_id FROM findings f WHERE f.status = 'open' AND "
       "NOT EXISTS (SELECT 1 FROM risk_exceptions e WHERE e.host_id = f.host_id AND "
       "e.advisory_id = f.advisory_id AND e.expires_at > ?)) OR h.restart_required <> 0 OR "
       "(h.kind = 'server' AND hw.window_id IS NULL AND hw.pending_window_id IS NULL))";
