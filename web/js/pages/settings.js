@@ -3,7 +3,7 @@
 // permission; the server refuses the same requests on its side.
 
 import { api, withQuery } from '../api.js';
-import { h, table, show, field, select, badge, link, formatTime, announce, errorBox } from '../dom.js';
+import { h, table, show, field, select, badge, link, formatTime, announce, errorBox, readHashState, hashOfState } from '../dom.js';
 
 const tabs = [
   { key: 'windows', label: 'Windows', permission: 'manage_hosts', render: windows },
@@ -446,19 +446,11 @@ const auditPageSize = 50;
 // The audit tab's state lives in the address (#/settings/audit/actor=...&before=...),
 // so that a page of the log can be bookmarked and the browser's back button works.
 function auditState(text) {
-  const state = { actor: '', object_type: '', object_id: '', before: '' };
-  for (const part of (text || '').split('&')) {
-    const [key, value] = part.split('=');
-    if (key in state) state[key] = decodeURIComponent(value || '');
-  }
-  return state;
+  return readHashState(text, { actor: '', object_type: '', object_id: '', before: '' });
 }
 
 function auditHash(state) {
-  const parts = Object.entries(state)
-    .filter(([, value]) => value !== '')
-    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`);
-  return `#/settings/audit/${parts.join('&')}`;
+  return hashOfState('#/settings/audit/', state);
 }
 
 async function audit({ params }) {
