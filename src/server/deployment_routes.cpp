@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "store/deployment_repository.h"
+#include "store/host_repository.h"
+
 namespace pk::server {
 namespace {
 
@@ -157,10 +160,14 @@ Response jobsRoute(ServerContext& context, const Request& request) {
                      auto deployment = store::getDeployment(session, id);
                      if (!deployment) return tl::unexpected(deployment.error());
                      if (!*deployment) return std::nullopt;
-                     auto jobs = store::listJobsOfDeployment(session, id);
+                     auto jobs = store::listJobsOfDeploymentWithHostnames(session, id);
                      if (!jobs) return tl::unexpected(jobs.error());
                      json items = json::array();
-                     for (const auto& job : *jobs) items.push_back(jobToJson(job));
+                     for (const auto& listed : *jobs) {
+                       json item = jobToJson(listed.job);
+                       item["hostname"] = listed.hostname;
+                       items.push_back(std::move(item));
+                     }
                      return json{{"jobs", std::move(items)}};
                    });
 }
@@ -172,6 +179,9 @@ Response jobRoute(ServerContext& context, const Request& request) {
     if (!job) return tl::unexpected(job.error());
     if (!*job) return std::nullopt;
     json view = jobToJson(**job);
+    auto host = store::getHost(session, (*job)->host_id);
+    if (!host) return tl::unexpected(host.error());
+    view["hostname"] = *host ? (*host)->hostname : std::string();
     auto events = store::listJobEvents(session, id);
     if (!events) return tl::unexpected(events.error());
     json log = json::array();

@@ -129,11 +129,16 @@ Response invalidQuery(std::string_view name, std::string_view problem) {
 
 constexpr std::size_t kMaxHostPage = 1000;
 
-std::string lowerCase(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower;
+store::HostCompliance storeCompliance(ComplianceStatus status) {
+  switch (status) {
+    case ComplianceStatus::kCompliant:
+      return store::HostCompliance::kCompliant;
+    case ComplianceStatus::kNotCompliant:
+      return store::HostCompliance::kNotCompliant;
+    case ComplianceStatus::kUnknown:
+      return store::HostCompliance::kUnknown;
+  }
+  return store::HostCompliance::kUnknown;
 }
 
 std::optional<std::size_t> parseCount(std::string_view text) {
@@ -159,102 +164,71 @@ Response listHosts(ServerContext& context, const HostRouteOptions& options,
       *filter.status != store::kHostStatusRevoked) {
     return invalidQuery("status", "use \"active\" or \"revoked\".");
   }
-  std::optional<ComplianceStatus> compliance_filter;
+  store::HostPageQuery query;
+  query.filter = std::move(filter);
+  query.now = context.clock.now();
+  query.stale_after = options.stale_after;
   if (const auto compliance = request.queryValue("compliance")) {
-    compliance_filter = parseComplianceStatus(*compliance);
-    if (!compliance_filter) {
+    const auto status = parseComplianceStatus(*compliance);
+    if (!status) {
       return invalidQuery("compliance", "use \"compliant\", \"not_compliant\" or \"unknown\".");
     }
+    query.compliance = storeCompliance(*status);
   }
 
   // Paging and search, for the web console: `q` matches part of the host
   // name, id or owner in any case; `limit` and `offset` pick one page of
-  // the hosts sorted by name, and the response then includes `total`.
-  std::string search;
-  if (const auto q = request.queryValue("q")) search = lowerCase(*q);
-  std::optional<std::size_t> limit;
-  std::size_t offset = 0;
+  // the hosts sorted by name, and the response then includes `total`. The
+  // store does all of it in SQL.
+  if (const auto q = request.queryValue("q")) query.search = *q;
   if (const auto text = request.queryValue("limit")) {
     const auto parsed = parseCount(*text);
     if (!parsed || *parsed < 1 || *parsed > kMaxHostPage) {
       return invalidQuery("limit", fmt::format("use a whole number from 1 to {}.", kMaxHostPage));
     }
-    limit = *parsed;
+    query.limit = *parsed;
   }
   if (const auto text = request.queryValue("offset")) {
     const auto parsed = parseCount(*text);
     if (!parsed) return invalidQuery("offset", "use a whole number from 0.");
-    offset = *parsed;
+    query.offset = *parsed;
   }
 
   // An owner sees only their own hosts, whatever owner the query names.
   if (!principal.seesAllHosts()) {
-    if (filter.owner && *filter.owner != principal.username) {
+    if (query.filter.owner && *query.filter.owner != principal.username) {
       return jsonResponse(200, {{"items", nlohmann::json::array()}, {"total", 0}});
     }
-    filter.owner = principal.username;
+    query.filter.owner = principal.username;
   }
 
-  const SystemTime now = context.clock.now();
   nlohmann::json items = nlohmann::json::array();
   std::size_t total = 0;
   auto read = context.database.read([&](store::Session& session) -> Result<void> {
     items = nlohmann::json::array();
-    total = 0;
-    auto hosts = store::listHosts(session, filter);
-    if (!hosts) return tl::unexpected(hosts.error());
-    if (!search.empty()) {
-      std::erase_if(*hosts, [&](const store::HostRecord& host) {
-        return lowerCase(host.hostname).find(search) == std::string::npos &&
-               host.id.find(search) == std::string::npos &&
-               lowerCase(host.owner).find(search) == std::string::npos;
-      });
-    }
-    if (limit) {
-      std::stable_sort(hosts->begin(), hosts->end(),
-                       [](const store::HostRecord& a, const store::HostRecord& b) {
-                         return a.hostname < b.hostname;
-                       });
-    }
-    // Without a compliance filter, a page needs the findings of its own
-    // hosts only; compliance is known only after counting every host.
-    if (limit && !compliance_filter) {
-      total = hosts->size();
-      const std::size_t first = std::min(offset, hosts->size());
-      const std::size_t last = std::min(first + *limit, hosts->size());
-      hosts->erase(hosts->begin() + static_cast<std::ptrdiff_t>(last), hosts->end());
-      hosts->erase(hosts->begin(), hosts->begin() + static_cast<std::ptrdiff_t>(first));
-    }
+    auto page = store::listHostPage(session, query);
+    if (!page) return tl::unexpected(page.error());
+    total = page->total;
     std::vector<std::string> ids;
-    ids.reserve(hosts->size());
-    for (const auto& host : *hosts) ids.push_back(host.id);
-    auto open = store::countOpenFindingsWithoutException(session, ids, now);
+    ids.reserve(page->hosts.size());
+    for (const auto& host : page->hosts) ids.push_back(host.id);
+    auto open = store::countOpenFindingsWithoutException(session, ids, query.now);
     if (!open) return tl::unexpected(open.error());
-
-    std::size_t matched = 0;
-    for (const auto& host : *hosts) {
+    for (const auto& host : page->hosts) {
       const auto count = open->find(host.id);
-      const std::int64_t open_findings = count == open->end() ? 0 : count->second;
-      if (compliance_filter) {
-        const Compliance compliance =
-            computeCompliance(complianceFactsOf(host, open_findings), now, options.stale_after);
-        if (compliance.status != *compliance_filter) continue;
-        // Views, the costly part, are built for the page's hosts only.
-        const std::size_t position = matched++;
-        if (limit && (position < offset || position - offset >= *limit)) continue;
-      }
-      items.push_back(hostView(host, open_findings, now, options));
+      items.push_back(hostView(host, count == open->end() ? 0 : count->second, query.now, options));
     }
-    if (limit && compliance_filter) total = matched;
     return {};
   });
   if (!read) {
     spdlog::error("listing hosts failed: {}", read.error().message);
     return serverErrorResponse();
   }
-  if (!limit) return jsonResponse(200, {{"items", std::move(items)}});
-  return jsonResponse(
-      200, {{"items", std::move(items)}, {"total", total}, {"offset", offset}, {"limit", *limit}});
+  if (!query.limit) return jsonResponse(200, {{"items", std::move(items)}});
+  return jsonResponse(200, {{"items", std::move(items)},
+                            {"total", total},
+                            {"offset", query.offset},
+                            {"limit", *query.limit}});
 }
 
 Response getHost(ServerContext& context, const HostRouteOptions& options, const Request& request) {

@@ -749,6 +749,17 @@ std::optional<Response> readAuditQuery(const Request& request, store::AuditQuery
     if (!parsed || *parsed < 0) return invalidQuery("after_id", "use an audit event id.");
     query.after_id = *parsed;
   }
+  if (auto before_id = request.queryValue("before_id")) {
+    auto parsed = parseInteger(*before_id);
+    if (!parsed || *parsed < 0) return invalidQuery("before_id", "use an audit event id.");
+    query.before_id = *parsed;
+  }
+  if (auto order = request.queryValue("order")) {
+    if (*order != "oldest" && *order != "newest") {
+      return invalidQuery("order", "use oldest or newest.");
+    }
+    query.newest_first = *order == "newest";
+  }
   query.actor = request.queryValue("actor");
   query.object_type = request.queryValue("object_type");
   query.object_id = request.queryValue("object_id");
@@ -800,8 +811,13 @@ Response listAudit(PeopleState& state, const Request& request) {
 
   json items = json::array();
   for (const auto& event : events) items.push_back(auditEventToJson(event));
+  // A full page may have more after it: the last id read continues from
+  // there, as after_id oldest first and as before_id newest first.
   json next = nullptr;
   if (!events.empty() && events.size() == query.limit) next = events.back().id;
+  if (query.newest_first) {
+    return jsonResponse(200, {{"items", std::move(items)}, {"next_before_id", std::move(next)}});
+  }
   return jsonResponse(200, {{"items", std::move(items)}, {"next_after_id", std::move(next)}});
 }
 

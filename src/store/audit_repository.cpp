@@ -55,6 +55,10 @@ Result<std::vector<AuditEvent>> listAuditEvents(Session& session, const AuditQue
     sql += " AND id > ?";
     params.emplace_back(*query.after_id);
   }
+  if (query.before_id) {
+    sql += " AND id < ?";
+    params.emplace_back(*query.before_id);
+  }
   if (query.actor) {
     sql += " AND actor = ?";
     params.emplace_back(*query.actor);
@@ -67,7 +71,7 @@ Result<std::vector<AuditEvent>> listAuditEvents(Session& session, const AuditQue
     sql += " AND object_id = ?";
     params.emplace_back(*query.object_id);
   }
-  sql += " ORDER BY id LIMIT ?";
+  sql += query.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
   const auto max_limit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
   params.emplace_back(static_cast<std::int64_t>(std::min(query.limit, max_limit)));
 

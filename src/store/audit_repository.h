@@ -28,8 +28,10 @@ struct AuditEvent {
 };
 
 struct AuditQuery {
-  std::optional<SystemTime> since;       // at >= since
-  std::optional<std::int64_t> after_id;  // id > after_id, for paging and SIEM tailing
+  std::optional<SystemTime> since;        // at >= since
+  std::optional<std::int64_t> after_id;   // id > after_id, for paging and SIEM tailing
+  std::optional<std::int64_t> before_id;  // id < before_id, for paging back from the newest
+  bool newest_first = false;              // sort by id descending instead of ascending
   std::optional<std::string> actor;
   std::optional<std::string> object_type;
   std::optional<std::string> object_id;
@@ -41,7 +43,8 @@ struct AuditQuery {
 // or fail together.
 Result<std::int64_t> appendAuditEvent(Session& session, const AuditEvent& event);
 
-// Returns the events matching `query`, oldest first.
+// Returns at most `query.limit` events matching `query`, oldest first, or
+// newest first when `query.newest_first` is set.
 Result<std::vector<AuditEvent>> listAuditEvents(Session& session, const AuditQuery& query);
 
 }  // namespace pk::store

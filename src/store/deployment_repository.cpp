@@ -18,6 +18,13 @@ constexpr std::string_view kSelectJob =
     "post_hook, estimate_seconds, duration_seconds, message, created_at, updated_at, finished_at "
     "FROM jobs";
 
+// kSelectJob's columns over jobs aliased j, then the host's name.
+constexpr std::string_view kSelectJobWithHostname =
+    "SELECT j.id, j.deployment_id, j.host_id, j.ring_position, j.state, j.manager, j.packages, "
+    "j.kbs, j.pre_hook, j.post_hook, j.estimate_seconds, j.duration_seconds, j.message, "
+    "j.created_at, j.updated_at, j.finished_at, h.hostname "
+    "FROM jobs j LEFT JOIN hosts h ON h.id = j.host_id";
+
 constexpr std::string_view kSelectJobEvent =
     "SELECT id, job_id, event_id, at, received_at, source, state, message, output, packages, "
     "report_id FROM job_events";
@@ -304,6 +311,20 @@ Result<std::vector<JobRecord>> listJobsOfHost(Session& session, const std::strin
   if (!rows) return tl::unexpected(rows.error());
   std::vector<JobRecord> jobs;
   for (const Row& row : *rows) jobs.push_back(jobFromRow(row));
+  return jobs;
+}
+
+Result<std::vector<JobWithHostname>> listJobsOfDeploymentWithHostnames(
+    Session& session, const std::string& deployment_id) {
+  auto rows =
+      session.query(fmt::format("{} WHERE j.deployment_id = ? ORDER BY j.ring_position, j.host_id",
+                                kSelectJobWithHostname),
+                    {deployment_id});
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<JobWithHostname> jobs;
+  for (const Row& row : *rows) {
+    jobs.push_back({jobFromRow(row), row.isNull(16) ? std::string() : row.text(16)});
+  }
   return jobs;
 }
 

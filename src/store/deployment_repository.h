@@ -156,6 +156,15 @@ Result<std::vector<JobRecord>> listJobsOfHost(Session& session, const std::strin
 // The deployment's jobs, in ring order and then by host id.
 Result<std::vector<JobRecord>> listJobsOfDeployment(Session& session,
                                                     const std::string& deployment_id);
+// A job with the name of its host, for pages that list jobs.
+struct JobWithHostname {
+  JobRecord job;
+  std::string hostname;  // "" when the host no longer exists
+};
+// As listJobsOfDeployment(), with each job's host name, read in the same
+// query (a join), not one query per host.
+Result<std::vector<JobWithHostname>> listJobsOfDeploymentWithHostnames(
+    Session& session, const std::string& deployment_id);
 // The number of the deployment's jobs in each state in one ring.
 Result<std::map<std::string, std::int64_t>> countJobStates(Session& session,
                                                            const std::string& deployment_id,

@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -58,13 +59,14 @@ std::vector<std::string> splitLines(const std::string& text) {
 // The columns every host query selects, in the order rowToHost() reads
 // them. The inventory columns come from a LEFT JOIN on host_inventories,
 // the Windows product from one on windows_hosts.
-constexpr std::string_view kSelectHost =
+constexpr std::string_view kSelectHostColumns =
     "SELECT h.id, h.hostname, h.machine_id, h.kind, h.owner, h.status, "
     "h.reenrolment_approved_until, h.enrolled_at, h.last_seen_at, h.os_id, h.os_version_id, "
     "h.os_codename, h.os_pretty_name, h.os_ecosystem, h.kernel, h.last_boot, "
     "h.restart_required, h.restart_reason, h.restart_packages, h.package_lists_updated_at, "
     "i.hash, i.received_at, w.product, "
-    "CASE WHEN hw.window_id IS NOT NULL OR hw.pending_window_id IS NOT NULL THEN 1 ELSE 0 END "
+    "CASE WHEN hw.window_id IS NOT NULL OR hw.pending_window_id IS NOT NULL THEN 1 ELSE 0 END ";
+constexpr std::string_view kHostFrom =
     "FROM hosts h LEFT JOIN host_inventories i ON i.host_id = h.id "
     "LEFT JOIN windows_hosts w ON w.host_id = h.id "
     "LEFT JOIN host_windows hw ON hw.host_id = h.id";
@@ -191,6 +193,72 @@ std::string whereClause(const HostFilter& filter, std::vector<Value>& params) {
   return fmt::format(" WHERE {}", fmt::join(conditions, " AND "));
 }
 
+// A LIKE pattern matching `text` anywhere, with '!' as the escape
+// character: '!' is not special to either database's string syntax, unlike
+// the backslash.
+std::string containsPattern(std::string_view text) {
+  std::string pattern = "%";
+  for (const char c : text) {
+    if (c == '!' || c == '%' || c == '_') pattern += '!';
+    pattern += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  pattern += '%';
+  return pattern;
+}
+
+// Returns the SQL condition that a host (aliased h, with i, w and hw joined
+// as in kHostFrom) has `verdict`, and appends its parameters. It follows
+// computeCompliance() in server/compliance.cpp rule by rule. Open findings
+// without an exception in force, a pending restart or a server in no window
+// make a host not compliant. Otherwise, missing or stale data makes it
+// unknown. Every term is true or false, never NULL, so NOT works on them.
+std::string complianceCondition(HostCompliance verdict, SystemTime now,
+                                std::chrono::days stale_after, std::vector<Value>& params) {
+  const std::int64_t stale_before = timeToColumn(now - stale_after);
+  // The hosts with open findings come from one uncorrelated subquery, which
+  // both databases evaluate once. A correlated EXISTS per host let SQLite
+  // scan every open finding (by the status index) for each host instead.
+  const std::string not_compliant =
+      "(h.id IN (SELECT f.host_id FROM findings f WHERE f.status = 'open' AND "
+      "NOT EXISTS (SELECT 1 FROM risk_exceptions e WHERE e.host_id = f.host_id AND "
+      "e.advisory_id = f.advisory_id AND e.expires_at > ?)) OR h.restart_required <> 0 OR "
+      "(h.kind = 'server' AND hw.window_id IS NULL AND hw.pending_window_id IS NULL))";
+  const std::string unknown =
+      "(h.last_seen_at IS NULL OR h.last_seen_at < ? OR i.received_at IS NULL OR "
+      "(w.product IS NOT NULL AND w.product = '') OR "
+      "(h.package_lists_updated_at IS NOT NULL AND h.package_lists_updated_at < ?))";
+
+  params.emplace_back(timeToColumn(now));
+  if (verdict == HostCompliance::kNotCompliant) return not_compliant;
+  params.emplace_back(stale_before);
+  params.emplace_back(stale_before);
+  if (verdict == HostCompliance::kUnknown) {
+    return fmt::format("NOT {} AND {}", not_compliant, unknown);
+  }
+  return fmt::format("NOT {} AND NOT {}", not_compliant, unknown);
+}
+
+// Builds the WHERE clause of a page query: the filter's conditions, the
+// search and the compliance verdict.
+std::string pageWhereClause(const HostPageQuery& query, std::vector<Value>& params) {
+  std::vector<std::string> conditions;
+  const std::string base = whereClause(query.filter, params);
+  if (!base.empty()) conditions.push_back(base.substr(std::string_view(" WHERE ").size()));
+  if (!query.search.empty()) {
+    conditions.emplace_back(
+        "(LOWER(h.hostname) LIKE ? ESCAPE '!' OR LOWER(h.id) LIKE ? ESCAPE '!' OR "
+        "LOWER(h.owner) LIKE ? ESCAPE '!')");
+    const std::string pattern = containsPattern(query.search);
+    for (int i = 0; i < 3; ++i) params.emplace_back(pattern);
+  }
+  if (query.compliance) {
+    conditions.push_back(
+        complianceCondition(*query.compliance, query.now, query.stale_after, params));
+  }
+  if (conditions.empty()) return {};
+  return fmt::format(" WHERE {}", fmt::join(conditions, " AND "));
+}
+
 }  // namespace
 
 std::string newHostId() {
@@ -212,7 +280,8 @@ std::string newHostId() {
 }
 
 Result<std::optional<HostRecord>> getHost(Session& session, const std::string& id) {
-  auto row = session.queryOne(fmt::format("{} WHERE h.id = ?", kSelectHost), {id});
+  auto row =
+      session.queryOne(fmt::format("{}{} WHERE h.id = ?", kSelectHostColumns, kHostFrom), {id});
   if (!row) return tl::unexpected(row.error());
   if (!*row) return std::optional<HostRecord>();
 
@@ -236,7 +305,8 @@ Result<std::optional<HostRecord>> findActiveHostByMachineId(Session& session,
 Result<std::vector<HostRecord>> listHosts(Session& session, const HostFilter& filter) {
   std::vector<Value> params;
   const std::string where = whereClause(filter, params);
-  auto rows = session.query(fmt::format("{}{} ORDER BY h.id", kSelectHost, where), params);
+  auto rows = session.query(
+      fmt::format("{}{}{} ORDER BY h.id", kSelectHostColumns, kHostFrom, where), params);
   if (!rows) return tl::unexpected(rows.error());
 
   std::vector<HostRecord> hosts;
@@ -262,6 +332,59 @@ Result<std::vector<HostRecord>> listHosts(Session& session, const HostFilter& fi
     if (found != position_of.end()) hosts[found->second].collections.push_back(row.text(1));
   }
   return hosts;
+}
+
+Result<HostPage> listHostPage(Session& session, const HostPageQuery& query) {
+  std::vector<Value> params;
+  const std::string where = pageWhereClause(query, params);
+
+  HostPage page;
+  auto counted = session.queryOne(fmt::format("SELECT COUNT(*) {}{}", kHostFrom, where), params);
+  if (!counted) return tl::unexpected(counted.error());
+  if (*counted) page.total = static_cast<std::size_t>((*counted)->integer(0));
+
+  std::string sql = fmt::format("{}{}{}", kSelectHostColumns, kHostFrom, where);
+  std::vector<Value> page_params = params;
+  if (query.limit) {
+    sql += " ORDER BY h.hostname, h.id LIMIT ? OFFSET ?";
+    page_params.emplace_back(static_cast<std::int64_t>(*query.limit));
+    page_params.emplace_back(static_cast<std::int64_t>(query.offset));
+  } else {
+    sql += " ORDER BY h.id";
+  }
+  auto rows = session.query(sql, page_params);
+  if (!rows) return tl::unexpected(rows.error());
+  std::map<std::string, std::size_t> position_of;
+  for (const auto& row : *rows) {
+    page.hosts.push_back(rowToHost(row));
+    position_of.emplace(page.hosts.back().id, page.hosts.size() - 1);
+  }
+  if (page.hosts.empty()) return page;
+
+  // The collections of the listed hosts, in one query: by their ids for a
+  // page, by the same conditions for a whole list.
+  std::string collections_sql;
+  std::vector<Value> collection_params;
+  if (query.limit) {
+    collections_sql = fmt::format(
+        "SELECT c.host_id, c.collection FROM host_collections c WHERE c.host_id IN ({}) "
+        "ORDER BY c.host_id, c.collection",
+        fmt::join(std::vector<std::string_view>(page.hosts.size(), "?"), ", "));
+    for (const auto& host : page.hosts) collection_params.emplace_back(host.id);
+  } else {
+    collections_sql = fmt::format(
+        "SELECT c.host_id, c.collection FROM host_collections c "
+        "WHERE c.host_id IN (SELECT h.id {}{}) ORDER BY c.host_id, c.collection",
+        kHostFrom, where);
+    collection_params = params;
+  }
+  auto collections = session.query(collections_sql, collection_params);
+  if (!collections) return tl::unexpected(collections.error());
+  for (const auto& row : *collections) {
+    const auto found = position_of.find(row.text(0));
+    if (found != position_of.end()) page.hosts[found->second].collections.push_back(row.text(1));
+  }
+  return page;
 }
 
 Result<void> insertHost(Session& session, const HostRecord& host) {

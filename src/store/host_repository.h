@@ -5,6 +5,7 @@
 // restart state). The installed packages are in inventory_repository.h, the
 // pending security updates in pending_update_repository.h.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -69,6 +70,38 @@ struct HostFilter {
   std::optional<std::string> collection;  // hosts in this collection
   std::optional<std::string> machine_id;  // exact machine id
 };
+
+// The compliance verdicts a page of hosts can be filtered on. The store
+// decides them in SQL by the rules of server/compliance.h, which
+// computeCompliance() applies to one host; the two must change together.
+enum class HostCompliance { kCompliant, kNotCompliant, kUnknown };
+
+struct HostPageQuery {
+  HostFilter filter;
+  // Part of the host name, id or owner, in any case (ASCII letters); ""
+  // matches every host.
+  std::string search;
+  std::optional<HostCompliance> compliance;
+  // For the compliance filter: risk exceptions in force at `now` hide their
+  // findings, and data older than `stale_after` before `now` is stale.
+  SystemTime now{};
+  std::chrono::days stale_after{14};
+  // One page: at most `limit` hosts, after skipping `offset`, sorted by host
+  // name, then id. Without a limit, every matching host, sorted by id.
+  std::optional<std::size_t> limit;
+  std::size_t offset = 0;
+};
+
+struct HostPage {
+  std::vector<HostRecord> hosts;
+  std::size_t total = 0;  // the hosts matching the query, on every page
+};
+
+// Returns one page of the hosts matching `query`, with the number of hosts
+// that match in all. Filtering, search and paging all happen in the
+// database, so the cost of a page does not grow with the fleet's size beyond
+// the count.
+Result<HostPage> listHostPage(Session& session, const HostPageQuery& query);
 
 // Returns a new random host id, "h-" followed by 16 lower-case hex digits
 // (64 bits from the operating system's random source).

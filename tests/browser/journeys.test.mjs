@@ -10,6 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,10 +28,55 @@ let fixture;
 let browser;
 let skipReason = '';
 
-function startFixture() {
+// The OSV feed "osv-http", served on loopback. A request waits while
+// `feedGate` is set, so a journey can look at a sync in progress and then
+// let it finish.
+const httpFeedRecord = {
+  schema_version: '1.6.0',
+  id: 'DSA-9902-1',
+  modified: '2026-12-02T00:00:00Z',
+  summary: 'pkother: a package no test host has',
+  aliases: ['CVE-2026-41002'],
+  affected: [
+    {
+      package: { ecosystem: 'Debian:12', name: 'pkother' },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0-1' }] }],
+    },
+  ],
+};
+let feedServer;
+let feedGate = null;
+let feedRequests = 0;
+
+function holdFeed() {
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  feedGate = { held, release };
+  return () => {
+    feedGate = null;
+    release();
+  };
+}
+
+function startFeedServer() {
+  feedServer = createServer(async (request, response) => {
+    feedRequests += 1;
+    if (feedGate) await feedGate.held;
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(httpFeedRecord));
+  });
+  return new Promise((resolve) => {
+    feedServer.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${feedServer.address().port}/osv/record.json`));
+  });
+}
+
+function startFixture(feedUrl) {
   return new Promise((resolve, reject) => {
     fixture = spawn(process.env.PK_WEB_FLEET, [process.env.PK_WEB_DIR], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, PK_WEB_FLEET_HTTP_FEED: feedUrl },
     });
     const lines = createInterface({ input: fixture.stdout });
     lines.once('line', (line) => resolve(JSON.parse(line)));
@@ -44,7 +90,7 @@ before(async () => {
     return;
   }
   try {
-    fleet = await startFixture();
+    fleet = await startFixture(await startFeedServer());
   } catch (error) {
     if (error.code === 77) {
       skipReason = 'web_fleet needs root and dpkg tools to build the hosts';
@@ -62,6 +108,10 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
+  if (feedServer) {
+    feedServer.closeAllConnections();
+    feedServer.close();
+  }
   if (fixture && fixture.exitCode === null) {
     fixture.stdin.end();
     await new Promise((resolve) => fixture.once('exit', resolve));
@@ -235,12 +285,16 @@ test('create a deployment and watch it complete', async (t) => {
     .filter({ hasText: 'completed' })
     .waitFor({ timeout: 150_000 });
   await page.getByRole('cell', { name: 'succeeded', exact: true }).waitFor();
+  // Jobs name their host, linking to its page.
+  const hostLink = page.getByRole('table', { name: 'One job per host' }).getByRole('link', { name: 'web-01', exact: true });
+  assert.equal(await hostLink.getAttribute('href'), `#/host/${fleet.hosts['web-01']}`);
   await assertAccessible(page, 'a deployment');
   await shot(page, 'deployment-completed');
 
   await page.getByRole('link', { name: /^Job log/ }).first().click();
   await page.getByRole('heading', { name: /^Job j-/ }).waitFor();
   assert.match(await page.locator('ol.log').innerText(), /succeeded/);
+  assert.ok(await page.getByRole('link', { name: 'web-01', exact: true }).isVisible());
   await shot(page, 'job-log');
   assert.deepEqual(page.problems, []);
   await page.context().close();
@@ -342,6 +396,20 @@ test('a viewer is refused the admin pages', async (t) => {
     return response.status;
   });
   assert.equal(status, 403);
+
+  // The viewer gets no settings tab, and the API refuses its changes.
+  await page.goto(fleet.base_url + '/#/settings/rings');
+  await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Delete / }).count(), 0);
+  const changeStatus = await page.evaluate(async () => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('pk_csrf=')).slice(8);
+    const response = await fetch('/api/v1/collections/web', {
+      method: 'DELETE',
+      headers: { 'X-CSRF-Token': csrf },
+    });
+    return response.status;
+  });
+  assert.equal(changeStatus, 403);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
@@ -364,6 +432,7 @@ test('every page passes axe-core', async (t) => {
     ['settings/enrolment', 'Settings: Enrolment secrets'],
     ['settings/users', 'Settings: Users and roles'],
     ['settings/audit', 'Settings: Audit log'],
+    ['settings/webhooks', 'Settings: Webhooks'],
   ];
   for (const [hash, heading] of pagesToCheck) {
     await page.goto(`${fleet.base_url}/#/${hash}`);
@@ -371,6 +440,134 @@ test('every page passes axe-core', async (t) => {
     await assertAccessible(page, `#/${hash}`);
   }
   await shot(page, 'settings-audit');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// Fills one field of the form named `form`.
+async function fill(page, form, label, value) {
+  await page.getByRole('form', { name: form }).getByLabel(label, { exact: true }).fill(value);
+}
+
+async function submit(page, form, button) {
+  await page.getByRole('form', { name: form }).getByRole('button', { name: button }).click();
+}
+
+test('an admin edits collections and ring sequences', async (t) => {
+  if (skipIfNeeded(t)) return;
+  const page = await newPage();
+  page.on('dialog', (dialog) => dialog.accept());
+  await login(page, fleet.admin);
+  await page.goto(fleet.base_url + '/#/settings/rings');
+  await page.getByRole('heading', { name: 'Settings: Collections and rings', level: 1 }).waitFor();
+
+  await fill(page, 'New collection', 'Id (a-z, 0-9, -)', 'canary');
+  await fill(page, 'New collection', 'Name', 'Canary hosts');
+  await submit(page, 'New collection', 'Create collection');
+  await page.getByRole('cell', { name: 'Canary hosts', exact: true }).waitFor();
+
+  await page.getByText('Edit canary', { exact: true }).click();
+  await fill(page, 'Edit collection canary', 'Name', 'Canary servers');
+  await page.getByRole('form', { name: 'Edit collection canary' }).getByLabel('Rule: kind').selectOption('server');
+  await submit(page, 'Edit collection canary', 'Save collection');
+  await page.getByRole('cell', { name: 'Canary servers', exact: true }).waitFor();
+  await page.getByRole('cell', { name: 'rule: kind server', exact: true }).waitFor();
+
+  // Bad rings: one the page catches, one the server does.
+  await fill(page, 'New ring sequence', 'Id (a-z, 0-9, -)', 'canary-first');
+  await fill(page, 'New ring sequence', 'Name', 'Canary first');
+  await fill(page, 'New ring sequence', 'Rings, one a line', 'canary, soon');
+  await submit(page, 'New ring sequence', 'Create ring sequence');
+  await page.getByRole('alert').filter({ hasText: 'Ring 1 ("canary, soon")' }).waitFor();
+  await fill(page, 'New ring sequence', 'Rings, one a line', 'nosuch, 0, 100');
+  await submit(page, 'New ring sequence', 'Create ring sequence');
+  await page.getByRole('alert').filter({ hasText: 'nosuch' }).waitFor();
+
+  await fill(page, 'New ring sequence', 'Rings, one a line', 'canary, 0, 100\nweb, 1, 95');
+  await submit(page, 'New ring sequence', 'Create ring sequence');
+  await page.getByRole('cell', { name: 'Canary first', exact: true }).waitFor();
+  await assertAccessible(page, 'the collections and rings settings');
+  await shot(page, 'settings-rings');
+
+  // The collection is a ring of the sequence: the server's 409 is shown.
+  await page.getByRole('button', { name: 'Delete canary', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'is a ring of the ring sequence(s) canary-first' }).waitFor();
+
+  await page.getByText('Edit canary-first', { exact: true }).click();
+  await fill(page, 'Edit ring sequence canary-first', 'Rings, one a line', 'web, 2, 90');
+  await submit(page, 'Edit ring sequence canary-first', 'Save ring sequence');
+  await page.getByRole('cell', { name: 'web (soak 2 h, ≥90%)', exact: true }).waitFor();
+
+  await page.getByRole('button', { name: 'Delete canary-first', exact: true }).click();
+  await page.getByRole('cell', { name: 'Canary first', exact: true }).waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Delete canary', exact: true }).click();
+  await page.getByRole('cell', { name: 'Canary servers', exact: true }).waitFor({ state: 'detached' });
+
+  // The audit log shows the newest event first.
+  await page.goto(fleet.base_url + '/#/settings/audit');
+  await page.getByRole('heading', { name: 'Settings: Audit log', level: 1 }).waitFor();
+  await page.getByLabel('Object id').fill('canary');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('table', { name: /newest first/ }).waitFor();
+  const actions = await page.locator('tbody tr td:nth-child(4)').allInnerTexts();
+  assert.deepEqual(actions, ['collection.delete', 'collection.update', 'collection.create']);
+  assert.match(page.url(), /object_id=canary/);
+  await assertAccessible(page, 'the filtered audit log');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('an admin adds and removes a webhook', async (t) => {
+  if (skipIfNeeded(t)) return;
+  const page = await newPage();
+  page.on('dialog', (dialog) => dialog.accept());
+  await login(page, fleet.admin);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Webhooks' }).click();
+  await page.getByRole('heading', { name: 'Settings: Webhooks', level: 1 }).waitFor();
+
+  await fill(page, 'New webhook', 'URL (https)', 'http://helpdesk.invalid/hook');
+  await page.getByRole('checkbox', { name: 'ticket.created' }).check();
+  await submit(page, 'New webhook', 'Create webhook');
+  await page.getByRole('alert').filter({ hasText: 'url' }).waitFor();
+
+  await fill(page, 'New webhook', 'URL (https)', 'https://127.0.0.1:9/hooks/patchkeeper');
+  await page.getByRole('checkbox', { name: 'ticket.created' }).check();
+  await submit(page, 'New webhook', 'Create webhook');
+  assert.match(await page.getByTestId('secret').innerText(), /^whsec_[0-9a-f]{64}$/);
+  await page.getByRole('cell', { name: 'https://127.0.0.1:9/hooks/patchkeeper' }).waitFor();
+  await assertAccessible(page, 'the webhooks settings');
+  await shot(page, 'settings-webhooks');
+
+  await page.getByRole('button', { name: /^Delete webhook / }).click();
+  await page.getByText('No webhooks.').waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('sync a feed and watch it finish', async (t) => {
+  if (skipIfNeeded(t)) return;
+  const page = await newPage();
+  await login(page, fleet.admin);
+  await page.goto(fleet.base_url + '/#/settings/feeds');
+  await page.getByRole('heading', { name: 'Settings: Feeds', level: 1 }).waitFor();
+
+  const before = feedRequests;
+  const release = holdFeed();
+  try {
+    await page.getByRole('button', { name: 'Sync osv-http now' }).click();
+    await page.getByTestId('sync-progress').filter({ hasText: 'Syncing osv-http: running since' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Sync osv-http now' }).getAttribute('aria-busy'), 'true');
+    assert.equal(await page.getByRole('button', { name: 'Sync osv now' }).isDisabled(), true);
+    await assertAccessible(page, 'a running feed sync');
+    await shot(page, 'feed-sync-running');
+  } finally {
+    release();
+  }
+  await page.getByTestId('sync-result').filter({ hasText: 'Sync of osv-http finished' }).waitFor();
+  assert.ok(feedRequests > before);
+  assert.equal(await page.getByTestId('feed-status-osv-http').innerText(), 'ok');
+  await shot(page, 'feed-sync-finished');
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -74,6 +75,12 @@ int main(int argc, char** argv) {
            << "web_dir = \"" << argv[1] << "\"\n"
            << "\n[[feeds]]\nname = \"osv\"\nkind = \"osv\"\npath = \"" << feed.string()
            << "\"\ninterval_minutes = 1\n";
+    // A feed read over HTTP from a loopback server that the journeys run,
+    // so that they can hold a sync while they look at its progress.
+    if (const char* url = std::getenv("PK_WEB_FLEET_HTTP_FEED"); url != nullptr && *url != '\0') {
+      config << "\n[[feeds]]\nname = \"osv-http\"\nkind = \"osv\"\nurl = \"" << url
+             << "\"\ninterval_minutes = 1440\n";
+    }
   }
   if (auto started = fleet.startServer(); !started) return failWith(started.error().message);
 

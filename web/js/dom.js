@@ -111,3 +111,25 @@ export function show(container, ...children) {
   container.replaceChildren();
   append(container, children);
 }
+
+// A page's state in the address, "key=value&key=value" after its path, so
+// that bookmarks and the back button work. `defaults` names the keys; a
+// number default makes the value a number.
+export function readHashState(text, defaults) {
+  const state = { ...defaults };
+  for (const part of (text || '').split('&')) {
+    const [key, value] = part.split('=');
+    if (!(key in state)) continue;
+    state[key] = typeof defaults[key] === 'number' ? Number(value) || 0 : decodeURIComponent(value || '');
+  }
+  return state;
+}
+
+// The address of `state` under `prefix` ("#/hosts/"), leaving out empty
+// values and zeros.
+export function hashOfState(prefix, state) {
+  const parts = Object.entries(state)
+    .filter(([, value]) => value !== '' && value !== 0)
+    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`);
+  return `${prefix}${parts.join('&')}`;
+}

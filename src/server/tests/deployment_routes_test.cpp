@@ -627,6 +627,24 @@ TEST_F(DeploymentRoutesTest, SecondDeploymentGetsOwnJob) {
   EXPECT_EQ(jobsOf(host).jobs.size(), 2u);
 }
 
+TEST_F(DeploymentRoutesTest, JobsNameTheirHost) {
+  const auto host = server("t1", "test");
+  dailyWindow(host);
+  const std::string id = createdId();
+  advance();
+  const std::string hostname =
+      bodyOf(call("GET", "/api/v1/hosts/" + host.host_id, adminToken())).value("hostname", "");
+  ASSERT_FALSE(hostname.empty());
+
+  const auto jobs = bodyOf(call("GET", "/api/v1/deployments/" + id + "/jobs", adminToken()));
+  ASSERT_EQ(jobs["jobs"].size(), 1u);
+  EXPECT_EQ(jobs["jobs"][0].value("hostname", ""), hostname);
+
+  const std::string job_id = jobs["jobs"][0].value("id", "");
+  const auto job = bodyOf(call("GET", "/api/v1/jobs/" + job_id, adminToken()));
+  EXPECT_EQ(job.value("hostname", ""), hostname);
+}
+
 TEST_F(DeploymentRoutesTest, HostJoiningCurrentRingGetsJob) {
   const auto first = server("t1", "test");
   dailyWindow(first);

@@ -677,6 +677,35 @@ TEST_F(PeopleRoutesTest, AuditPagesWithNextAfterId) {
   EXPECT_TRUE(last_page.at("next_after_id").is_null());
 }
 
+TEST_F(PeopleRoutesTest, AuditPagesNewestFirst) {
+  for (const char* name : {"alice", "bob", "carol"}) {
+    ASSERT_EQ(
+        send("POST", "/api/v1/users", admin_token_,
+             json{{"username", name}, {"password", kOtherPassword}, {"roles", {"viewer"}}}.dump())
+            .status,
+        201)
+        << name;
+  }
+  const Response first = send("GET", "/api/v1/audit", admin_token_, "",
+                              {{"limit", "2"}, {"object_type", "user"}, {"order", "newest"}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  const json page = json::parse(first.body);
+  ASSERT_EQ(page.at("items").size(), 2u);
+  EXPECT_EQ(page["items"][0]["object_id"], "carol");
+  EXPECT_EQ(page["items"][1]["object_id"], "bob");
+  const std::int64_t next = page.at("next_before_id");
+
+  const Response second = send("GET", "/api/v1/audit", admin_token_, "",
+                               {{"limit", "2"},
+                                {"object_type", "user"},
+                                {"order", "newest"},
+                                {"before_id", std::to_string(next)}});
+  const json last_page = json::parse(second.body);
+  ASSERT_EQ(last_page.at("items").size(), 1u);
+  EXPECT_EQ(last_page["items"][0]["object_id"], "alice");
+  EXPECT_TRUE(last_page.at("next_before_id").is_null());
+}
+
 TEST_F(PeopleRoutesTest, AuditExportsJsonLines) {
   ASSERT_EQ(login("root", "wrong password").status, 401);
   const Response token =
@@ -726,6 +755,8 @@ TEST_F(PeopleRoutesTest, AuditRejectsBadQueries) {
        std::vector<std::pair<std::string, std::string>>{{"since", "yesterday"},
                                                         {"after_id", "-1"},
                                                         {"after_id", "abc"},
+                                                        {"before_id", "-2"},
+                                                        {"order", "random"},
                                                         {"limit", "0"},
                                                         {"limit", "5001"},
                                                         {"format", "csv"}}) {

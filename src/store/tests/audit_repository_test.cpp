@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -259,6 +260,36 @@ TEST_P(AuditRepositoryTest, PagesWithAfterIdAndLimit) {
   }
   EXPECT_EQ(paged, appended);
   EXPECT_EQ(page_sizes, (std::vector<std::size_t>{3, 3, 1}));
+}
+
+TEST_P(AuditRepositoryTest, NewestFirstPagesBackWithBeforeId) {
+  std::vector<std::int64_t> appended;
+  for (int i = 0; i < 5; ++i) {
+    appended.push_back(append(event("system", "feed", "osv-" + std::to_string(i))));
+  }
+
+  std::vector<std::int64_t> paged;
+  AuditQuery query;
+  query.newest_first = true;
+  query.limit = 2;
+  for (int pages = 0; pages < 10; ++pages) {
+    const auto page = list(query);
+    if (page.empty()) break;
+    for (const AuditEvent& event : page) paged.push_back(event.id);
+    query.before_id = page.back().id;
+  }
+  std::reverse(appended.begin(), appended.end());
+  EXPECT_EQ(paged, appended);
+}
+
+TEST_P(AuditRepositoryTest, NewestFirstKeepsFilters) {
+  const std::int64_t first = append(event("user:alice", "host", "h-1"));
+  append(event("user:bob", "host", "h-1"));
+  const std::int64_t third = append(event("user:alice", "user", "bob"));
+  AuditQuery query;
+  query.newest_first = true;
+  query.actor = "user:alice";
+  EXPECT_EQ(ids(list(query)), (std::vector<std::int64_t>{third, first}));
 }
 
 TEST_P(AuditRepositoryTest, LimitZeroReturnsNothing) {

@@ -217,6 +217,21 @@ TEST_P(DeploymentRepositoryTest, JobRoundTripsAndOneJobPerHost) {
   EXPECT_EQ(second.error().code, ErrorCode::kInvalidArgument);
 }
 
+TEST_P(DeploymentRepositoryTest, JobsComeWithHostnames) {
+  const DeploymentRecord deployment = sampleDeployment();
+  ASSERT_TRUE(write([&](Session& session) { return insertDeployment(session, deployment); }));
+  const std::string host = insertServer("db-1");
+  const JobRecord job = sampleJob(deployment.id, host);
+  ASSERT_TRUE(write([&](Session& session) { return insertJob(session, job); }));
+
+  auto listed = readValue<std::vector<JobWithHostname>>(
+      [&](Session& session) { return listJobsOfDeploymentWithHostnames(session, deployment.id); });
+  ASSERT_TRUE(listed) << errorText(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].job, job);
+  EXPECT_EQ((*listed)[0].hostname, "db-1");
+}
+
 TEST_P(DeploymentRepositoryTest, JobStateCountsAndHostFilter) {
   const DeploymentRecord deployment = sampleDeployment();
   ASSERT_TRUE(write([&](Session& session) { return insertDeployment(session, deployment); }));

@@ -5,6 +5,9 @@
 #include <functional>
 #include <regex>
 
+#include <fmt/format.h>
+
+#include "store/finding_repository.h"
 #include "store/inventory_repository.h"
 #include "store/tests/conformance.h"
 
@@ -323,6 +326,213 @@ TEST_P(HostRepositoryTest, InventoryFieldsComeFromStoredInventory) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->inventory_hash, std::string(64, 'a'));
   EXPECT_EQ(found->inventory_received_at, received);
+}
+
+class HostPageTest : public HostRepositoryTest {
+ protected:
+  // An endpoint (no window needed) that checked in now with an inventory:
+  // compliant until a test changes it.
+  HostRecord freshEndpoint(const std::string& id, const std::string& hostname) {
+    HostRecord host = makeHost(id, "machine-" + id);
+    host.hostname = hostname;
+    host.kind = "endpoint";
+    host.last_seen_at = clock_.now();
+    return host;
+  }
+
+  void insertWithInventory(const HostRecord& host) {
+    insert(host);
+    auto saved = database().write([&](Session& session) {
+      return saveInventory(session, host.id, std::string(64, 'a'), inventory::HostInventory{},
+                           clock_.now());
+    });
+    ASSERT_TRUE(saved) << errorText(saved);
+  }
+
+  void insertOpenFinding(const std::string& host_id) {
+    StoredFinding finding;
+    finding.host_id = host_id;
+    finding.advisory_id = "DSA-1";
+    finding.package = "curl";
+    finding.source_package = "curl";
+    finding.installed_version = "1.0-1";
+    finding.compared_version = "1.0-1";
+    finding.fixed_version = "1.0-2";
+    finding.ecosystem = "Debian:12";
+    finding.severity = "high";
+    finding.first_seen_at = clock_.now();
+    finding.last_seen_at = clock_.now();
+    auto written = database().write([&](Session& session) -> Result<void> {
+      auto inserted = insertFinding(session, finding);
+      if (!inserted) return tl::unexpected(inserted.error());
+      return {};
+    });
+    ASSERT_TRUE(written) << errorText(written);
+  }
+
+  HostPage page(HostPageQuery query) {
+    query.now = clock_.now();
+    HostPage found;
+    auto read = database().read([&](Session& session) -> Result<void> {
+      auto listed = listHostPage(session, query);
+      if (!listed) return tl::unexpected(listed.error());
+      found = std::move(*listed);
+      return {};
+    });
+    EXPECT_TRUE(read) << errorText(read);
+    return found;
+  }
+
+  static std::vector<std::string> namesOf(const HostPage& page) {
+    std::vector<std::string> names;
+    for (const auto& host : page.hosts) names.push_back(host.hostname);
+    return names;
+  }
+
+  std::vector<std::string> namesWith(HostCompliance verdict) {
+    HostPageQuery query;
+    query.compliance = verdict;
+    query.limit = 100;
+    return namesOf(page(query));
+  }
+};
+PK_STORE_CONFORMANCE_SUITE(HostPageTest);
+
+TEST_P(HostPageTest, PageIsSortedByName) {
+  const std::vector<std::string> names = {"echo", "alpha", "delta", "bravo", "charlie"};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    insert(freshEndpoint(fmt::format("h-{:016x}", i + 1), names[i]));
+  }
+  HostPageQuery query;
+  query.limit = 2;
+  query.offset = 2;
+  const HostPage found = page(query);
+  EXPECT_EQ(namesOf(found), (std::vector<std::string>{"charlie", "delta"}));
+  EXPECT_EQ(found.total, 5u);
+}
+
+TEST_P(HostPageTest, PageCarriesCollections) {
+  HostRecord host = freshEndpoint("h-0000000000000001", "alpha");
+  host.collections = {"dmz", "web"};
+  insert(host);
+  HostPageQuery query;
+  query.limit = 10;
+  const HostPage found = page(query);
+  ASSERT_EQ(found.hosts.size(), 1u);
+  EXPECT_EQ(found.hosts[0].collections, (std::vector<std::string>{"dmz", "web"}));
+}
+
+TEST_P(HostPageTest, SearchIgnoresCase) {
+  insert(freshEndpoint("h-0000000000000001", "Web-Frontend"));
+  insert(freshEndpoint("h-0000000000000002", "db"));
+  HostPageQuery query;
+  query.search = "wEB";
+  query.limit = 10;
+  EXPECT_EQ(namesOf(page(query)), std::vector<std::string>{"Web-Frontend"});
+}
+
+TEST_P(HostPageTest, SearchMatchesIdAndOwner) {
+  HostRecord owned = freshEndpoint("h-00000000000000aa", "one");
+  owned.owner = "carol";
+  insert(owned);
+  insert(freshEndpoint("h-0000000000000002", "two"));
+  HostPageQuery query;
+  query.limit = 10;
+  query.search = "CAROL";
+  EXPECT_EQ(namesOf(page(query)), std::vector<std::string>{"one"});
+  query.search = "00aa";
+  EXPECT_EQ(namesOf(page(query)), std::vector<std::string>{"one"});
+}
+
+TEST_P(HostPageTest, SearchTakesWildcardsLiterally) {
+  insert(freshEndpoint("h-0000000000000001", "web_1"));
+  insert(freshEndpoint("h-0000000000000002", "webx1"));
+  insert(freshEndpoint("h-0000000000000003", "100%"));
+  HostPageQuery query;
+  query.limit = 10;
+  query.search = "b_1";
+  EXPECT_EQ(namesOf(page(query)), std::vector<std::string>{"web_1"});
+  query.search = "0%";
+  EXPECT_EQ(namesOf(page(query)), std::vector<std::string>{"100%"});
+}
+
+TEST_P(HostPageTest, FilterAndSearchCombine) {
+  insert(freshEndpoint("h-0000000000000001", "web-a"));
+  HostRecord server = freshEndpoint("h-0000000000000002", "web-b");
+  server.kind = "server";
+  insert(server);
+  HostPageQuery query;
+  query.filter.kind = "server";
+  query.search = "web";
+  query.limit = 10;
+  const HostPage found = page(query);
+  EXPECT_EQ(namesOf(found), std::vector<std::string>{"web-b"});
+  EXPECT_EQ(found.total, 1u);
+}
+
+TEST_P(HostPageTest, WithoutLimitListsAllById) {
+  insert(freshEndpoint("h-0000000000000002", "alpha"));
+  insert(freshEndpoint("h-0000000000000001", "bravo"));
+  const HostPage found = page(HostPageQuery{});
+  EXPECT_EQ(idsOf(found.hosts),
+            (std::vector<std::string>{"h-0000000000000001", "h-0000000000000002"}));
+}
+
+// One host for each rule of computeCompliance() (server/compliance.h).
+TEST_P(HostPageTest, ComplianceFollowsThePolicy) {
+  insertWithInventory(freshEndpoint("h-0000000000000001", "compliant"));
+
+  HostRecord restart = freshEndpoint("h-0000000000000002", "restart-pending");
+  restart.restart_required = true;
+  insertWithInventory(restart);
+
+  HostRecord windowless = freshEndpoint("h-0000000000000003", "server-without-window");
+  windowless.kind = "server";
+  insertWithInventory(windowless);
+
+  insertWithInventory(freshEndpoint("h-0000000000000004", "open-finding"));
+  insertOpenFinding("h-0000000000000004");
+
+  HostRecord never = freshEndpoint("h-0000000000000005", "never-seen");
+  never.last_seen_at.reset();
+  insert(never);
+
+  HostRecord stale = freshEndpoint("h-0000000000000006", "stale");
+  stale.last_seen_at = clock_.now() - hours(24 * 15);
+  insertWithInventory(stale);
+
+  insert(freshEndpoint("h-0000000000000007", "no-inventory"));
+
+  HostRecord old_lists = freshEndpoint("h-0000000000000008", "old-package-lists");
+  old_lists.package_lists_updated_at = clock_.now() - hours(24 * 15);
+  insertWithInventory(old_lists);
+
+  HostRecord fresh_lists = freshEndpoint("h-0000000000000009", "fresh-package-lists");
+  fresh_lists.package_lists_updated_at = clock_.now() - hours(24);
+  insertWithInventory(fresh_lists);
+
+  EXPECT_EQ(namesWith(HostCompliance::kCompliant),
+            (std::vector<std::string>{"compliant", "fresh-package-lists"}));
+  EXPECT_EQ(namesWith(HostCompliance::kNotCompliant),
+            (std::vector<std::string>{"open-finding", "restart-pending", "server-without-window"}));
+  EXPECT_EQ(namesWith(HostCompliance::kUnknown),
+            (std::vector<std::string>{"never-seen", "no-inventory", "old-package-lists", "stale"}));
+}
+
+TEST_P(HostPageTest, ComplianceCountsAllPages) {
+  for (int i = 1; i <= 3; ++i) {
+    HostRecord host = freshEndpoint(fmt::format("h-{:016x}", i), fmt::format("host-{}", i));
+    host.restart_required = true;
+    insert(host);
+  }
+  insert(freshEndpoint("h-0000000000000009", "other"));
+  HostPageQuery query;
+  query.compliance = HostCompliance::kNotCompliant;
+  query.limit = 1;
+  query.offset = 1;
+  const HostPage found = page(query);
+  EXPECT_EQ(namesOf(found), std::vector<std::string>{"host-2"});
+  EXPECT_EQ(found.total, 3u);
 }
 
 TEST(NewHostIdTest, HasPrefixAndSixteenHexDigits) {

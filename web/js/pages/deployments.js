@@ -120,7 +120,7 @@ async function renderDeployment(main, id, can) {
     table(
       'One job per host',
       [
-        { label: 'Host', value: (j) => link(`#/host/${j.host_id}`, j.host_id) },
+        { label: 'Host', value: (j) => link(`#/host/${j.host_id}`, j.hostname || j.host_id) },
         { label: 'Ring', value: (j) => String(j.ring + 1) },
         { label: 'State', value: (j) => badge(j.state) },
         { label: 'Message', value: (j) => j.message || '—' },
@@ -142,6 +142,7 @@ async function renderDeployment(main, id, can) {
     ),
   ];
   if (can('manage_deployments') && !finalStatuses.has(deployment.status)) {
+    const cancelProblem = h('div', { class: 'error', role: 'alert', hidden: true });
     parts.splice(
       3,
       0,
@@ -149,10 +150,18 @@ async function renderDeployment(main, id, can) {
         type: 'button',
         class: 'secondary',
         onclick: async () => {
-          await api.post(`/api/v1/deployments/${encodeURIComponent(id)}/cancel`, {});
+          cancelProblem.hidden = true;
+          try {
+            await api.post(`/api/v1/deployments/${encodeURIComponent(id)}/cancel`, {});
+          } catch (error) {
+            cancelProblem.textContent = `The deployment was not cancelled: ${error.message}`;
+            cancelProblem.hidden = false;
+            return;
+          }
           renderDeployment(main, id, can);
         },
       }, 'Cancel deployment'),
+      cancelProblem,
     );
   }
   show(main, parts);
@@ -174,7 +183,7 @@ async function renderJob(main, id) {
     main,
     h('p', {}, link(`#/deployments/${job.deployment_id}`, '← The deployment')),
     h('h1', {}, `Job ${job.id}`),
-    h('p', {}, 'Host ', link(`#/host/${job.host_id}`, job.host_id), '; state ', badge(job.state)),
+    h('p', {}, 'Host ', link(`#/host/${job.host_id}`, job.hostname || job.host_id), '; state ', badge(job.state)),
     h('h2', {}, 'Log'),
     h(
       'ol',

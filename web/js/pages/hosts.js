@@ -3,24 +3,16 @@
 // findings.
 
 import { api, withQuery } from '../api.js';
-import { h, table, show, field, select, badge, link, formatTime, errorBox } from '../dom.js';
+import { h, table, show, field, select, badge, link, formatTime, errorBox, readHashState, hashOfState } from '../dom.js';
 
 const pageSize = 25;
 
 function parseState(params) {
-  const state = { q: '', kind: '', compliance: '', offset: 0 };
-  for (const part of (params[0] || '').split('&')) {
-    const [key, value] = part.split('=');
-    if (key in state) state[key] = key === 'offset' ? Number(value) || 0 : decodeURIComponent(value || '');
-  }
-  return state;
+  return readHashState(params[0], { q: '', kind: '', compliance: '', offset: 0 });
 }
 
 function stateHash(state) {
-  const parts = Object.entries(state)
-    .filter(([, value]) => value !== '' && value !== 0)
-    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`);
-  return `#/hosts/${parts.join('&')}`;
+  return hashOfState('#/hosts/', state);
 }
 
 async function renderList(main, params) {

@@ -3,7 +3,7 @@
 // permission; the server refuses the same requests on its side.
 
 import { api, withQuery } from '../api.js';
-import { h, table, show, field, select, badge, formatTime, announce, errorBox } from '../dom.js';
+import { h, table, show, field, select, badge, link, formatTime, announce, errorBox, readHashState, hashOfState } from '../dom.js';
 
 const tabs = [
   { key: 'windows', label: 'Windows', permission: 'manage_hosts', render: windows },
@@ -11,6 +11,7 @@ const tabs = [
   { key: 'feeds', label: 'Feeds', permission: 'read_feeds', render: feeds },
   { key: 'enrolment', label: 'Enrolment secrets', permission: 'manage_enrolment', render: enrolment },
   { key: 'users', label: 'Users and roles', permission: 'read_users', render: users },
+  { key: 'webhooks', label: 'Webhooks', permission: 'manage_webhooks', render: webhooks },
   { key: 'audit', label: 'Audit log', permission: 'read_audit', render: audit },
 ];
 
@@ -69,52 +70,318 @@ async function windows({ me, rerender }) {
   return parts;
 }
 
-async function rings() {
-  const [collections, sequences] = await Promise.all([api.get('/api/v1/collections'), api.get('/api/v1/ring-sequences')]);
+// Asks before a deletion, naming what goes. Returns whether to go on.
+function confirmed(question) {
+  return window.confirm(question);
+}
+
+// A button that runs `action` and shows the server's error in `problem`
+// (a role="alert" element) when it fails.
+function actionButton(label, problem, action) {
+  const button = h('button', { type: 'button', class: 'secondary' }, label);
+  button.addEventListener('click', async () => {
+    problem.hidden = true;
+    try {
+      await action();
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+      problem.focus();
+    }
+  });
+  return button;
+}
+
+function ruleText(rule) {
+  if (!rule) return 'static members';
+  const parts = Object.entries(rule)
+    .filter(([, value]) => value)
+    .map(([key, value]) => `${key.replace('_', ' ')} ${value}`);
+  return `rule: ${parts.join(', ')}`;
+}
+
+// The inputs of a collection: its name, description and, for a rule
+// collection, the fields of its rule. An empty rule makes it static.
+function collectionInputs(collection = {}) {
+  const rule = collection.rule || {};
+  return {
+    name: h('input', { name: 'name', required: true, maxlength: 200, value: collection.name || '' }),
+    description: h('input', { name: 'description', value: collection.description || '' }),
+    os_ecosystem: h('input', { name: 'os_ecosystem', placeholder: 'Debian:12', value: rule.os_ecosystem || '' }),
+    kind: select('kind', [['', 'Any kind'], ['server', 'Servers'], ['endpoint', 'Endpoints']], rule.kind || ''),
+    owner: h('input', { name: 'owner', value: rule.owner || '' }),
+    hostname: h('input', { name: 'hostname', placeholder: 'web-*', value: rule.hostname || '' }),
+  };
+}
+
+function collectionFields(inputs) {
   return [
-    table('Collections', [
-      { label: 'Id', value: (c) => c.id },
-      { label: 'Name', value: (c) => c.name },
-      { label: 'Description', value: (c) => c.description || '—' },
-    ], collections.items, { empty: 'No collections.' }),
-    table('Ring sequences', [
-      { label: 'Id', value: (s) => s.id },
-      { label: 'Name', value: (s) => s.name },
-      { label: 'Rings', value: (s) => (s.rings || []).map((r) => `${r.collection} (soak ${Math.round(r.min_soak_seconds / 3600)} h, ≥${Math.round(r.min_success_ratio * 100)}%)`).join(' → ') },
-    ], sequences.items, { empty: 'No ring sequences.' }),
+    field('Name', inputs.name),
+    field('Description', inputs.description),
+    field('Rule: OS ecosystem', inputs.os_ecosystem, 'Leave every rule field empty for a static collection.'),
+    field('Rule: kind', inputs.kind),
+    field('Rule: owner', inputs.owner),
+    field('Rule: host name pattern', inputs.hostname),
   ];
 }
 
+function collectionBody(inputs) {
+  const rule = {};
+  for (const key of ['os_ecosystem', 'kind', 'owner', 'hostname']) {
+    const value = inputs[key].value.trim();
+    if (value) rule[key] = value;
+  }
+  return {
+    name: inputs.name.value.trim(),
+    description: inputs.description.value.trim(),
+    rule: Object.keys(rule).length ? rule : null,
+  };
+}
+
+// Rings are edited as text, one ring a line: "collection, soak hours,
+// minimum success %". The page checks the shape; the server checks the rest.
+function ringsText(rings) {
+  return (rings || [])
+    .map((r) => `${r.collection}, ${r.min_soak_seconds / 3600}, ${Math.round(r.min_success_ratio * 100)}`)
+    .join('\n');
+}
+
+function parseRings(text) {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  if (lines.length === 0) throw new Error('List at least one ring: collection, soak hours, minimum success %.');
+  return lines.map((line, index) => {
+    const [collection, hours = '0', percent = '100', ...rest] = line.split(',').map((part) => part.trim());
+    const soak = Number(hours);
+    const ratio = Number(percent);
+    if (!collection || rest.length || !Number.isFinite(soak) || soak < 0 || !Number.isFinite(ratio) || ratio < 0 || ratio > 100) {
+      throw new Error(`Ring ${index + 1} ("${line}"): write "collection, soak hours, minimum success %", such as "web, 24, 95".`);
+    }
+    return { collection, min_soak_seconds: Math.round(soak * 3600), min_success_ratio: ratio / 100 };
+  });
+}
+
+function sequenceInputs(sequence = {}) {
+  return {
+    name: h('input', { name: 'name', required: true, maxlength: 200, value: sequence.name || '' }),
+    description: h('input', { name: 'description', value: sequence.description || '' }),
+    rings: h('textarea', { name: 'rings', rows: 3, required: true }, ringsText(sequence.rings)),
+  };
+}
+
+function sequenceFields(inputs) {
+  return [
+    field('Name', inputs.name),
+    field('Description', inputs.description),
+    field('Rings, one a line', inputs.rings, 'collection, soak hours, minimum success %: "pilot, 24, 95"'),
+  ];
+}
+
+function sequenceBody(inputs) {
+  return {
+    name: inputs.name.value.trim(),
+    description: inputs.description.value.trim(),
+    rings: parseRings(inputs.rings.value),
+  };
+}
+
+// An "Edit" disclosure holding the form that changes one object.
+function editor(summary, form) {
+  return h('details', { class: 'editor' }, h('summary', {}, summary), form);
+}
+
+async function rings({ me, rerender }) {
+  const [collections, sequences] = await Promise.all([api.get('/api/v1/collections'), api.get('/api/v1/ring-sequences')]);
+  // As for windows, the server lets only admins change collections and
+  // ring sequences, whatever other role grants manage_hosts.
+  const admin = me.roles.includes('admin');
+  const problem = h('div', { class: 'error', role: 'alert', tabindex: -1, hidden: true });
+  const collectionColumns = [
+    { label: 'Id', value: (c) => c.id },
+    { label: 'Name', value: (c) => c.name },
+    { label: 'Description', value: (c) => c.description || '—' },
+    { label: 'Members', value: (c) => ruleText(c.rule) },
+  ];
+  const sequenceColumns = [
+    { label: 'Id', value: (s) => s.id },
+    { label: 'Name', value: (s) => s.name },
+    { label: 'Rings', value: (s) => (s.rings || []).map((r) => `${r.collection} (soak ${Math.round(r.min_soak_seconds / 3600)} h, ≥${Math.round(r.min_success_ratio * 100)}%)`).join(' → ') },
+  ];
+  if (admin) {
+    collectionColumns.push({
+      label: 'Actions',
+      value: (c) => {
+        const inputs = collectionInputs(c);
+        return [
+          editor(`Edit ${c.id}`, formWithProblem(`Edit collection ${c.id}`, collectionFields(inputs), 'Save collection', async () => {
+            await api.put(`/api/v1/collections/${encodeURIComponent(c.id)}`, collectionBody(inputs));
+            announce(`Collection ${c.id} saved.`);
+            await rerender();
+          })),
+          actionButton(`Delete ${c.id}`, problem, async () => {
+            if (!confirmed(`Delete the collection ${c.id}?`)) return;
+            await api.del(`/api/v1/collections/${encodeURIComponent(c.id)}`);
+            announce(`Collection ${c.id} deleted.`);
+            await rerender();
+          }),
+        ];
+      },
+    });
+    sequenceColumns.push({
+      label: 'Actions',
+      value: (s) => {
+        const inputs = sequenceInputs(s);
+        return [
+          editor(`Edit ${s.id}`, formWithProblem(`Edit ring sequence ${s.id}`, sequenceFields(inputs), 'Save ring sequence', async () => {
+            await api.put(`/api/v1/ring-sequences/${encodeURIComponent(s.id)}`, sequenceBody(inputs));
+            announce(`Ring sequence ${s.id} saved.`);
+            await rerender();
+          })),
+          actionButton(`Delete ${s.id}`, problem, async () => {
+            if (!confirmed(`Delete the ring sequence ${s.id}?`)) return;
+            await api.del(`/api/v1/ring-sequences/${encodeURIComponent(s.id)}`);
+            announce(`Ring sequence ${s.id} deleted.`);
+            await rerender();
+          }),
+        ];
+      },
+    });
+  }
+  const parts = [
+    problem,
+    table('Collections', collectionColumns, collections.items, { empty: 'No collections.' }),
+    table('Ring sequences', sequenceColumns, sequences.items, { empty: 'No ring sequences.' }),
+  ];
+  if (admin) {
+    const newCollectionId = h('input', { name: 'id', required: true, pattern: '[a-z0-9-]{1,64}', placeholder: 'web-servers' });
+    const newCollection = collectionInputs();
+    const newSequenceId = h('input', { name: 'id', required: true, pattern: '[a-z0-9-]{1,64}', placeholder: 'standard' });
+    const newSequence = sequenceInputs();
+    parts.push(
+      h('h2', {}, 'New collection'),
+      formWithProblem('New collection', [field('Id (a-z, 0-9, -)', newCollectionId), ...collectionFields(newCollection)], 'Create collection', async () => {
+        await api.post('/api/v1/collections', { id: newCollectionId.value.trim(), ...collectionBody(newCollection) });
+        announce(`Collection ${newCollectionId.value.trim()} created.`);
+        await rerender();
+      }),
+      h('h2', {}, 'New ring sequence'),
+      formWithProblem('New ring sequence', [field('Id (a-z, 0-9, -)', newSequenceId), ...sequenceFields(newSequence)], 'Create ring sequence', async () => {
+        await api.post('/api/v1/ring-sequences', { id: newSequenceId.value.trim(), ...sequenceBody(newSequence) });
+        announce(`Ring sequence ${newSequenceId.value.trim()} created.`);
+        await rerender();
+      }),
+    );
+  }
+  return parts;
+}
+
+async function webhooks({ rerender }) {
+  const body = await api.get('/api/v1/webhooks');
+  const problem = h('div', { class: 'error', role: 'alert', tabindex: -1, hidden: true });
+  const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://helpdesk.example.org/hooks/patchkeeper' });
+  const description = h('input', { name: 'description' });
+  const eventNames = ['ticket.created', 'ticket.commented', 'ticket.approved', 'ticket.refused', 'ticket.applied', 'ticket.superseded', 'deployment.halted', 'deployment.completed'];
+  const boxes = eventNames.map((name) => h('input', { type: 'checkbox', name: 'events', value: name }));
+  const events = h(
+    'fieldset',
+    { class: 'checkboxes' },
+    h('legend', {}, 'Events'),
+    boxes.map((box) => h('label', {}, box, ` ${box.value}`)),
+  );
+  const deliveries = h('div', {});
+  return [
+    problem,
+    table('Webhook subscriptions', [
+      { label: 'Id', value: (w) => String(w.id) },
+      { label: 'URL', value: (w) => w.url },
+      { label: 'Events', value: (w) => w.events.join(', ') },
+      { label: 'Description', value: (w) => w.description || '—' },
+      { label: 'Created', value: (w) => `${formatTime(w.created_at)} by ${w.created_by}` },
+      {
+        label: 'Actions',
+        value: (w) => [
+          actionButton(`Deliveries of ${w.id}`, problem, async () => {
+            const listed = await api.get(`/api/v1/webhooks/${w.id}/deliveries`);
+            show(deliveries, table(`Deliveries of webhook ${w.id}, newest first`, [
+              { label: 'Event', value: (d) => d.event },
+              { label: 'Status', value: (d) => badge(d.status) },
+              { label: 'Attempts', value: (d) => String(d.attempts) },
+              { label: 'Last error', value: (d) => d.last_error || '—' },
+              { label: 'Created', value: (d) => formatTime(d.created_at) },
+            ], listed.items, { empty: `No deliveries for webhook ${w.id} yet.` }));
+          }),
+          actionButton(`Delete webhook ${w.id}`, problem, async () => {
+            if (!confirmed(`Delete the webhook to ${w.url}?`)) return;
+            await api.del(`/api/v1/webhooks/${w.id}`);
+            announce(`Webhook ${w.id} deleted.`);
+            await rerender();
+          }),
+        ],
+      },
+    ], body.items, { empty: 'No webhooks.' }),
+    deliveries,
+    h('h2', {}, 'New webhook'),
+    formWithProblem('New webhook', [field('URL (https)', url), field('Description', description), events], 'Create webhook', async () => {
+      const request = { url: url.value.trim(), events: boxes.filter((box) => box.checked).map((box) => box.value) };
+      if (description.value.trim()) request.description = description.value.trim();
+      const created = await api.post('/api/v1/webhooks', request);
+      await rerender(h('p', {}, `The signing secret of webhook ${created.id}, shown only now: `, h('code', { 'data-testid': 'secret' }, created.secret)));
+    }),
+  ];
+}
+
+function syncSummary(name, result) {
+  if (result.result === 'awaiting_confirmation') {
+    return `Sync of ${name} waits for confirmation: it would add ${result.added}, change ${result.changed} and remove ${result.removed} records.`;
+  }
+  return `Sync of ${name} finished: ${result.added} added, ${result.changed} changed, ${result.removed} removed; ${result.record_count} records; ${result.hosts_evaluated} hosts evaluated.`;
+}
+
+// The server runs a sync within the request that asks for it, and records
+// no sync in progress, so the page shows it running until that request
+// returns, then the feed's new state with the result or the error.
 async function feeds({ can, rerender }) {
   const body = await api.get('/api/v1/feeds');
+  const running = h('div', { role: 'status', 'data-testid': 'sync-progress', hidden: true });
+  const runSync = async (feed, button, path, verb) => {
+    for (const other of document.querySelectorAll('button[data-feed-action]')) other.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    const started = new Date();
+    show(running, h('p', {}, `${verb} ${feed.name}: running since ${formatTime(started.toISOString())}…`), h('progress', { 'aria-label': `${verb} ${feed.name}` }));
+    running.hidden = false;
+    announce(`${verb} ${feed.name}…`);
+    let notice;
+    try {
+      const result = await api.post(path, {});
+      notice = h('p', { 'data-testid': 'sync-result' }, syncSummary(feed.name, result));
+    } catch (error) {
+      notice = h('p', { class: 'error', 'data-testid': 'sync-result' }, `Sync of ${feed.name} failed: ${error.message}`);
+    }
+    announce(notice.textContent);
+    await rerender(notice);
+  };
   return [
+    running,
     table(
       'Advisory feeds',
       [
         { label: 'Name', value: (f) => f.name },
         { label: 'Kind', value: (f) => f.kind },
-        { label: 'Last sync', value: (f) => formatTime(f.last_success_at || f.last_attempt_at) },
-        { label: 'Status', value: (f) => badge(f.last_status || f.status || 'unknown') },
+        { label: 'Source', value: (f) => f.source || '—' },
+        { label: 'Last attempt', value: (f) => formatTime(f.last_attempt_at) },
+        { label: 'Last success', value: (f) => formatTime(f.last_success_at) },
+        { label: 'Status', value: (f) => h('span', { 'data-testid': `feed-status-${f.name}` }, badge(f.status || 'unknown')) },
+        { label: 'Records', value: (f) => String(f.record_count ?? 0) },
+        { label: 'Last error', value: (f) => f.last_error || '—' },
         {
           label: 'Actions',
           value: (f) => {
             if (!can('manage_feeds')) return '—';
-            const button = h('button', { type: 'button', class: 'secondary' }, `Sync ${f.name} now`);
-            button.addEventListener('click', async () => {
-              // A sync can take a while: show that it runs.
-              button.disabled = true;
-              button.textContent = `Syncing ${f.name}…`;
-              button.setAttribute('aria-busy', 'true');
-              announce(`Syncing ${f.name}…`);
-              try {
-                await api.post(`/api/v1/feeds/${encodeURIComponent(f.name)}/sync`, {});
-                announce(`${f.name} synced.`);
-              } catch (error) {
-                announce(error.message);
-              }
-              await rerender();
-            });
-            return button;
+            const sync = h('button', { type: 'button', class: 'secondary', 'data-feed-action': 'sync' }, `Sync ${f.name} now`);
+            sync.addEventListener('click', () => runSync(f, sync, `/api/v1/feeds/${encodeURIComponent(f.name)}/sync`, 'Syncing'));
+            if (!f.staged) return sync;
+            const confirm = h('button', { type: 'button', class: 'secondary', 'data-feed-action': 'confirm' }, `Confirm the staged sync of ${f.name}`);
+            confirm.addEventListener('click', () => runSync(f, confirm, `/api/v1/feeds/${encodeURIComponent(f.name)}/confirm`, 'Applying the staged sync of'));
+            return [sync, ' ', confirm, h('p', {}, `Staged: +${f.staged.added} ~${f.staged.changed} −${f.staged.removed}`)];
           },
         },
       ],
@@ -130,7 +397,6 @@ async function enrolment({ rerender }) {
   const kind = select('kind', [['server', 'Servers'], ['endpoint', 'Endpoints']], 'server');
   const owner = h('input', { name: 'owner' });
   const collections = h('input', { name: 'collections', placeholder: 'web, production' });
-  const shown = h('div', { role: 'status' });
   return [
     table('Enrolment secrets', [
       { label: 'Name', value: (s) => s.name },
@@ -145,10 +411,8 @@ async function enrolment({ rerender }) {
       const list = collections.value.split(',').map((c) => c.trim()).filter(Boolean);
       if (list.length) request.collections = list;
       const created = await api.post('/api/v1/enrolment-secrets', request);
-      await rerender();
-      show(shown, h('p', {}, 'The secret, shown only now: ', h('code', {}, created.secret)));
+      await rerender(h('p', {}, `The secret of ${created.name || name.value}, shown only now: `, h('code', { 'data-testid': 'secret' }, created.secret)));
     }),
-    shown,
   ];
 }
 
@@ -177,20 +441,76 @@ async function users({ can, rerender }) {
   return parts;
 }
 
-async function audit() {
-  const body = await api.get(withQuery('/api/v1/audit', { limit: 200 }));
-  const events = body.items.slice().reverse();
+const auditPageSize = 50;
+
+// The audit tab's state lives in the address (#/settings/audit/actor=...&before=...),
+// so that a page of the log can be bookmarked and the browser's back button works.
+function auditState(text) {
+  return readHashState(text, { actor: '', object_type: '', object_id: '', before: '' });
+}
+
+function auditHash(state) {
+  return hashOfState('#/settings/audit/', state);
+}
+
+async function audit({ params }) {
+  const state = auditState(params[1]);
+  const actor = h('input', { name: 'actor', value: state.actor, placeholder: 'user:alice' });
+  const objectType = h('input', { name: 'object_type', value: state.object_type, placeholder: 'host' });
+  const objectId = h('input', { name: 'object_id', value: state.object_id });
+  const form = h(
+    'form',
+    { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' },
+    field('Actor', actor),
+    field('Object type', objectType),
+    field('Object id', objectId),
+    h('button', { type: 'submit' }, 'Filter'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.hash = auditHash({ actor: actor.value.trim(), object_type: objectType.value.trim(), object_id: objectId.value.trim(), before: '' });
+  });
+
+  // Newest first, paged back by id on the server.
+  const body = await api.get(
+    withQuery('/api/v1/audit', {
+      order: 'newest',
+      limit: auditPageSize,
+      before_id: state.before,
+      actor: state.actor,
+      object_type: state.object_type,
+      object_id: state.object_id,
+    }),
+  );
+  const pager = h(
+    'nav',
+    { class: 'pager', 'aria-label': 'Pages of the audit log' },
+    state.before ? link(auditHash({ ...state, before: '' }), 'Newest events') : null,
+    body.next_before_id !== null && body.next_before_id !== undefined
+      ? link(auditHash({ ...state, before: String(body.next_before_id) }), 'Older events')
+      : null,
+  );
   return [
-    table('The latest audit events, newest first', [
-      { label: 'At', value: (e) => formatTime(e.at) },
-      { label: 'Actor', value: (e) => e.actor },
-      { label: 'Action', value: (e) => e.action },
-      { label: 'Object', value: (e) => `${e.object_type} ${e.object_id}` },
-    ], events, { empty: 'No audit events.' }),
+    form,
+    table(
+      state.before ? 'Audit events, newest first (older page)' : 'The latest audit events, newest first',
+      [
+        { label: 'Id', value: (e) => String(e.id) },
+        { label: 'At', value: (e) => formatTime(e.at) },
+        { label: 'Actor', value: (e) => e.actor },
+        { label: 'Action', value: (e) => e.action },
+        { label: 'Object', value: (e) => `${e.object_type} ${e.object_id}` },
+      ],
+      body.items,
+      { empty: 'No audit events match.' },
+    ),
+    pager,
   ];
 }
 
-export async function render(main, context) {
+// `notice`, when given, is shown above the tab: a secret that the server
+// shows only once must survive the re-render that lists the new object.
+export async function render(main, context, notice = null) {
   const { can, params, refused } = context;
   const visible = tabs.filter((tab) => can(tab.permission));
   const requested = params[0] ? tabs.find((tab) => tab.key === params[0]) : visible[0];
@@ -202,7 +522,7 @@ export async function render(main, context) {
     refused(main, `the ${requested.label} settings`);
     return;
   }
-  const rerender = () => render(main, context);
+  const rerender = (next = null) => render(main, context, next);
   let content;
   try {
     content = await requested.render({ ...context, rerender });
@@ -213,6 +533,7 @@ export async function render(main, context) {
     main,
     h('h1', {}, `Settings: ${requested.label}`),
     h('nav', { class: 'tabs', 'aria-label': 'Settings' }, visible.map((tab) => h('a', { href: `#/settings/${tab.key}`, 'aria-current': tab === requested ? 'page' : null }, tab.label))),
+    notice ? h('div', { role: 'status', class: 'notice' }, notice) : null,
     content,
   );
 }
