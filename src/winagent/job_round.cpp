@@ -43,7 +43,8 @@ Result<JobRoundOutcome> runJobRound(Transport& transport, const HostIdentity& id
                                     const Clock& clock, IUpdateSession& session,
                                     const UpdateCollectionFactory& make_collection,
                                     const EventIdSource& new_event_id,
-                                    const FreshReport& fresh_report) {
+                                    const FreshReport& fresh_report,
+                                    const AttachRestart& attach_restart) {
   auto response = transport.send(HttpRequest{
       "GET", fmt::format("/api/v1/hosts/{}/jobs", identity.host_id), "", identity.token});
   if (!response) return tl::unexpected(response.error());
@@ -76,15 +77,34 @@ Result<JobRoundOutcome> runJobRound(Transport& transport, const HostIdentity& id
       continue;
     }
     if (run.events.empty() || run.events.back().state != deploy::JobState::kInstalled ||
-        !run.outcome || run.outcome->restart_required) {
+        !run.outcome) {
       continue;
     }
+    const bool endpoint_restart = run.outcome->restart_required &&
+                                  order.restart.mode == protocol::RestartMode::kEndpoint &&
+                                  attach_restart != nullptr;
+    if (run.outcome->restart_required && !endpoint_restart) continue;
 
-    // The server decides success from a report sent after the install.
+    // The server decides success from a report sent after the install; with
+    // a restart pending, the report shows it.
     auto report_id = fresh_report();
     if (!report_id) {
       outcome.problems.push_back(fmt::format("Job {}: no fresh report after the install: {}",
                                              order.job_id, report_id.error().message));
+      continue;
+    }
+    if (endpoint_restart) {
+      if (auto attached = attach_restart(order); !attached) {
+        outcome.problems.push_back(fmt::format("Job {}: the restart could not be scheduled: {}",
+                                               order.job_id, attached.error().message));
+        continue;
+      }
+      protocol::JobEvent pending;
+      pending.event_id = new_event_id();
+      pending.at = clock.now();
+      pending.state = deploy::JobState::kRestartPending;
+      pending.message = "The approved KBs are installed; Windows requires a restart.";
+      if (!sink(pending)) outcome.problems.push_back(problem);
       continue;
     }
     protocol::JobEvent verifying;

@@ -7,10 +7,14 @@
 // delivered and verifying is posted with its id, so the server checks the
 // new inventory.
 //
+// An endpoint job whose install needs a restart is handed to the restart
+// service (`attach_restart`) after a fresh report, and then posts
+// restart_pending. The service verifies the job after the boot.
+//
 // NOTE: unlike the Linux agent there is no job journal yet: an event that
 // cannot be posted is lost, and a job interrupted by a crash is not
-// resumed. A job whose install needs a restart stays at installed, because
-// the restart is not built yet.
+// resumed. A server job whose install needs a restart stays at installed,
+// because restarting inside the window is not built yet.
 
 #include <functional>
 #include <string>
@@ -38,12 +42,16 @@ struct JobRoundOutcome {
 // Delivers a report with the full inventory and returns its id.
 using FreshReport = std::function<Result<std::string>()>;
 
+// Hands an endpoint job's restart to the restart service.
+using AttachRestart = std::function<Result<void>(const protocol::JobOrder& order)>;
+
 // Runs one round. Fails with kIoError when the job list cannot be fetched
 // or read; problems with single jobs are listed in the outcome instead.
 Result<JobRoundOutcome> runJobRound(Transport& transport, const HostIdentity& identity,
                                     const Clock& clock, IUpdateSession& session,
                                     const UpdateCollectionFactory& make_collection,
                                     const EventIdSource& new_event_id,
-                                    const FreshReport& fresh_report);
+                                    const FreshReport& fresh_report,
+                                    const AttachRestart& attach_restart = nullptr);
 
 }  // namespace pk::winagent

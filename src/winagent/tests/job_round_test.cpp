@@ -76,7 +76,9 @@ struct Harness {
         UpdateFields{.id = kUpdateId, .kbs = {L"5060842"}, .title = L"Cumulative Update"}};
   }
 
-  Result<JobRoundOutcome> run() {
+  std::vector<std::string> attached;  // job ids handed to the restart service
+
+  Result<JobRoundOutcome> run(bool with_restart_service = false) {
     auto session = ComPtr<IUpdateSession>::adopt(new TestSession(state));
     auto collections = []() -> Result<ComPtr<IUpdateCollection>> {
       return ComPtr<IUpdateCollection>::adopt(new TestUpdateCollection());
@@ -86,7 +88,12 @@ struct Harness {
       ++fresh_reports;
       return std::string(32, 'f');
     };
-    return runJobRound(server, kIdentity, clock, *session.get(), collections, ids, report);
+    AttachRestart attach = [this](const protocol::JobOrder& order) -> Result<void> {
+      attached.push_back(order.job_id);
+      return {};
+    };
+    return runJobRound(server, kIdentity, clock, *session.get(), collections, ids, report,
+                       with_restart_service ? attach : AttachRestart());
   }
 
   std::vector<deploy::JobState> states() const {
@@ -152,6 +159,33 @@ TEST(JobRound, RestartKeepsJobInstalled) {
   EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalling,
                                                              deploy::JobState::kInstalled}));
   EXPECT_EQ(harness.fresh_reports, 0);
+}
+
+TEST(JobRound, EndpointRestartIsPending) {
+  Harness harness;
+  protocol::JobOrder order = endpointJob();
+  order.restart.mode = protocol::RestartMode::kEndpoint;
+  harness.server.list.jobs = {order};
+  harness.state.install_outcomes[kUpdateId] = UpdateOutcome{.reboot_required = true};
+  auto outcome = harness.run(true);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalling,
+                                                             deploy::JobState::kInstalled,
+                                                             deploy::JobState::kRestartPending}));
+  EXPECT_EQ(harness.attached, std::vector<std::string>{order.job_id});
+  EXPECT_EQ(harness.fresh_reports, 1);
+}
+
+TEST(JobRound, ServerRestartStaysInstalled) {
+  Harness harness;
+  protocol::JobOrder order = endpointJob();
+  order.restart.mode = protocol::RestartMode::kInWindow;
+  harness.server.list.jobs = {order};
+  harness.state.install_outcomes[kUpdateId] = UpdateOutcome{.reboot_required = true};
+  auto outcome = harness.run(true);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states().back(), deploy::JobState::kInstalled);
+  EXPECT_TRUE(harness.attached.empty());
 }
 
 TEST(JobRound, FailedInstallPostsFailed) {
