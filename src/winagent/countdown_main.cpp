@@ -18,10 +18,12 @@
 #include <shellapi.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "winagent/countdown_text.h"
+#include "winagent/session_notices.h"
 #include "winagent/transport.h"
 
 namespace {
@@ -49,16 +51,9 @@ std::chrono::seconds remaining() {
 // Formats the restart instant in the user's time zone and locale, for
 // example "14:30, 28/03/2027".
 std::wstring localRestartTime(pk::restart::Instant until) {
-  // FILETIME counts 100 ns intervals since 1601-01-01 UTC.
-  constexpr long long kUnixEpochAsFileTime = 116444736000000000LL;
-  const long long ticks = until.time_since_epoch().count() * 10'000'000LL + kUnixEpochAsFileTime;
-  FILETIME utc{static_cast<DWORD>(ticks & 0xFFFFFFFF), static_cast<DWORD>(ticks >> 32)};
-  SYSTEMTIME utc_fields{};
-  SYSTEMTIME local{};
-  if (!FileTimeToSystemTime(&utc, &utc_fields) ||
-      !SystemTimeToTzSpecificLocalTime(nullptr, &utc_fields, &local)) {
-    return L"";
-  }
+  const std::optional<SYSTEMTIME> converted = hostLocalTime(until);
+  if (!converted) return L"";
+  const SYSTEMTIME& local = *converted;
   wchar_t time[64] = {};
   wchar_t date[64] = {};
   GetTimeFormatEx(LOCALE_NAME_USER_DEFAULT, TIME_NOSECONDS, &local, nullptr, time, 64);

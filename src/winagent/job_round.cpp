@@ -99,19 +99,15 @@ Result<JobRoundOutcome> runJobRound(Transport& transport, const HostIdentity& id
                                                order.job_id, attached.error().message));
         continue;
       }
-      protocol::JobEvent pending;
-      pending.event_id = new_event_id();
-      pending.at = clock.now();
-      pending.state = deploy::JobState::kRestartPending;
-      pending.message = "The approved KBs are installed; Windows requires a restart.";
+      const protocol::JobEvent pending =
+          newJobEvent(new_event_id, clock, deploy::JobState::kRestartPending,
+                      "The approved KBs are installed; Windows requires a restart.");
       if (!sink(pending)) outcome.problems.push_back(problem);
       continue;
     }
-    protocol::JobEvent verifying;
-    verifying.event_id = new_event_id();
-    verifying.at = clock.now();
-    verifying.state = deploy::JobState::kVerifying;
-    verifying.message = "The approved KBs are installed; the fresh report lists them.";
+    protocol::JobEvent verifying =
+        newJobEvent(new_event_id, clock, deploy::JobState::kVerifying,
+                    "The approved KBs are installed; the fresh report lists them.");
     verifying.report_id = *report_id;
     verifying.duration_seconds =
         std::chrono::duration_cast<std::chrono::seconds>(clock.elapsed() - started).count();

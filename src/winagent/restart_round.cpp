@@ -62,11 +62,9 @@ Result<void> carryRestart(RestartService& service, Transport& transport,
   auto report_id = fresh_report();
   if (!report_id) return tl::unexpected(report_id.error());
   for (const std::string& job_id : *jobs) {
-    protocol::JobEvent verifying;
-    verifying.event_id = new_event_id();
-    verifying.at = clock.now();
-    verifying.state = deploy::JobState::kVerifying;
-    verifying.message = "The host restarted; the fresh report lists the installed KBs.";
+    protocol::JobEvent verifying =
+        newJobEvent(new_event_id, clock, deploy::JobState::kVerifying,
+                    "The host restarted; the fresh report lists the installed KBs.");
     verifying.report_id = *report_id;
     if (auto posted = postVerifying(transport, identity, job_id, verifying); !posted) {
       return posted;

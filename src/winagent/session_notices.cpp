@@ -10,7 +10,7 @@
 
 namespace pk::winagent {
 
-std::string formatHostLocalTime(restart::Instant at) {
+std::optional<SYSTEMTIME> hostLocalTime(restart::Instant at) {
   // FILETIME counts 100 ns intervals since 1601-01-01 UTC.
   constexpr long long kUnixEpochAsFileTime = 116444736000000000LL;
   const long long ticks = at.time_since_epoch().count() * 10'000'000LL + kUnixEpochAsFileTime;
@@ -19,8 +19,15 @@ std::string formatHostLocalTime(restart::Instant at) {
   SYSTEMTIME local{};
   if (!FileTimeToSystemTime(&utc, &utc_fields) ||
       !SystemTimeToTzSpecificLocalTime(nullptr, &utc_fields, &local)) {
-    return restart::formatInstant(at);
+    return std::nullopt;
   }
+  return local;
+}
+
+std::string formatHostLocalTime(restart::Instant at) {
+  const std::optional<SYSTEMTIME> converted = hostLocalTime(at);
+  if (!converted) return restart::formatInstant(at);
+  const SYSTEMTIME& local = *converted;
   return fmt::format("{:04}-{:02}-{:02} {:02}:{:02} (local time)", local.wYear, local.wMonth,
                      local.wDay, local.wHour, local.wMinute);
 }

@@ -11,6 +11,8 @@
 // Toast notifications are not used: they need an AppUserModelID and a
 // process in the user's session, which the agent does not install.
 
+#include <windows.h>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,6 +26,10 @@ namespace pk::winagent {
 
 // Formats a UTC instant for users, in the host's local time.
 using LocalTimeFormat = std::function<std::string(restart::Instant)>;
+
+// Converts a UTC instant to the host's local time with
+// SystemTimeToTzSpecificLocalTime; nullopt when Windows cannot convert it.
+std::optional<SYSTEMTIME> hostLocalTime(restart::Instant at);
 
 // Formats with the host's time zone through SystemTimeToTzSpecificLocalTime,
 // as "2027-03-28 10:00 (local time)".
