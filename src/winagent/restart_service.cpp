@@ -114,6 +114,12 @@ Result<void> RestartService::attach(const std::string& job_id, const restart::Po
 }
 
 std::chrono::seconds RestartService::step() {
+  // Without a pending restart there is nothing to do, and a host without
+  // a boot id must not report a problem at every step.
+  if (!manager_.state().pending) {
+    last_problem_.clear();
+    return kMaxRestartStep;
+  }
   auto now = reading();
   if (!now) {
     last_problem_ = now.error().message;

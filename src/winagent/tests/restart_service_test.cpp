@@ -21,7 +21,11 @@ const restart::Policy kShortPolicy{.deadline = 2h, .countdown = 30min, .reminder
 class FixedBootId final : public BootIdSource {
  public:
   std::string id = "boot-7";
-  Result<std::string> bootId() override { return id; }
+  bool missing = false;
+  Result<std::string> bootId() override {
+    if (missing) return fail(ErrorCode::kNotFound, "no BootId");
+    return id;
+  }
 };
 
 class RecordingChannel final : public restart::NoticeChannel {
@@ -184,6 +188,23 @@ TEST(RestartService, FinalReportNotPending) {
   const protocol::RestartReport report = service.report(true);
   EXPECT_FALSE(report.pending);
   EXPECT_TRUE(report.restarted_at.has_value());
+}
+
+TEST(RestartService, IdleStepNeedsNoBootId) {
+  Host host;
+  host.boot_id.missing = true;
+  RestartService service(host.parts());
+  service.step();
+  EXPECT_EQ(service.lastProblem(), "");
+}
+
+TEST(RestartService, AttachWithoutBootIdFails) {
+  Host host;
+  host.boot_id.missing = true;
+  RestartService service(host.parts());
+  auto attached = service.attach("j-0000000000000001", kPolicy);
+  ASSERT_FALSE(attached.has_value());
+  EXPECT_EQ(attached.error().code, ErrorCode::kNotFound);
 }
 
 TEST(RegistryBootId, ReadsCounter) {
