@@ -103,6 +103,13 @@ TEST(RestartRound, FailedReportKeepsEvents) {
   EXPECT_FALSE(harness.service.report(false).events.empty());
 }
 
+TEST(RestartRound, MalformedReportIsDropped) {
+  Harness harness;
+  harness.server.report_status = 400;
+  EXPECT_TRUE(harness.carry().has_value());
+  EXPECT_TRUE(harness.service.report(false).events.empty());
+}
+
 TEST(RestartRound, AfterBootVerifiesJobs) {
   Harness harness;
   harness.boot_id.id = "boot-2";
