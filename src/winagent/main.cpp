@@ -240,9 +240,10 @@ Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory, 
                           .reminder = std::chrono::seconds(order.restart.reminder_seconds)});
     };
   }
-  auto jobs =
-      runJobRound(**transport, **identity_now, clock, *session->get(),
-                  windowsUpdateCollectionFactory(), randomEventId, fresh_report, attach_restart);
+  JobOutbox outbox(state_directory / "job-outbox.json");
+  auto jobs = runJobRound(**transport, **identity_now, clock, *session->get(),
+                          windowsUpdateCollectionFactory(), randomEventId, fresh_report,
+                          attach_restart, &outbox);
   if (!jobs) return tl::unexpected(jobs.error());
   if (!jobs->problems.empty()) {
     return fail(ErrorCode::kIoError, fmt::format("{}", fmt::join(jobs->problems, " ")));
