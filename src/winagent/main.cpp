@@ -360,7 +360,6 @@ void WINAPI serviceMain(DWORD, LPWSTR*) {
       next_round = clock.elapsed() + serviceRound(*state_directory, restart_service);
     }
     const auto restart_wait = restart_service.step();
-    channel.supervise();
     reportRestartProblems(*state_directory, restart_service, channel);
     const auto wait =
         std::clamp<Elapsed>(std::min<Elapsed>(restart_wait, next_round - clock.elapsed()),

@@ -41,6 +41,24 @@ Result<void> postVerifying(Transport& transport, const HostIdentity& identity,
   return {};
 }
 
+// Delivers a fresh report and posts verifying with its id for each job.
+Result<void> verifyJobs(Transport& transport, const HostIdentity& identity, const Clock& clock,
+                        const EventIdSource& new_event_id, const FreshReport& fresh_report,
+                        const std::vector<std::string>& jobs) {
+  auto report_id = fresh_report();
+  if (!report_id) return tl::unexpected(report_id.error());
+  for (const std::string& job_id : jobs) {
+    protocol::JobEvent verifying =
+        newJobEvent(new_event_id, clock, deploy::JobState::kVerifying,
+                    "The host restarted; the fresh report lists the installed KBs.");
+    verifying.report_id = *report_id;
+    if (auto posted = postVerifying(transport, identity, job_id, verifying); !posted) {
+      return posted;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> carryRestart(RestartService& service, Transport& transport,
@@ -48,6 +66,16 @@ Result<void> carryRestart(RestartService& service, Transport& transport,
                           const EventIdSource& new_event_id, const FreshReport& fresh_report) {
   const auto jobs = service.jobsToVerify();
   if (!jobs) {
+    // An install right after a boot started a new restart before the jobs
+    // of the completed one were verified.
+    if (const auto earlier = service.earlierBootJobs(); !earlier.empty()) {
+      if (auto verified =
+              verifyJobs(transport, identity, clock, new_event_id, fresh_report, earlier);
+          !verified) {
+        return verified;
+      }
+      service.forgetEarlierBootJobs();
+    }
     const protocol::RestartReport report = service.report(false);
     if (!report.pending && report.events.empty()) return {};
     if (auto sent = sendReport(transport, identity, report); !sent) return sent;
@@ -58,16 +86,9 @@ Result<void> carryRestart(RestartService& service, Transport& transport,
   // The final report is idempotent, so it goes first: a failure later
   // sends it again unchanged.
   if (auto sent = sendReport(transport, identity, service.report(true)); !sent) return sent;
-  auto report_id = fresh_report();
-  if (!report_id) return tl::unexpected(report_id.error());
-  for (const std::string& job_id : *jobs) {
-    protocol::JobEvent verifying =
-        newJobEvent(new_event_id, clock, deploy::JobState::kVerifying,
-                    "The host restarted; the fresh report lists the installed KBs.");
-    verifying.report_id = *report_id;
-    if (auto posted = postVerifying(transport, identity, job_id, verifying); !posted) {
-      return posted;
-    }
+  if (auto verified = verifyJobs(transport, identity, clock, new_event_id, fresh_report, *jobs);
+      !verified) {
+    return verified;
   }
   return service.clearAfterBoot();
 }

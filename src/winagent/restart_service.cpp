@@ -90,6 +90,7 @@ Result<void> RestartService::load() {
   }
   manager_ = restart::RestartManager(std::move(state));
   saved_ = **text;
+  show_current_again_ = manager_.state().pending;
   return {};
 }
 
@@ -113,6 +114,27 @@ Result<void> RestartService::attach(const std::string& job_id, const restart::Po
   return {};
 }
 
+void RestartService::showNotices(const restart::StepResult& result,
+                                 const restart::Reading& reading) {
+  for (const restart::Notice& notice : result.show) {
+    parts_.channel->show(manager_.forDisplay(notice, reading));
+  }
+  const std::optional<restart::Notice> current = manager_.currentNotice();
+  if (!result.show.empty() || !current) {
+    show_current_again_ = false;
+    return;
+  }
+  const restart::Notice shown = manager_.forDisplay(*current, reading);
+  if (show_current_again_) {
+    // After the service started: the notice was recorded as shown before,
+    // so it is shown again without a new event.
+    parts_.channel->show(shown);
+    show_current_again_ = false;
+    return;
+  }
+  parts_.channel->keepShown(shown);
+}
+
 std::chrono::seconds RestartService::step() {
   // Without a pending restart there is nothing to do, and a host without
   // a boot id must not report a problem at every step.
@@ -126,10 +148,11 @@ std::chrono::seconds RestartService::step() {
     return kMaxRestartStep;
   }
   const restart::StepResult result = manager_.step(*now);
-  // The state is saved before anything is shown or requested, so a crash
-  // right after never shows a notice twice.
+  // Notices are shown before the state that records them is saved, so a
+  // crash in between shows a notice twice but never loses one. The restart
+  // is requested after the save.
+  showNotices(result, *now);
   const bool saved = save();
-  for (const restart::Notice& notice : result.show) parts_.channel->show(notice);
   if (result.restart) {
     auto requested = parts_.restarter->requestRestart(
         L"patchkeeper: restart to finish installing security updates");
@@ -151,9 +174,22 @@ std::optional<std::vector<std::string>> RestartService::jobsToVerify() {
   if (!manager_.state().pending) return std::nullopt;
   auto now = reading();
   if (!now || now->boot_id == manager_.state().boot_id) return std::nullopt;
-  std::vector<std::string> jobs;
+  std::vector<std::string> jobs = earlierBootJobs();
   for (const restart::AttachedJob& job : manager_.state().jobs) jobs.push_back(job.job_id);
   return jobs;
+}
+
+std::vector<std::string> RestartService::earlierBootJobs() const {
+  std::vector<std::string> jobs;
+  for (const restart::AttachedJob& job : manager_.state().earlier_boot_jobs) {
+    jobs.push_back(job.job_id);
+  }
+  return jobs;
+}
+
+void RestartService::forgetEarlierBootJobs() {
+  manager_.forgetEarlierBootJobs();
+  save();
 }
 
 Result<void> RestartService::clearAfterBoot() {

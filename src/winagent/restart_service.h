@@ -89,13 +89,20 @@ class RestartService {
   // kIoError when the state cannot be saved.
   Result<void> attach(const std::string& job_id, const restart::Policy& policy);
 
-  // Shows the notices that are due and requests the restart at its time.
-  // Returns the wait before the next step, at most kMaxRestartStep.
+  // Shows the notices that are due, keeps the current one shown in new
+  // sessions (NoticeChannel::keepShown) and requests the restart at its
+  // time. Returns the wait before the next step, at most kMaxRestartStep.
   std::chrono::seconds step();
 
-  // The attached jobs, once a boot happened since the restart became
-  // pending; nullopt otherwise.
+  // The attached jobs and the earlier boot's jobs, once a boot happened
+  // since the restart became pending; nullopt otherwise.
   std::optional<std::vector<std::string>> jobsToVerify();
+
+  // The jobs of an earlier restart that a boot completed before the
+  // pending one began (restart::State::earlier_boot_jobs), to verify.
+  std::vector<std::string> earlierBootJobs() const;
+  // Forgets them once verified, and saves the state.
+  void forgetEarlierBootJobs();
 
   // Forgets the pending restart after its boot, removes every notice and
   // saves the state. Fails with kIoError when it cannot be saved.
@@ -117,11 +124,14 @@ class RestartService {
  private:
   Result<restart::Reading> reading() const;
   bool save();
+  void showNotices(const restart::StepResult& result, const restart::Reading& reading);
 
   RestartServiceParts parts_;
   restart::RestartManager manager_;
   std::string saved_;  // the state file's content as last written
   std::string last_problem_;
+  // After load(), the current notice is shown again at the next step.
+  bool show_current_again_ = false;
 };
 
 // Converts one event of the restart's log to the report's form, with its

@@ -65,34 +65,50 @@ SessionNoticeChannel::SessionNoticeChannel(Sessions& sessions, std::wstring coun
       countdown_program_(std::move(countdown_program)),
       local_time_(std::move(local_time)) {}
 
-void SessionNoticeChannel::show(const restart::Notice& notice) {
-  problems_.clear();
+void SessionNoticeChannel::sendMessage(const restart::Notice& notice,
+                                       const std::vector<UserSession>& sessions) {
   const NoticeMessage message = noticeMessage(notice, local_time_);
   const std::wstring title = toWide(message.title).value_or(L"Restart required");
   const std::wstring text = toWide(message.text).value_or(L"");
-  for (const UserSession& session : sessions_.activeSessions()) {
+  for (const UserSession& session : sessions) {
     auto shown = sessions_.showMessage(session.session_id, title, text, kMessageTimeoutSeconds);
-    if (!shown) problems_.push_back(shown.error().message);
-  }
-
-  if (notice.kind == restart::NoticeKind::kCountdown) {
-    // A countdown for another restart time replaces the windows shown.
-    if (countdown_until_ && *countdown_until_ != notice.restart_at) {
-      for (const auto& [session_id, process_id] : countdown_processes_) {
-        sessions_.endProcess(process_id);
-      }
-      countdown_processes_.clear();
+    if (!shown) {
+      problems_.push_back(shown.error().message);
+      continue;
     }
-    countdown_until_ = notice.restart_at;
-    std::vector<std::string> shown_problems = std::move(problems_);
-    supervise();
-    problems_.insert(problems_.begin(), shown_problems.begin(), shown_problems.end());
+    notified_sessions_.insert(session.session_id);
   }
 }
 
-void SessionNoticeChannel::supervise() {
+void SessionNoticeChannel::show(const restart::Notice& notice) {
   problems_.clear();
-  if (!countdown_until_) return;
+  notified_sessions_.clear();
+  sendMessage(notice, sessions_.activeSessions());
+  if (notice.kind == restart::NoticeKind::kCountdown) countDownTo(notice.restart_at);
+}
+
+void SessionNoticeChannel::keepShown(const restart::Notice& current) {
+  problems_.clear();
+  std::vector<UserSession> missing;
+  for (const UserSession& session : sessions_.activeSessions()) {
+    if (notified_sessions_.count(session.session_id) == 0) missing.push_back(session);
+  }
+  sendMessage(current, missing);
+  if (current.kind == restart::NoticeKind::kCountdown) countDownTo(current.restart_at);
+}
+
+void SessionNoticeChannel::endCountdownWindows() {
+  for (const auto& [session_id, process_id] : countdown_processes_) {
+    sessions_.endProcess(process_id);
+  }
+  countdown_processes_.clear();
+}
+
+void SessionNoticeChannel::countDownTo(restart::Instant restart_at) {
+  // Another restart time (a new countdown, or the wall clock was set)
+  // replaces the windows shown.
+  if (countdown_until_ && *countdown_until_ != restart_at) endCountdownWindows();
+  countdown_until_ = restart_at;
   for (const UserSession& session : sessions_.activeSessions()) {
     const auto running = countdown_processes_.find(session.session_id);
     if (running != countdown_processes_.end() && sessions_.isRunning(running->second)) continue;
@@ -108,11 +124,9 @@ void SessionNoticeChannel::supervise() {
 
 void SessionNoticeChannel::clear() {
   problems_.clear();
-  for (const auto& [session_id, process_id] : countdown_processes_) {
-    sessions_.endProcess(process_id);
-  }
-  countdown_processes_.clear();
+  endCountdownWindows();
   countdown_until_.reset();
+  notified_sessions_.clear();
 }
 
 }  // namespace pk::winagent

@@ -3,11 +3,11 @@
 // The restart manager's NoticeChannel on Windows. The service runs in
 // session 0, which has no desktop a user sees, so every notice goes to the
 // interactive user sessions (sessions.h):
-//   - a notice before the final countdown is a message window
-//     (WTSSendMessageW) in each active session;
+//   - every notice is a message window (WTSSendMessageW) in each active
+//     session, and keepShown() sends it to sessions logged on since;
 //   - the final countdown also starts patchkeeper-countdown.exe in each
-//     active session, and supervise() starts it again in a session where
-//     it exited (killed by the user) or that was logged on since.
+//     active session, and keepShown() starts it again in a session where
+//     it exited (ended by the user) or that was logged on since.
 // Toast notifications are not used: they need an AppUserModelID and a
 // process in the user's session, which the agent does not install.
 
@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,22 +57,28 @@ class SessionNoticeChannel final : public restart::NoticeChannel {
                        LocalTimeFormat local_time);
 
   void show(const restart::Notice& notice) override;
+  // Sends `current` as a message window to active sessions that have not
+  // had it, such as a user who logged on since. During the final countdown
+  // it also starts the countdown window in each active session where none
+  // is running, such as one whose window a user ended.
+  void keepShown(const restart::Notice& current) override;
   void clear() override;
 
-  // During the final countdown, starts the countdown window in each active
-  // session where none is running. Call it at every step of the restart
-  // service; outside the countdown it does nothing.
-  void supervise();
-
-  // The failures of the last show() or supervise(), one sentence each.
+  // The failures of the last show() or keepShown(), one sentence each.
   const std::vector<std::string>& problems() const { return problems_; }
 
  private:
+  void sendMessage(const restart::Notice& notice, const std::vector<UserSession>& sessions);
+  // Keeps a countdown window to `restart_at` running in every active session.
+  void countDownTo(restart::Instant restart_at);
+  void endCountdownWindows();
+
   Sessions& sessions_;
   std::wstring countdown_program_;
   LocalTimeFormat local_time_;
   std::optional<restart::Instant> countdown_until_;
   std::map<DWORD, DWORD> countdown_processes_;  // session id to process id
+  std::set<DWORD> notified_sessions_;           // sessions shown the current notice
   std::vector<std::string> problems_;
 };
 

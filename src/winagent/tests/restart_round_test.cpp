@@ -120,6 +120,19 @@ TEST(RestartRound, AfterBootVerifiesJobs) {
   EXPECT_EQ(harness.server.job_events[0].second.state, deploy::JobState::kVerifying);
 }
 
+TEST(RestartRound, EarlierBootJobsVerified) {
+  Harness harness;
+  harness.boot_id.id = "boot-2";
+  // An install right after the boot, before the check-in verified the
+  // first restart's job, starts a new restart.
+  ASSERT_TRUE(harness.service.attach("j-00000000000000ff", restart::Policy{}).has_value());
+  ASSERT_TRUE(harness.carry().has_value());
+  ASSERT_EQ(harness.server.job_events.size(), 1u);
+  EXPECT_EQ(harness.server.job_events[0].first,
+            "/api/v1/hosts/h-00112233aabbccdd/jobs/j-0123456789abcdef/events");
+  EXPECT_TRUE(harness.service.earlierBootJobs().empty());
+}
+
 TEST(RestartRound, AfterBootFinalReportFirst) {
   Harness harness;
   harness.boot_id.id = "boot-2";

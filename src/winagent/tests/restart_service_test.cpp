@@ -31,8 +31,10 @@ class FixedBootId final : public BootIdSource {
 class RecordingChannel final : public restart::NoticeChannel {
  public:
   std::vector<restart::NoticeKind> shown;
+  int kept_shown = 0;
   int clears = 0;
   void show(const restart::Notice& notice) override { shown.push_back(notice.kind); }
+  void keepShown(const restart::Notice&) override { ++kept_shown; }
   void clear() override { ++clears; }
 };
 
@@ -84,7 +86,8 @@ TEST(RestartService, AttachSavesState) {
   RestartService service(host.parts());
   ASSERT_TRUE(service.attach("j-0000000000000001", kPolicy).has_value());
   auto text = readStateFile(host.folder.path() / "restart.json");
-  ASSERT_TRUE(text.has_value() && text->has_value());
+  ASSERT_TRUE(text.has_value());
+  ASSERT_TRUE(text->has_value());
   restart::State state;
   std::string error;
   ASSERT_TRUE(restart::decodeState(**text, state, error)) << error;
@@ -123,6 +126,30 @@ TEST(RestartService, ReloadKeepsDeadline) {
   ASSERT_TRUE(reloaded.load().has_value());
   ASSERT_TRUE(reloaded.state().pending);
   EXPECT_EQ(reloaded.state().deadline, std::chrono::floor<std::chrono::seconds>(kInstall + 24h));
+}
+
+TEST(RestartService, ReloadShowsNoticeAgain) {
+  Host host;
+  {
+    RestartService service(host.parts());
+    ASSERT_TRUE(service.attach("j-0000000000000001", kPolicy).has_value());
+  }
+  host.channel.shown.clear();
+  RestartService reloaded(host.parts());
+  ASSERT_TRUE(reloaded.load().has_value());
+  reloaded.step();
+  ASSERT_EQ(host.channel.shown.size(), 1u);
+  EXPECT_EQ(host.channel.shown[0], restart::NoticeKind::kInstalled);
+}
+
+TEST(RestartService, StepKeepsNoticeShown) {
+  Host host;
+  RestartService service(host.parts());
+  ASSERT_TRUE(service.attach("j-0000000000000001", kPolicy).has_value());
+  host.clock.advance(30s);
+  service.step();
+  EXPECT_EQ(host.channel.shown.size(), 1u);
+  EXPECT_EQ(host.channel.kept_shown, 1);
 }
 
 TEST(RestartService, CorruptStateIsSetAside) {

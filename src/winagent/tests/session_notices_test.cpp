@@ -96,7 +96,7 @@ TEST(SessionNotices, KilledWindowStartsAgain) {
   SessionNoticeChannel channel(sessions, L"countdown.exe", utc);
   channel.show(notice(restart::NoticeKind::kCountdown));
   sessions.running.erase(100);  // alice ended her window
-  channel.supervise();
+  channel.keepShown(notice(restart::NoticeKind::kCountdown));
   ASSERT_EQ(sessions.started.size(), 3u);
   EXPECT_EQ(sessions.started.at(102).first, 1u);
 }
@@ -105,7 +105,7 @@ TEST(SessionNotices, RunningWindowIsKept) {
   FakeSessions sessions;
   SessionNoticeChannel channel(sessions, L"countdown.exe", utc);
   channel.show(notice(restart::NoticeKind::kCountdown));
-  channel.supervise();
+  channel.keepShown(notice(restart::NoticeKind::kCountdown));
   EXPECT_EQ(sessions.started.size(), 2u);
 }
 
@@ -114,7 +114,7 @@ TEST(SessionNotices, NewSessionGetsWindow) {
   SessionNoticeChannel channel(sessions, L"countdown.exe", utc);
   channel.show(notice(restart::NoticeKind::kCountdown));
   sessions.sessions.push_back({3, "CORP\\carol"});
-  channel.supervise();
+  channel.keepShown(notice(restart::NoticeKind::kCountdown));
   ASSERT_EQ(sessions.started.size(), 3u);
   EXPECT_EQ(sessions.started.at(102).first, 3u);
 }
@@ -123,8 +123,38 @@ TEST(SessionNotices, NoWindowBeforeCountdown) {
   FakeSessions sessions;
   SessionNoticeChannel channel(sessions, L"countdown.exe", utc);
   channel.show(notice(restart::NoticeKind::kInstalled));
-  channel.supervise();
+  channel.keepShown(notice(restart::NoticeKind::kInstalled));
   EXPECT_TRUE(sessions.started.empty());
+}
+
+TEST(SessionNotices, NewSessionGetsMessage) {
+  FakeSessions sessions;
+  SessionNoticeChannel channel(sessions, L"countdown.exe", utc);
+  channel.show(notice(restart::NoticeKind::kReminder));
+  sessions.sessions.push_back({3, "CORP\\carol"});
+  channel.keepShown(notice(restart::NoticeKind::kReminder));
+  ASSERT_EQ(sessions.messages.size(), 3u);
+  EXPECT_EQ(sessions.messages[2].first, 3u);
+}
+
+TEST(SessionNotices, NotifiedSessionNotRepeated) {
+  FakeSessions sessions;
+  SessionNoticeChannel channel(sessions, L"countdown.exe", utc);
+  channel.show(notice(restart::NoticeKind::kReminder));
+  channel.keepShown(notice(restart::NoticeKind::kReminder));
+  EXPECT_EQ(sessions.messages.size(), 2u);
+}
+
+TEST(SessionNotices, MovedRestartReplacesWindows) {
+  FakeSessions sessions;
+  SessionNoticeChannel channel(sessions, L"countdown.exe", utc);
+  channel.show(notice(restart::NoticeKind::kCountdown));
+  restart::Notice moved = notice(restart::NoticeKind::kCountdown);
+  moved.restart_at += 1h;
+  channel.keepShown(moved);
+  EXPECT_EQ(sessions.running.size(), 2u);
+  ASSERT_EQ(sessions.started.size(), 4u);
+  EXPECT_EQ(sessions.started.at(102).second, L"\"countdown.exe\" --until 1804762800");
 }
 
 TEST(SessionNotices, ClearEndsWindows) {
@@ -133,8 +163,6 @@ TEST(SessionNotices, ClearEndsWindows) {
   channel.show(notice(restart::NoticeKind::kCountdown));
   channel.clear();
   EXPECT_TRUE(sessions.running.empty());
-  channel.supervise();
-  EXPECT_EQ(sessions.started.size(), 2u);
 }
 
 TEST(SessionNotices, FailureListedOtherSessionsServed) {
