@@ -350,6 +350,9 @@ void WINAPI serviceMain(DWORD, LPWSTR*) {
   if (auto loaded = restart_service.load(); !loaded) {
     writeFileAtomically(*state_directory / "last-error.txt", loaded.error().message + "\n");
   }
+  // A state file set aside as invalid is recorded before the first step,
+  // which clears the problem when nothing is pending.
+  reportRestartProblems(*state_directory, restart_service, channel);
   reportStatus(SERVICE_RUNNING);
 
   // The restart service steps at least every 30 s, so that its countdown
