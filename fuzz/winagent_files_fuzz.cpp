@@ -1,11 +1,12 @@
-// Checks the Windows agent's readers of agent.json and identity.json on
-// arbitrary text. An accepted configuration has a server URL of an allowed
+// Checks the Windows agent's readers of agent.json, identity.json and
+// job-outbox.json on arbitrary text. An accepted configuration has a server URL of an allowed
 // scheme, a well-formed pin or none, and an interval from 1 to 10080
-// minutes. An accepted identity is written back as text that reads back
-// equal. A violated property traps, so libFuzzer records the input.
+// minutes. An accepted identity or job outbox is written back as text that
+// reads back equal. A violated property traps, so libFuzzer records the input.
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "protocol/messages.h"
@@ -36,6 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto again = pk::winagent::parseHostIdentity(pk::winagent::toJsonText(*identity), "again");
     require(again.has_value());
     require(*again == *identity);
+  }
+  if (auto queued = pk::winagent::parseJobOutbox(text, "job-outbox.json")) {
+    require(queued->size() <= pk::winagent::kMaxQueuedJobEvents);
+    const std::string written = pk::winagent::jobOutboxText(*queued);
+    auto again = pk::winagent::parseJobOutbox(written, "again");
+    require(again.has_value());
+    require(pk::winagent::jobOutboxText(*again) == written);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "protocol/jobs.h"
 #include "protocol/messages.h"
 #include "winagent/pin.h"
 
@@ -121,6 +122,43 @@ std::string toJsonText(const HostIdentity& identity) {
                       {"token", identity.token},
                       {"acknowledged_hash", identity.acknowledged_hash}};
   return document.dump(2) + "\n";
+}
+
+Result<std::vector<QueuedJobEvent>> parseJobOutbox(std::string_view text, std::string_view origin) {
+  auto document = parseObject(text, origin);
+  if (!document) return tl::unexpected(document.error());
+  const auto events = document->find("events");
+  if (events == document->end() || !events->is_array()) {
+    return fail(ErrorCode::kMalformedInput, fmt::format("{}: \"events\" must be an array", origin));
+  }
+  if (events->size() > kMaxQueuedJobEvents) {
+    return fail(ErrorCode::kMalformedInput, fmt::format("{}: \"events\" has more than {} entries",
+                                                        origin, kMaxQueuedJobEvents));
+  }
+
+  std::vector<QueuedJobEvent> queued;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const Json& entry = (*events)[i];
+    const std::string where = fmt::format("events[{}]", i);
+    if (!entry.is_object() || !entry.contains("job_id") || !entry["job_id"].is_string() ||
+        !protocol::isJobId(entry["job_id"].get<std::string>()) || !entry.contains("event")) {
+      return tl::unexpected(invalid(origin, where, "must have a job id and an event"));
+    }
+    auto event = protocol::parseJobEvent(entry["event"].dump());
+    if (!event) {
+      return tl::unexpected(invalid(origin, where + ".event", event.error().message));
+    }
+    queued.push_back({entry["job_id"].get<std::string>(), std::move(*event)});
+  }
+  return queued;
+}
+
+std::string jobOutboxText(const std::vector<QueuedJobEvent>& events) {
+  Json entries = Json::array();
+  for (const QueuedJobEvent& queued : events) {
+    entries.push_back({{"job_id", queued.job_id}, {"event", protocol::toJson(queued.event)}});
+  }
+  return Json{{"events", std::move(entries)}}.dump(2) + "\n";
 }
 
 }  // namespace pk::winagent

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "protocol/jobs.h"
 
 namespace pk::winagent {
 
@@ -50,5 +51,24 @@ Result<HostIdentity> parseHostIdentity(std::string_view text, std::string_view o
 
 // Writes `identity` as parseHostIdentity reads it.
 std::string toJsonText(const HostIdentity& identity);
+
+// A job event that could not be posted, kept in job-outbox.json until the
+// server stores it. It is resent unchanged, and the server stores an event
+// id once, so a resent event counts once.
+struct QueuedJobEvent {
+  std::string job_id;  // "j-" + 16 hex digits
+  protocol::JobEvent event;
+};
+
+// The maximum number of queued events; older ones are dropped beyond it.
+inline constexpr std::size_t kMaxQueuedJobEvents = 1000;
+
+// Parses job-outbox.json: {"events": [{"job_id": ..., "event": {...}}]},
+// each event in the form the server reads. Every failure is
+// kMalformedInput naming `origin` and the entry.
+Result<std::vector<QueuedJobEvent>> parseJobOutbox(std::string_view text, std::string_view origin);
+
+// Writes `events` as parseJobOutbox reads them.
+std::string jobOutboxText(const std::vector<QueuedJobEvent>& events);
 
 }  // namespace pk::winagent

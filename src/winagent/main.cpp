@@ -16,6 +16,8 @@
 #include <objbase.h>
 #include <wuapi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <utility>
 
@@ -31,6 +33,11 @@
 #include "winagent/inventory_collector.h"
 #include "winagent/job_round.h"
 #include "winagent/registry.h"
+#include "winagent/restart_round.h"
+#include "winagent/restart_service.h"
+#include "winagent/session_notices.h"
+#include "winagent/sessions.h"
+#include "winagent/shutdown.h"
 #include "winagent/state_file.h"
 #include "winagent/update_job.h"
 #include "winagent/winhttp_transport.h"
@@ -136,9 +143,11 @@ Result<std::string> readTrimmed(const std::filesystem::path& path) {
 // One round: collect the inventory and keep it in inventory.json, then,
 // when agent.json exists, enrol if needed, send a report and run the
 // deployment jobs. Without the update search (`search_updates` false) no
-// job runs. Returns the seconds until the next round.
-Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory,
-                                  bool search_updates) {
+// job runs. With a restart service, endpoint jobs that need a restart are
+// attached to it and its reports are sent; without one they stay
+// installed. Returns the seconds until the next round.
+Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory, bool search_updates,
+                                  RestartService* restart_service) {
   // Each report collects afresh, so the report after a job's install lists
   // the new KBs.
   auto collect_and_keep = [&]() -> Result<CollectedInventory> {
@@ -203,19 +212,38 @@ Result<std::int64_t> checkinRound(const std::filesystem::path& state_directory,
   if (!reported) return tl::unexpected(reported.error());
   const std::int64_t interval = std::int64_t{config->interval_minutes} * 60;
   const std::int64_t next = std::min(interval, reported->next_checkin_seconds);
-  if (!search_updates) return next;
-
   auto identity_now = checkin.identity();
   if (!identity_now || !identity_now->has_value()) return next;
+  const FreshReport fresh_report = [&checkin]() -> Result<std::string> {
+    auto fresh = checkin.report();
+    if (!fresh) return tl::unexpected(fresh.error());
+    return fresh->report_id;
+  };
+  // The restart part comes first, so that the jobs of a completed restart
+  // are verified before new jobs install.
+  if (restart_service != nullptr) {
+    auto carried = carryRestart(*restart_service, **transport, **identity_now, clock, randomEventId,
+                                fresh_report);
+    if (!carried) return tl::unexpected(carried.error());
+  }
+  if (!search_updates) return next;
+
   auto session = createUpdateSession();
   if (!session) return tl::unexpected(session.error());
+  AttachRestart attach_restart;
+  if (restart_service != nullptr) {
+    attach_restart = [restart_service](const protocol::JobOrder& order) {
+      return restart_service->attach(
+          order.job_id,
+          restart::Policy{.deadline = std::chrono::seconds(order.restart.deadline_seconds),
+                          .countdown = std::chrono::seconds(order.restart.countdown_seconds),
+                          .reminder = std::chrono::seconds(order.restart.reminder_seconds)});
+    };
+  }
+  JobOutbox outbox(state_directory / "job-outbox.json");
   auto jobs = runJobRound(**transport, **identity_now, clock, *session->get(),
-                          windowsUpdateCollectionFactory(), randomEventId,
-                          [&checkin]() -> Result<std::string> {
-                            auto fresh = checkin.report();
-                            if (!fresh) return tl::unexpected(fresh.error());
-                            return fresh->report_id;
-                          });
+                          windowsUpdateCollectionFactory(), randomEventId, fresh_report,
+                          attach_restart, &outbox);
   if (!jobs) return tl::unexpected(jobs.error());
   if (!jobs->problems.empty()) {
     return fail(ErrorCode::kIoError, fmt::format("{}", fmt::join(jobs->problems, " ")));
@@ -248,7 +276,9 @@ int runCheckin(int argc, char** argv) {
     std::fprintf(stderr, "patchkeeper-agent: %s\n", prepared.error().message.c_str());
     return 1;
   }
-  auto next = checkinRound(state_directory, search_updates);
+  // The console round never restarts the host: jobs that need a restart
+  // stay installed until the service runs them.
+  auto next = checkinRound(state_directory, search_updates, nullptr);
   if (!next) {
     std::fprintf(stderr, "patchkeeper-agent: %s\n", next.error().message.c_str());
     return 1;
@@ -261,14 +291,35 @@ int runCheckin(int argc, char** argv) {
 // last-error.txt.
 // NOTE: the service has no log yet, so a failure to write that file is
 // lost.
-DWORD serviceRound(const std::filesystem::path& state_directory) {
-  auto next = checkinRound(state_directory, true);
+std::chrono::milliseconds serviceRound(const std::filesystem::path& state_directory,
+                                       RestartService& restart_service) {
+  auto next = checkinRound(state_directory, true, &restart_service);
   if (!next) {
     writeFileAtomically(state_directory / "last-error.txt", next.error().message + "\n");
-    return kRetryMilliseconds;
+    return std::chrono::milliseconds(kRetryMilliseconds);
   }
   writeFileAtomically(state_directory / "last-error.txt", "");
-  return static_cast<DWORD>(std::max<std::int64_t>(*next, 60) * 1000);
+  return std::chrono::seconds(std::max<std::int64_t>(*next, 60));
+}
+
+// Keeps the restart service's and the notices' last failures in
+// restart-error.txt, rewritten only when they change.
+void reportRestartProblems(const std::filesystem::path& state_directory,
+                           const RestartService& restart_service,
+                           const SessionNoticeChannel& channel) {
+  static std::string written;
+  std::string text = restart_service.lastProblem();
+  for (const std::string& problem : channel.problems()) text += "\n" + problem;
+  if (text == written) return;
+  if (writeFileAtomically(state_directory / "restart-error.txt", text + "\n")) written = text;
+}
+
+// patchkeeper-countdown.exe beside this program.
+std::wstring countdownProgram() {
+  std::wstring path(MAX_PATH, L'\0');
+  const DWORD length = GetModuleFileNameW(nullptr, path.data(), MAX_PATH);
+  path.resize(length);
+  return (std::filesystem::path(path).parent_path() / L"patchkeeper-countdown.exe").wstring();
 }
 
 void WINAPI serviceMain(DWORD, LPWSTR*) {
@@ -283,11 +334,44 @@ void WINAPI serviceMain(DWORD, LPWSTR*) {
     return;
   }
   CoInitializeEx(nullptr, COINIT_MULTITHREADED);
+
+  SystemClock clock;
+  Win32Registry registry(HKEY_LOCAL_MACHINE, "");
+  RegistryBootId boot_id(registry);
+  Win32Sessions sessions;
+  SessionNoticeChannel channel(sessions, countdownProgram(), formatHostLocalTime);
+  Win32Restarter restarter;
+  RestartService restart_service({.state_file = *state_directory / "restart.json",
+                                  .clock = &clock,
+                                  .boot_id = &boot_id,
+                                  .channel = &channel,
+                                  .restarter = &restarter,
+                                  .new_series_id = randomEventId});
+  if (auto loaded = restart_service.load(); !loaded) {
+    writeFileAtomically(*state_directory / "last-error.txt", loaded.error().message + "\n");
+  }
+  // A state file set aside as invalid is recorded before the first step,
+  // which clears the problem when nothing is pending.
+  reportRestartProblems(*state_directory, restart_service, channel);
   reportStatus(SERVICE_RUNNING);
-  DWORD wait = 0;
-  do {
-    wait = serviceRound(*state_directory);
-  } while (WaitForSingleObject(stop_event, wait) == WAIT_TIMEOUT);
+
+  // The restart service steps at least every 30 s, so that its countdown
+  // and sleep detection work; check-ins come at their own interval.
+  Elapsed next_round = clock.elapsed();
+  while (true) {
+    if (clock.elapsed() >= next_round) {
+      next_round = clock.elapsed() + serviceRound(*state_directory, restart_service);
+    }
+    const auto restart_wait = restart_service.step();
+    reportRestartProblems(*state_directory, restart_service, channel);
+    const auto wait =
+        std::clamp<Elapsed>(std::min<Elapsed>(restart_wait, next_round - clock.elapsed()),
+                            std::chrono::seconds(1), kMaxRestartStep);
+    const auto milliseconds = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
+    if (WaitForSingleObject(stop_event, static_cast<DWORD>(milliseconds.count())) != WAIT_TIMEOUT) {
+      break;
+    }
+  }
   CoUninitialize();
   reportStatus(SERVICE_STOPPED);
 }

@@ -11,10 +11,8 @@
 #include "common/sha256.h"
 
 namespace pk::winagent {
-namespace {
-
-protocol::JobEvent event(const EventIdSource& new_event_id, const Clock& clock,
-                         deploy::JobState state, std::string message) {
+protocol::JobEvent newJobEvent(const EventIdSource& new_event_id, const Clock& clock,
+                               deploy::JobState state, std::string message) {
   protocol::JobEvent built;
   built.event_id = new_event_id();
   built.at = clock.now();
@@ -22,8 +20,6 @@ protocol::JobEvent event(const EventIdSource& new_event_id, const Clock& clock,
   built.message = std::move(message);
   return built;
 }
-
-}  // namespace
 
 std::string randomEventId() {
   std::array<unsigned char, 16> bytes{};
@@ -47,15 +43,16 @@ UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
   };
   if (order.manager != protocol::JobManager::kWindowsUpdate) {
     run.decision.verdict = deploy::StartVerdict::kUnschedulable;
-    emit(event(new_event_id, clock, deploy::JobState::kFailed,
-               fmt::format("The Windows agent installs only windows-update jobs, not {} jobs.",
-                           protocol::jobManagerName(order.manager))));
+    emit(
+        newJobEvent(new_event_id, clock, deploy::JobState::kFailed,
+                    fmt::format("The Windows agent installs only windows-update jobs, not {} jobs.",
+                                protocol::jobManagerName(order.manager))));
     return run;
   }
   if (order.kbs.empty()) {
     run.decision.verdict = deploy::StartVerdict::kUnschedulable;
-    emit(event(new_event_id, clock, deploy::JobState::kFailed,
-               "The job approves no KB, so there is nothing to install."));
+    emit(newJobEvent(new_event_id, clock, deploy::JobState::kFailed,
+                     "The job approves no KB, so there is nothing to install."));
     return run;
   }
 
@@ -63,13 +60,13 @@ UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
   if (run.decision.verdict == deploy::StartVerdict::kUnschedulable) return run;
   if (run.decision.verdict == deploy::StartVerdict::kWait) {
     auto waiting =
-        event(new_event_id, clock, deploy::JobState::kWaitingForWindow, run.decision.reason);
+        newJobEvent(new_event_id, clock, deploy::JobState::kWaitingForWindow, run.decision.reason);
     waiting.next_window_start = run.decision.at;
     emit(std::move(waiting));
     return run;
   }
 
-  if (!emit(event(
+  if (!emit(newJobEvent(
           new_event_id, clock, deploy::JobState::kInstalling,
           fmt::format("Installing {} approved KB(s) through Windows Update.", order.kbs.size())))) {
     return run;
@@ -79,7 +76,8 @@ UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(clock.elapsed() - started).count();
   if (!outcome) {
-    auto failed = event(new_event_id, clock, deploy::JobState::kFailed, outcome.error().message);
+    auto failed =
+        newJobEvent(new_event_id, clock, deploy::JobState::kFailed, outcome.error().message);
     failed.duration_seconds = seconds;
     emit(std::move(failed));
     return run;
@@ -91,9 +89,9 @@ UpdateJobRun runUpdateJob(const protocol::JobOrder& order, const Clock& clock,
                        ? "Every approved KB installed; Windows needs a restart to finish."
                        : "Every approved KB installed.")
                 : "Not every approved KB installed; the output lists each update's result.";
-  auto done = event(new_event_id, clock,
-                    succeeded ? deploy::JobState::kInstalled : deploy::JobState::kFailed,
-                    std::move(message));
+  auto done = newJobEvent(new_event_id, clock,
+                          succeeded ? deploy::JobState::kInstalled : deploy::JobState::kFailed,
+                          std::move(message));
   done.output = outcome->summary();
   done.duration_seconds = seconds;
   for (const auto& update : outcome->updates) {

@@ -26,6 +26,10 @@ using EventIdSource = std::function<std::string()>;
 // Event ids from the system's random number generator (BCryptGenRandom).
 std::string randomEventId();
 
+// Builds a job event with a new id, `clock`'s time, `state` and `message`.
+protocol::JobEvent newJobEvent(const EventIdSource& new_event_id, const Clock& clock,
+                               deploy::JobState state, std::string message);
+
 // Receives each event as soon as it exists, before the next step runs.
 // Returning false stops the job there (the server cancelled it or
 // rejected the event).

@@ -1,8 +1,11 @@
 #include "winagent/agent_files.h"
 
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "protocol/jobs.h"
 
 namespace pk::winagent {
 namespace {
@@ -86,6 +89,40 @@ TEST(HostIdentityFile, RejectsBadHash) {
   EXPECT_FALSE(parseHostIdentity(R"({"host_id": "h-0123456789abcdef", "token": ")" + kToken +
                                      R"(", "acknowledged_hash": "xyz"})",
                                  "identity.json")
+                   .has_value());
+}
+
+QueuedJobEvent queuedEvent() {
+  protocol::JobEvent event;
+  event.event_id = std::string(32, 'c');
+  event.at = SystemTime(std::chrono::sys_days(std::chrono::year(2026) / 6 / 8));
+  event.state = deploy::JobState::kInstalled;
+  event.message = "installed";
+  return {"j-0123456789abcdef", event};
+}
+
+TEST(JobOutboxFile, RoundTrips) {
+  auto parsed = parseJobOutbox(jobOutboxText({queuedEvent()}), "job-outbox.json");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].job_id, "j-0123456789abcdef");
+  EXPECT_EQ(protocol::toJson((*parsed)[0].event), protocol::toJson(queuedEvent().event));
+}
+
+TEST(JobOutboxFile, RejectsBadJobId) {
+  QueuedJobEvent queued = queuedEvent();
+  queued.job_id = "job-1";
+  auto parsed = parseJobOutbox(jobOutboxText({queued}), "job-outbox.json");
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_NE(parsed.error().message.find("events[0]"), std::string::npos);
+}
+
+TEST(JobOutboxFile, RejectsMissingEvents) {
+  EXPECT_FALSE(parseJobOutbox("{}", "job-outbox.json").has_value());
+}
+
+TEST(JobOutboxFile, RejectsInvalidEvent) {
+  EXPECT_FALSE(parseJobOutbox(R"({"events": [{"job_id": "j-0123456789abcdef", "event": {}}]})", "f")
                    .has_value());
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "protocol/jobs.h"
+#include "winagent/tests/temporary_folder.h"
 #include "winagent/tests/wua_test_objects.h"
 #include "winagent/wua.h"
 
@@ -37,6 +38,9 @@ class JobServer final : public Transport {
     if (request.method == "POST" && request.path.starts_with(kJobPath + "/")) {
       auto event = protocol::parseJobEvent(request.body);
       if (!event) return HttpResponse{400, event.error().message, ""};
+      if (event->state != deploy::JobState::kInstalling && after_install_status != 200) {
+        return HttpResponse{after_install_status, "", ""};
+      }
       events.push_back(*event);
       protocol::JobEventResponse response{event->state, cancel_on == event->state};
       return HttpResponse{200, protocol::toJson(response).dump(), "application/json"};
@@ -47,6 +51,8 @@ class JobServer final : public Transport {
   protocol::JobList list;
   std::vector<protocol::JobEvent> events;
   std::optional<deploy::JobState> cancel_on;
+  // The status of every event post but installing's; 200 stores the event.
+  int after_install_status = 200;
 };
 
 protocol::JobOrder endpointJob(deploy::JobState state = deploy::JobState::kPending) {
@@ -76,7 +82,11 @@ struct Harness {
         UpdateFields{.id = kUpdateId, .kbs = {L"5060842"}, .title = L"Cumulative Update"}};
   }
 
-  Result<JobRoundOutcome> run() {
+  std::vector<std::string> attached;  // job ids handed to the restart service
+
+  std::optional<JobOutbox> outbox;
+
+  Result<JobRoundOutcome> run(bool with_restart_service = false) {
     auto session = ComPtr<IUpdateSession>::adopt(new TestSession(state));
     auto collections = []() -> Result<ComPtr<IUpdateCollection>> {
       return ComPtr<IUpdateCollection>::adopt(new TestUpdateCollection());
@@ -86,7 +96,13 @@ struct Harness {
       ++fresh_reports;
       return std::string(32, 'f');
     };
-    return runJobRound(server, kIdentity, clock, *session.get(), collections, ids, report);
+    AttachRestart attach = [this](const protocol::JobOrder& order) -> Result<void> {
+      attached.push_back(order.job_id);
+      return {};
+    };
+    return runJobRound(server, kIdentity, clock, *session.get(), collections, ids, report,
+                       with_restart_service ? attach : AttachRestart(),
+                       outbox ? &*outbox : nullptr);
   }
 
   std::vector<deploy::JobState> states() const {
@@ -152,6 +168,110 @@ TEST(JobRound, RestartKeepsJobInstalled) {
   EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalling,
                                                              deploy::JobState::kInstalled}));
   EXPECT_EQ(harness.fresh_reports, 0);
+}
+
+TEST(JobRound, EndpointRestartIsPending) {
+  Harness harness;
+  protocol::JobOrder order = endpointJob();
+  order.restart.mode = protocol::RestartMode::kEndpoint;
+  harness.server.list.jobs = {order};
+  harness.state.install_outcomes[kUpdateId] = UpdateOutcome{.reboot_required = true};
+  auto outcome = harness.run(true);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalling,
+                                                             deploy::JobState::kInstalled,
+                                                             deploy::JobState::kRestartPending}));
+  EXPECT_EQ(harness.attached, std::vector<std::string>{order.job_id});
+  EXPECT_EQ(harness.fresh_reports, 1);
+}
+
+TEST(JobRound, ServerRestartStaysInstalled) {
+  Harness harness;
+  protocol::JobOrder order = endpointJob();
+  order.restart.mode = protocol::RestartMode::kInWindow;
+  harness.server.list.jobs = {order};
+  harness.state.install_outcomes[kUpdateId] = UpdateOutcome{.reboot_required = true};
+  auto outcome = harness.run(true);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states().back(), deploy::JobState::kInstalled);
+  EXPECT_TRUE(harness.attached.empty());
+}
+
+// Sets up the outbox in a folder of its own and a server that fails every
+// event post after installing with `status`.
+void failEventsWith(Harness& harness, const testing::TemporaryFolder& folder, int status) {
+  std::filesystem::create_directories(folder.path());
+  harness.outbox.emplace(folder.path() / "job-outbox.json");
+  harness.server.list.jobs = {endpointJob()};
+  harness.server.after_install_status = status;
+}
+
+TEST(JobOutbox, QueuesEventsAfterInstall) {
+  Harness harness;
+  testing::TemporaryFolder folder;
+  failEventsWith(harness, folder, 503);
+  ASSERT_TRUE(harness.run().has_value());
+  auto queued = harness.outbox->load();
+  ASSERT_TRUE(queued.has_value()) << queued.error().message;
+  ASSERT_EQ(queued->size(), 2u);
+  EXPECT_EQ((*queued)[0].event.state, deploy::JobState::kInstalled);
+  EXPECT_EQ((*queued)[1].event.state, deploy::JobState::kVerifying);
+}
+
+TEST(JobOutbox, InstallingIsNotQueued) {
+  Harness harness;
+  testing::TemporaryFolder folder;
+  failEventsWith(harness, folder, 503);
+  ASSERT_TRUE(harness.run().has_value());
+  auto queued = harness.outbox->load();
+  ASSERT_TRUE(queued.has_value());
+  for (const QueuedJobEvent& entry : *queued) {
+    EXPECT_NE(entry.event.state, deploy::JobState::kInstalling);
+  }
+}
+
+TEST(JobOutbox, NextRoundSendsQueuedFirst) {
+  Harness harness;
+  testing::TemporaryFolder folder;
+  failEventsWith(harness, folder, 503);
+  ASSERT_TRUE(harness.run().has_value());
+  harness.server.after_install_status = 200;
+  harness.server.events.clear();
+  harness.server.list.jobs.front().state = deploy::JobState::kInstalling;
+  auto outcome = harness.run();
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(harness.states(), (std::vector<deploy::JobState>{deploy::JobState::kInstalled,
+                                                             deploy::JobState::kVerifying}));
+  auto queued = harness.outbox->load();
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_TRUE(queued->empty());
+}
+
+TEST(JobOutbox, ResentEventKeepsItsId) {
+  Harness harness;
+  testing::TemporaryFolder folder;
+  failEventsWith(harness, folder, 503);
+  ASSERT_TRUE(harness.run().has_value());
+  auto queued = harness.outbox->load();
+  ASSERT_TRUE(queued.has_value());
+  ASSERT_FALSE(queued->empty());
+  const std::string first_id = queued->front().event.event_id;
+  harness.server.after_install_status = 200;
+  harness.server.events.clear();
+  harness.server.list.jobs.clear();
+  ASSERT_TRUE(harness.run().has_value());
+  ASSERT_FALSE(harness.server.events.empty());
+  EXPECT_EQ(harness.server.events.front().event_id, first_id);
+}
+
+TEST(JobOutbox, RejectedEventIsNotQueued) {
+  Harness harness;
+  testing::TemporaryFolder folder;
+  failEventsWith(harness, folder, 409);
+  ASSERT_TRUE(harness.run().has_value());
+  auto queued = harness.outbox->load();
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_TRUE(queued->empty());
 }
 
 TEST(JobRound, FailedInstallPostsFailed) {
