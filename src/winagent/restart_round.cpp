@@ -8,23 +8,25 @@
 namespace pk::winagent {
 namespace {
 
-// Sends one restart report. A report the server rejects as malformed
-// (HTTP 400) counts as delivered, as on Linux: it would fail the same way
-// at every check-in, and would hold up the host's jobs each time.
-Result<void> sendReport(Transport& transport, const HostIdentity& identity,
+// Sends one restart report. Returns true when the server stored it, and
+// false when it rejected the report as malformed (HTTP 400). As on Linux,
+// a rejected report keeps its events, so the security team loses no notice
+// or choice, and the host's jobs go on: the report is sent again at the
+// next check-in, and the server logs each rejection.
+Result<bool> sendReport(Transport& transport, const HostIdentity& identity,
                         const protocol::RestartReport& report) {
   auto response = transport.send(
       HttpRequest{"POST", fmt::format("/api/v1/hosts/{}/restart-state", identity.host_id),
                   protocol::toJson(report).dump(), identity.token});
   if (!response) return tl::unexpected(response.error());
-  if (response->status == 400) return {};
+  if (response->status == 400) return false;
   if (response->status != 200) {
     return fail(ErrorCode::kIoError,
                 fmt::format("The restart report failed with HTTP status {}; it is sent again at "
                             "the next check-in.",
                             response->status));
   }
-  return {};
+  return true;
 }
 
 Result<void> postVerifying(Transport& transport, const HostIdentity& identity,
@@ -78,14 +80,18 @@ Result<void> carryRestart(RestartService& service, Transport& transport,
     }
     const protocol::RestartReport report = service.report(false);
     if (!report.pending && report.events.empty()) return {};
-    if (auto sent = sendReport(transport, identity, report); !sent) return sent;
-    service.acknowledge(report);
+    auto sent = sendReport(transport, identity, report);
+    if (!sent) return tl::unexpected(sent.error());
+    if (*sent) service.acknowledge(report);
     return {};
   }
 
   // The final report is idempotent, so it goes first: a failure later
   // sends it again unchanged.
-  if (auto sent = sendReport(transport, identity, service.report(true)); !sent) return sent;
+  // A rejected final report keeps the restart pending until one is stored.
+  auto sent = sendReport(transport, identity, service.report(true));
+  if (!sent) return tl::unexpected(sent.error());
+  if (!*sent) return {};
   if (auto verified = verifyJobs(transport, identity, clock, new_event_id, fresh_report, *jobs);
       !verified) {
     return verified;

@@ -103,11 +103,17 @@ TEST(RestartRound, FailedReportKeepsEvents) {
   EXPECT_FALSE(harness.service.report(false).events.empty());
 }
 
-TEST(RestartRound, MalformedReportIsDropped) {
+TEST(RestartRound, RejectedReportLetsJobsGoOn) {
   Harness harness;
   harness.server.report_status = 400;
   EXPECT_TRUE(harness.carry().has_value());
-  EXPECT_TRUE(harness.service.report(false).events.empty());
+}
+
+TEST(RestartRound, RejectedReportKeepsEvents) {
+  Harness harness;
+  harness.server.report_status = 400;
+  ASSERT_TRUE(harness.carry().has_value());
+  EXPECT_FALSE(harness.service.report(false).events.empty());
 }
 
 TEST(RestartRound, AfterBootVerifiesJobs) {
