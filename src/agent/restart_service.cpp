@@ -164,7 +164,9 @@ void RestartService::showNotices(const restart::StepResult& result,
     channel_.show(manager_.forDisplay(notice, reading));
   }
   const auto current = manager_.currentNotice();
-  if (!result.show.empty() || !current) {
+  // A boot since the restart began completed it: what the earlier boot
+  // showed is not shown again while the jobs wait for verification.
+  if (result.rebooted || !result.show.empty() || !current) {
     show_current_again_ = false;
     return;
   }

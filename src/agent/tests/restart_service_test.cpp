@@ -284,6 +284,36 @@ TEST_F(RestartServiceTest, ReloadShowsCountdownAgain) {
   EXPECT_EQ(savedState().countdown_end, before.countdown_end);
 }
 
+TEST_F(RestartServiceTest, ReloadAfterBootShowsNothing) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  clock_.advance(6h + 40min);
+  runFor(5min);
+  ASSERT_EQ(channel_.kinds().back(), restart::NoticeKind::kCountdown);
+
+  // The user restarted during the countdown, and the server is not reached.
+  ASSERT_TRUE(writeFile(directory_->path(), "boot_id", "boot-2\n"));
+  RecordingChannel other_channel;
+  RestartService reloaded(serviceOptions(), clock_, other_channel, random_);
+  ASSERT_TRUE(reloaded.load());
+  reloaded.step();
+
+  EXPECT_TRUE(other_channel.shown.empty());
+}
+
+TEST_F(RestartServiceTest, StepAfterBootKeepsNothingShown) {
+  JobRunner runner = makeRunner();
+  finishEndpointJob(runner);
+  clock_.advance(2h);
+  runFor(5min);
+  ASSERT_TRUE(writeFile(directory_->path(), "boot_id", "boot-2\n"));
+  const std::size_t kept_before = channel_.kept.size();
+
+  service_->step();
+
+  EXPECT_EQ(channel_.kept.size(), kept_before);
+}
+
 TEST_F(RestartServiceTest, ShowingAgainLogsNoEvent) {
   JobRunner runner = makeRunner();
   finishEndpointJob(runner);
