@@ -20,7 +20,14 @@ async function newTicketForm(main, hostId, { can }) {
   if (can('read_hosts')) {
     servers = await api.get(withQuery('/api/v1/hosts', { kind: 'server', status: 'active', limit: 500 }));
   }
-  const host = select('host', servers.items.map((s) => [s.id, s.hostname]), hostId || servers.items[0]?.id);
+  const serverOptions = servers.items.map((s) => [s.id, s.hostname]);
+  if (hostId && !serverOptions.some(([id]) => id === hostId)) {
+    // The list holds the first servers only: the server this form was
+    // opened for is read by itself, and the form is not filed for another.
+    const requested = await api.get(`/api/v1/hosts/${encodeURIComponent(hostId)}`).catch(() => null);
+    serverOptions.unshift([hostId, requested ? requested.hostname : hostId]);
+  }
+  const host = select('host', serverOptions, hostId || serverOptions[0]?.[0]);
   const window = select('window', windows.items.map((w) => [w.id, w.name]), windows.items[0]?.id);
   const justification = h('textarea', { name: 'justification', rows: 4, required: true });
   const problem = problemBox();
