@@ -34,7 +34,7 @@ ControlReply answerControlRequest(const ControlRequest& request, const PeerCrede
                                   const std::string& user, restart::ChoiceSink& sink,
                                   const SessionSource& sessions, const Clock& clock);
 
-// How the control server protects itself from slow or many clients.
+// Limits that protect the control server from slow or many clients.
 struct ControlServerLimits {
   // The whole time a client has to send its request line, however slowly
   // its bytes arrive.

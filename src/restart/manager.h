@@ -125,7 +125,7 @@ struct State {
   std::vector<AttachedJob> jobs{};
   // Jobs of an earlier restart that a boot completed before this one
   // began (an install right after the boot, before the agent verified
-  // them). The agent verifies them and then forgets them.
+  // them). The agent verifies them, then removes them.
   std::vector<AttachedJob> earlier_boot_jobs{};
   std::vector<Choice> choices{};
   std::vector<ShownNotice> notices{};

@@ -20,7 +20,7 @@ Result<void> enableShutdownPrivilege() {
                 fmt::format("Cannot look up SeShutdownPrivilege (Windows error {}).", error));
   }
   // AdjustTokenPrivileges succeeds even when the token lacks the privilege;
-  // only GetLastError tells (ERROR_NOT_ALL_ASSIGNED).
+  // only GetLastError reports it (ERROR_NOT_ALL_ASSIGNED).
   const BOOL adjusted = AdjustTokenPrivileges(token, FALSE, &privileges, 0, nullptr, nullptr);
   const DWORD error = GetLastError();
   CloseHandle(token);

@@ -51,7 +51,7 @@ class RecordingChannel final : public restart::NoticeChannel {
   int clears = 0;
 };
 
-// Records how many notices the state file on disk holds at each show(),
+// Records how many notices the state file on disk contains at each show(),
 // which is what a crash during show() would leave behind.
 class DiskSnapshotChannel final : public restart::NoticeChannel {
  public:

@@ -22,8 +22,8 @@ async function newTicketForm(main, hostId, { can }) {
   }
   const serverOptions = servers.items.map((s) => [s.id, s.hostname]);
   if (hostId && !serverOptions.some(([id]) => id === hostId)) {
-    // The list holds the first servers only: the server this form was
-    // opened for is read by itself, and the form is not filed for another.
+    // The list contains only the first servers, so the server this form
+    // was opened for is read by itself and the ticket names that server.
     const requested = await api.get(`/api/v1/hosts/${encodeURIComponent(hostId)}`).catch(() => null);
     serverOptions.unshift([hostId, requested ? requested.hostname : hostId]);
   }
